@@ -1,0 +1,157 @@
+"""Admin building blocks shared by the apps: audited saves and deletes, and the per-object audit trail."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.contenttypes.admin import GenericTabularInline
+from django.utils.html import format_html, format_html_join
+
+from asemplanner.domain.audit import (
+    audit_entry,
+    audit_log,
+    audit_log_many,
+    default_action,
+    diff,
+    instance_delete,
+    m2m_names,
+    queryset_delete,
+    snapshot,
+)
+from asemplanner.models import AuditEntry
+
+
+def render_changes(changes: dict) -> str:
+    if not changes:
+        return "—"
+    return format_html(
+        "<ul class='audit-changes'>{}</ul>",
+        format_html_join(
+            "",
+            "<li><b>{}</b>: {} → {}</li>",
+            ((name, _short(old), _short(new)) for name, (old, new) in changes.items()),
+        ),
+    )
+
+
+def _short(value) -> str:
+    if value in (None, ""):
+        return "∅"
+    text = str(value)
+    return text if len(text) <= 80 else text[:77] + "…"
+
+
+class AuditEntryInline(GenericTabularInline):
+    """The object's audit trail, newest first, read-only."""
+
+    model = AuditEntry
+    ct_field = "content_type"
+    ct_fk_field = "object_id"
+    fields = ("at", "action", "actor_name", "changes_display")
+    readonly_fields = fields
+    extra = 0
+    max_num = 0
+    can_delete = False
+    classes = ("collapse",)
+    verbose_name_plural = "Audit trail"
+    ordering = ("-at", "-id")
+
+    @admin.display(description="changes")
+    def changes_display(self, entry: AuditEntry) -> str:
+        return render_changes(entry.changes)
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class AuditedModelAdmin(admin.ModelAdmin):
+    """Every admin write leaves audit entries: the object, its many-to-many fields, its inlines, deletes."""
+
+    audit_inline = True
+
+    def get_inlines(self, request, obj):
+        inlines = list(super().get_inlines(request, obj))
+        if obj is not None and self.audit_inline:
+            inlines.append(AuditEntryInline)
+        return inlines
+
+    def save_model(self, request, obj, form, change):
+        stored = type(obj)._default_manager.filter(pk=obj.pk).first() if change else None
+        request._audit_before = snapshot(stored, m2m=m2m_names(type(obj))) if stored else None
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        obj = form.instance
+        before = getattr(request, "_audit_before", None)
+        changes = diff(before, snapshot(obj, m2m=m2m_names(type(obj))))
+        if before is None or changes:
+            verb = "changed" if before is not None else "created"
+            audit_log(action=default_action(obj, verb), instance=obj, by=request.user, changes=changes)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is AuditEntry:
+            return super().save_formset(request, form, formset, change)
+        known = [f.instance for f in formset.initial_forms if f.instance.pk is not None]
+        stored = formset.model._default_manager.in_bulk([obj.pk for obj in known])
+        befores = {id(obj): (obj.pk, snapshot(stored[obj.pk])) for obj in known if obj.pk in stored}
+        super().save_formset(request, form, formset, change)
+        entries = [
+            audit_entry(
+                action=default_action(obj, "created"), instance=obj, by=request.user, changes=diff(None, snapshot(obj))
+            )
+            for obj in formset.new_objects
+        ]
+        for obj, _fields in formset.changed_objects:
+            changes = diff(befores[id(obj)][1], snapshot(obj))
+            if changes:
+                entries.append(
+                    audit_entry(action=default_action(obj, "changed"), instance=obj, by=request.user, changes=changes)
+                )
+        for obj in formset.deleted_objects:
+            pk, before = befores[id(obj)]
+            entries.append(
+                audit_entry(
+                    action=default_action(obj, "deleted"),
+                    instance=obj,
+                    by=request.user,
+                    changes=diff(before, None),
+                    object_id=pk,
+                )
+            )
+        audit_log_many(entries)
+
+    def delete_model(self, request, obj):
+        instance_delete(instance=obj, by=request.user)
+
+    def delete_queryset(self, request, queryset):
+        queryset_delete(queryset=queryset, by=request.user)
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    list_display = ("at", "action", "actor_name", "content_type", "object_repr")
+    list_filter = ("action", "content_type")
+    search_fields = ("object_repr", "actor_name", "action", "object_id")
+    date_hierarchy = "at"
+    list_select_related = ("content_type",)
+    fields = ("at", "action", "actor_name", "content_type", "object_id", "object_repr", "changes_display")
+    readonly_fields = fields
+
+    @admin.display(description="changes")
+    def changes_display(self, entry: AuditEntry) -> str:
+        return render_changes(entry.changes)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

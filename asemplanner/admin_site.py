@@ -1,0 +1,22 @@
+"""The staff admin site: its index leads with the summit, its side events and what needs attention."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from asemplanner.domain.overview import attention_items, event_overview
+
+
+class PlannerAdminSite(admin.AdminSite):
+    site_header = "ASEM13 Summit Planner"
+    site_title = "ASEM13 Planner"
+    index_title = "Summit overview"
+    index_template = "admin/planner_index.html"
+
+    def index(self, request, extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "planner_events": event_overview(),
+            "planner_attention": attention_items(request.user),
+        }
+        return super().index(request, extra_context)

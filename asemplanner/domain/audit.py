@@ -1,0 +1,212 @@
+"""Audited writes: every create, update and delete leaves an entry (who, when, before → after).
+
+Domain write functions go through `instance_save` / `instance_delete` (or the bulk variants), and the
+admin's `AuditedModelAdmin` through `audit_log` with the snapshots it takes around the form save.
+Sensitive fields (a model's SENSITIVE_FIELDS) are recorded as changed but never with their values.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import uuid
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.contenttypes.models import ContentType
+from django.db import models, transaction
+from django.db.models.fields.files import FieldFile
+
+from asemplanner.models import AuditEntry
+
+Actor = AbstractBaseUser | str | None
+Snapshot = dict[str, Any]
+MASK = "•••"
+
+
+def _jsonable(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal | uuid.UUID):
+        return str(value)
+    if isinstance(value, FieldFile):
+        return value.name or ""
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return str(value)
+
+
+def snapshot(instance: models.Model, *, m2m: Iterable[str] = ()) -> Snapshot:
+    """The instance's concrete field values (foreign keys as ids) and the named many-to-many id lists."""
+    sensitive = set(getattr(instance, "SENSITIVE_FIELDS", ()))
+    data: Snapshot = {}
+    for field in instance._meta.concrete_fields:
+        if field.primary_key:
+            continue
+        value = _jsonable(field.value_from_object(instance))
+        if field.name in sensitive:
+            value = MASK if value not in (None, "") else ""
+        data[field.name] = value
+    if instance.pk is not None:
+        for name in m2m:
+            data[name] = sorted(related.pk for related in getattr(instance, name).all())  # uses a prefetch
+    return data
+
+
+def m2m_names(model: type[models.Model]) -> list[str]:
+    return [field.name for field in model._meta.many_to_many]
+
+
+def diff(before: Snapshot | None, after: Snapshot | None) -> dict[str, list[Any]]:
+    """{field: [before, after]} for the fields that changed; a create has None before, a delete None after."""
+    before, after = before or {}, after or {}
+    changes: dict[str, list[Any]] = {}
+    for name in sorted(set(before) | set(after)):
+        old, new = before.get(name), after.get(name)
+        if old != new:
+            changes[name] = [old, new]
+    return changes
+
+
+def default_action(instance: models.Model, verb: str) -> str:
+    return f"{instance._meta.app_label}.{instance._meta.model_name}.{verb}"
+
+
+def _actor_fields(by: Actor) -> dict[str, Any]:
+    if isinstance(by, AbstractBaseUser):
+        return {"actor": by if by.pk else None, "actor_name": by.get_username()}
+    return {"actor": None, "actor_name": by or "system"}
+
+
+def audit_entry(
+    *, action: str, instance: models.Model, by: Actor, changes: dict[str, list[Any]], object_id: Any = None
+) -> AuditEntry:
+    """An unsaved entry; `audit_log` saves one, `audit_log_many` a batch."""
+    return AuditEntry(
+        action=action,
+        content_type=ContentType.objects.get_for_model(instance, for_concrete_model=True),
+        object_id=str(object_id if object_id is not None else instance.pk),
+        object_repr=str(instance)[:200],
+        changes=changes,
+        **_actor_fields(by),
+    )
+
+
+def audit_log(
+    *, action: str, instance: models.Model, by: Actor, changes: dict[str, list[Any]] | None = None
+) -> AuditEntry:
+    entry = audit_entry(action=action, instance=instance, by=by, changes=changes or {})
+    entry.save()
+    return entry
+
+
+def audit_log_many(entries: Sequence[AuditEntry]) -> list[AuditEntry]:
+    return AuditEntry.objects.bulk_create(entries, batch_size=500)
+
+
+def _current(instance: models.Model, m2m: Iterable[str]) -> Snapshot | None:
+    if instance.pk is None:
+        return None
+    stored = type(instance)._default_manager.filter(pk=instance.pk).first()
+    return snapshot(stored, m2m=m2m) if stored else None
+
+
+@transaction.atomic
+def instance_save(
+    *,
+    instance: models.Model,
+    by: Actor,
+    action: str | None = None,
+    m2m: dict[str, Iterable[Any]] | None = None,
+    validate: bool = True,
+) -> AuditEntry | None:
+    """Validate, save and audit one instance (create or update). Returns the entry, or None if nothing changed.
+
+    `m2m` sets many-to-many fields after the save ({"attendees": [person, ...]}). Validation errors are
+    raised before anything is written, so a refused change changes nothing.
+    """
+    m2m = m2m or {}
+    before = _current(instance, m2m)
+    if validate:
+        instance.full_clean()
+    instance.save()
+    for name, values in m2m.items():
+        getattr(instance, name).set(values)
+    changes = diff(before, snapshot(instance, m2m=m2m))
+    if before is not None and not changes:
+        return None
+    verb = "created" if before is None else "changed"
+    return audit_log(action=action or default_action(instance, verb), instance=instance, by=by, changes=changes)
+
+
+@transaction.atomic
+def instances_create(*, instances: Sequence[models.Model], by: Actor, action: str | None = None) -> list[models.Model]:
+    """Bulk create (one INSERT per batch) with one audit entry per row, also written in bulk."""
+    if not instances:
+        return []
+    model = type(instances[0])
+    created = model._default_manager.bulk_create(instances, batch_size=500)
+    audit_log_many(
+        [
+            audit_entry(
+                action=action or default_action(obj, "created"), instance=obj, by=by, changes=diff(None, snapshot(obj))
+            )
+            for obj in created
+        ]
+    )
+    return created
+
+
+@transaction.atomic
+def instance_delete(*, instance: models.Model, by: Actor, action: str | None = None) -> AuditEntry:
+    before = snapshot(instance, m2m=m2m_names(type(instance)))
+    object_id = instance.pk
+    entry = audit_entry(
+        action=action or default_action(instance, "deleted"),
+        instance=instance,
+        by=by,
+        changes=diff(before, None),
+        object_id=object_id,
+    )
+    instance.delete()
+    entry.save()
+    return entry
+
+
+@transaction.atomic
+def queryset_delete(*, queryset: models.QuerySet, by: Actor, action: str | None = None) -> int:
+    """Bulk delete with an entry per row: the admin's 'delete selected' and any other bulk path."""
+    objects = list(queryset.prefetch_related(*m2m_names(queryset.model)))
+    entries = [
+        audit_entry(
+            action=action or default_action(obj, "deleted"),
+            instance=obj,
+            by=by,
+            changes=diff(snapshot(obj, m2m=m2m_names(queryset.model)), None),
+        )
+        for obj in objects
+    ]
+    deleted, _ = queryset.model._default_manager.filter(pk__in=[obj.pk for obj in objects]).delete()
+    audit_log_many(entries)
+    return deleted
+
+
+@transaction.atomic
+def queryset_update(*, queryset: models.QuerySet, by: Actor, action: str | None = None, **values: Any) -> int:
+    """Bulk update with an entry per changed row (before → after of the updated fields)."""
+    objects = list(queryset.select_for_update())
+    pks = [obj.pk for obj in objects]
+    befores = {obj.pk: snapshot(obj) for obj in objects}
+    count = queryset.model._default_manager.filter(pk__in=pks).update(**values)
+    entries = []
+    for obj in queryset.model._default_manager.filter(pk__in=pks):
+        changes = diff(befores[obj.pk], snapshot(obj))
+        if changes:
+            entries.append(
+                audit_entry(action=action or default_action(obj, "changed"), instance=obj, by=by, changes=changes)
+            )
+    audit_log_many(entries)
+    return count

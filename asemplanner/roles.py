@@ -1,0 +1,150 @@
+"""Staff roles as Django groups, each with the model permissions its work needs.
+
+Letters: v = view, a = add, c = change, d = delete. `delegations.view_sensitive_person` (passport data,
+date of birth) goes to security and accreditation only. Liaison officers are not staff: their group has
+no model permissions and their access to a delegation comes from `Delegation.liaisons`.
+
+`roles_sync` is called by the data migration that creates the groups and again by `seed_asem13`,
+so a change here reaches existing databases on the next seed (and through a new migration).
+"""
+
+from __future__ import annotations
+
+ADMIN, PROTOCOL, SECURITY, LOGISTICS, ACCREDITATION, LIAISON = (
+    "admin",
+    "protocol",
+    "security",
+    "logistics",
+    "accreditation",
+    "liaison",
+)
+STAFF_ROLES = (ADMIN, PROTOCOL, SECURITY, LOGISTICS, ACCREDITATION)
+SENSITIVE_PERMISSION = "delegations.view_sensitive_person"
+
+_PLANNER_MODELS = [
+    "events.event",
+    "events.venue",
+    "events.room",
+    "events.transfertime",
+    "events.session",
+    "delegations.partner",
+    "delegations.delegation",
+    "delegations.person",
+    "delegations.travel",
+    "delegations.accreditation",
+    "protocol.securityzone",
+    "protocol.team",
+    "protocol.bilateralmeeting",
+    "protocol.bilateralwindow",
+    "protocol.protocoltask",
+]
+_BEAT_MODELS = [
+    "django_celery_beat.periodictask",
+    "django_celery_beat.intervalschedule",
+    "django_celery_beat.crontabschedule",
+    "django_celery_beat.clockedschedule",
+    "django_celery_beat.solarschedule",
+]
+
+ROLE_MODEL_PERMISSIONS: dict[str, dict[str, str]] = {
+    ADMIN: {
+        **dict.fromkeys(_PLANNER_MODELS, "vacd"),
+        **dict.fromkeys(_BEAT_MODELS, "vacd"),
+        "auth.user": "vacd",
+        "auth.group": "v",
+        "asemplanner.auditentry": "v",
+    },
+    PROTOCOL: {
+        "events.event": "v",
+        "events.venue": "v",
+        "events.room": "v",
+        "events.transfertime": "v",
+        "events.session": "vac",
+        "delegations.partner": "v",
+        "delegations.delegation": "vc",
+        "delegations.person": "v",
+        "delegations.travel": "v",
+        "delegations.accreditation": "v",
+        "protocol.team": "vac",
+        "protocol.bilateralmeeting": "vacd",
+        "protocol.bilateralwindow": "vacd",
+        "protocol.protocoltask": "vacd",
+        "protocol.securityzone": "v",
+        "asemplanner.auditentry": "v",
+    },
+    SECURITY: {
+        "events.event": "v",
+        "events.venue": "v",
+        "events.room": "vc",
+        "events.session": "v",
+        "delegations.partner": "v",
+        "delegations.delegation": "v",
+        "delegations.person": "vc",
+        "delegations.travel": "v",
+        "delegations.accreditation": "vc",
+        "protocol.securityzone": "vacd",
+        "protocol.team": "v",
+        "protocol.protocoltask": "vac",
+        "asemplanner.auditentry": "v",
+    },
+    LOGISTICS: {
+        "events.event": "v",
+        "events.venue": "vacd",
+        "events.room": "vacd",
+        "events.transfertime": "vacd",
+        "events.session": "vacd",
+        "delegations.partner": "v",
+        "delegations.delegation": "v",
+        "delegations.person": "v",
+        "delegations.travel": "vac",
+        "protocol.team": "vac",
+        "protocol.protocoltask": "vac",
+        "protocol.securityzone": "v",
+        "asemplanner.auditentry": "v",
+    },
+    ACCREDITATION: {
+        "events.event": "v",
+        "delegations.partner": "v",
+        "delegations.delegation": "vc",
+        "delegations.person": "vac",
+        "delegations.accreditation": "vacd",
+        "protocol.securityzone": "v",
+        "asemplanner.auditentry": "v",
+    },
+    LIAISON: {},
+}
+ROLE_EXTRA_PERMISSIONS: dict[str, list[str]] = {
+    SECURITY: [SENSITIVE_PERMISSION],
+    ACCREDITATION: [SENSITIVE_PERMISSION],
+}
+_ACTIONS = {"v": "view", "a": "add", "c": "change", "d": "delete"}
+
+
+def role_permissions(role: str) -> set[str]:
+    """'app_label.codename' strings for a role."""
+    perms = {
+        f"{model.split('.')[0]}.{_ACTIONS[letter]}_{model.split('.')[1]}"
+        for model, letters in ROLE_MODEL_PERMISSIONS[role].items()
+        for letter in letters
+    }
+    return perms | set(ROLE_EXTRA_PERMISSIONS.get(role, []))
+
+
+def roles_sync(group_model, permission_model) -> dict[str, int]:
+    """Create the role groups and set exactly their permissions. Takes model classes so that a
+    migration can pass its historical models. Returns {role: number of permissions}."""
+    counts = {}
+    for role in ROLE_MODEL_PERMISSIONS:
+        group, _ = group_model.objects.get_or_create(name=role)
+        wanted = role_permissions(role)
+        perms = [
+            perm
+            for perm in permission_model.objects.select_related("content_type")
+            if f"{perm.content_type.app_label}.{perm.codename}" in wanted
+        ]
+        missing = wanted - {f"{p.content_type.app_label}.{p.codename}" for p in perms}
+        if missing:
+            raise LookupError(f"Permissions missing for role {role}: {sorted(missing)}")
+        group.permissions.set(perms)
+        counts[role] = len(perms)
+    return counts

@@ -1,0 +1,100 @@
+"""Half-open time ranges `[start, end)` and the validation rules every app shares.
+
+Pure functions over values: models' `clean()`, forms and serializers call them, so each rule is
+written once (STYLE 4). They return `{field: message}` so the caller can attach each message to the
+field the user has to change.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.utils import timezone
+from django.utils.formats import date_format
+
+Errors = dict[str, str]
+
+
+def overlaps(a_start: dt.datetime, a_end: dt.datetime, b_start: dt.datetime, b_end: dt.datetime) -> bool:
+    """True when `[a_start, a_end)` and `[b_start, b_end)` share an instant; touching is not overlapping."""
+    return a_start < b_end and b_start < a_end
+
+
+def fmt(value: dt.datetime | dt.date | dt.time) -> str:
+    if isinstance(value, dt.datetime):
+        return date_format(timezone.localtime(value) if timezone.is_aware(value) else value, "j M Y H:i")
+    if isinstance(value, dt.date):
+        return date_format(value, "j M Y")
+    return value.strftime("%H:%M")
+
+
+def range_errors(start, end, *, start_field: str = "start", end_field: str = "end") -> Errors:
+    """End must come after start; a range of zero length occupies nothing and is refused."""
+    if start is None or end is None:
+        return {}
+    if isinstance(start, dt.datetime) and end <= start:
+        return {
+            end_field: f"Ends at {fmt(end)}, which is not after its start ({fmt(start)}). "
+            "Enter an end later than the start."
+        }
+    if not isinstance(start, dt.datetime) and end < start:
+        return {end_field: f"Ends on {fmt(end)}, before its start ({fmt(start)}). Enter an end on or after the start."}
+    return {}
+
+
+def local_day_bounds(first: dt.date, last: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """`[first 00:00, last+1 00:00)` in the planner's time zone: the instants inside a run of whole days."""
+    tz = timezone.get_current_timezone()
+    start = dt.datetime.combine(first, dt.time.min, tzinfo=tz)
+    end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
+    return start, end
+
+
+def within_days_errors(
+    start: dt.datetime | None,
+    end: dt.datetime | None,
+    *,
+    first: dt.date,
+    last: dt.date,
+    what: str,
+    start_field: str = "start",
+    end_field: str = "end",
+) -> Errors:
+    """The range must lie within the days `first`..`last` (inclusive, local time)."""
+    if start is None or end is None:
+        return {}
+    lo, hi = local_day_bounds(first, last)
+    errors: Errors = {}
+    allowed = f"{what} runs {fmt(first)} to {fmt(last)}"
+    if start < lo or start >= hi:
+        errors[start_field] = f"Starts at {fmt(start)}, outside the dates of {allowed}."
+    if end > hi or end <= lo:
+        errors[end_field] = f"Ends at {fmt(end)}, outside the dates of {allowed}."
+    return errors
+
+
+def opening_hours_errors(
+    start: dt.datetime | None,
+    end: dt.datetime | None,
+    *,
+    opens_at: dt.time | None,
+    closes_at: dt.time | None,
+    what: str,
+    start_field: str = "start",
+    end_field: str = "end",
+) -> Errors:
+    """The range must fall on one local day between opening and closing time."""
+    if start is None or end is None or opens_at is None or closes_at is None:
+        return {}
+    local_start, local_end = timezone.localtime(start), timezone.localtime(end)
+    hours = f"{what} is open {fmt(opens_at)}–{fmt(closes_at)}"
+    errors: Errors = {}
+    if local_start.time() < opens_at or local_start.time() >= closes_at:
+        errors[start_field] = f"Starts at {fmt(local_start.time())}, but {hours}."
+    same_day = local_end.date() == local_start.date() or (
+        local_end.time() == dt.time.min and local_end.date() == local_start.date() + dt.timedelta(days=1)
+    )
+    end_time = dt.time(23, 59, 59, 999999) if local_end.time() == dt.time.min else local_end.time()
+    if not same_day or end_time > closes_at:
+        errors[end_field] = f"Ends at {fmt(local_end)}, but {hours}."
+    return errors

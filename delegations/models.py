@@ -1,0 +1,281 @@
+"""Who comes: partners, their delegations at each event, people, travel and accreditations."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import PurePath
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import F, Q
+
+from asemplanner.timeranges import range_errors
+
+from .choices import Category, Rank
+
+
+class Partner(models.Model):
+    """One of the 53 ASEM partners: a country or an institution (the EU, the ASEAN Secretariat)."""
+
+    class Kind(models.TextChoices):
+        COUNTRY = "country", "Country"
+        INSTITUTION = "institution", "Institution"
+
+    class Region(models.TextChoices):
+        EUROPE = "Europe", "Europe"
+        ASIA = "Asia", "Asia"
+
+    code = models.CharField(
+        max_length=8,
+        unique=True,
+        validators=[RegexValidator(r"^[A-Z]{2,8}$", "Use 2–8 capital letters, e.g. KHM or ASEAN.")],
+        help_text="ISO 3166 alpha-3 for countries, a short code for institutions.",
+    )
+    name = models.CharField(max_length=100, unique=True, help_text="Name in English; sorts the order of precedence.")
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.COUNTRY)
+    region = models.CharField(max_length=10, choices=Region.choices)
+    joined_year = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1996, "ASEM began in 1996."), MaxValueValidator(2100)]
+    )
+    joined_at_summit = models.CharField(max_length=60, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Delegation(models.Model):
+    """A partner at one event, led by a head of delegation, kept current by its liaison officers."""
+
+    class Status(models.TextChoices):
+        INVITED = "invited", "Invited"
+        CONFIRMED = "confirmed", "Confirmed"
+        DECLINED = "declined", "Declined"
+
+    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="delegations")
+    event = models.ForeignKey("events.Event", on_delete=models.PROTECT, related_name="delegations")
+    head = models.ForeignKey(
+        "Person",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Must be a member of this delegation.",
+    )
+    quota = models.PositiveSmallIntegerField(
+        default=12, validators=[MinValueValidator(1, "A delegation needs a quota of at least 1 person.")]
+    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.INVITED)
+    liaisons = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="liaison_delegations", help_text="Liaison officers."
+    )
+    notes = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["event__start_date", "partner__name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["partner", "event"],
+                name="delegation_one_per_partner_per_event",
+                violation_error_message="This partner already has a delegation at this event.",
+            ),
+            models.CheckConstraint(condition=Q(quota__gte=1), name="delegation_quota_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.partner} @ {self.event}"
+
+    def clean(self) -> None:
+        if self.head_id and self.pk and self.head.delegation_id != self.pk:
+            raise ValidationError(
+                {
+                    "head": f"{self.head} belongs to {self.head.delegation}, not to this delegation. "
+                    "Choose one of this delegation's members as head."
+                }
+            )
+        if self.head_id and not self.pk:
+            raise ValidationError({"head": "Save the delegation and add its members first, then choose the head."})
+
+
+def photo_upload_to(instance: Person, filename: str) -> str:
+    """Server-made file names: nothing of the uploaded name (or the person's) reaches the disk."""
+    suffix = PurePath(filename).suffix.lower()
+    if suffix not in {".jpg", ".jpeg", ".png"}:
+        suffix = ".jpg"
+    return f"photos/{uuid.uuid4().hex}{suffix}"
+
+
+class Person(models.Model):
+    """A member of a delegation. Passport data and date of birth are sensitive (see SENSITIVE_FIELDS)."""
+
+    SENSITIVE_FIELDS = ("passport_number", "passport_expiry", "date_of_birth")
+
+    delegation = models.ForeignKey(Delegation, on_delete=models.PROTECT, related_name="members")
+    honorific = models.CharField(max_length=40, blank=True, help_text="e.g. H.E., Mr, Ms, Dr")
+    given_name = models.CharField(max_length=100)
+    family_name = models.CharField(max_length=100)
+    function = models.CharField(max_length=150, help_text="e.g. Prime Minister, Ambassador, Press officer")
+    rank = models.PositiveSmallIntegerField(choices=Rank.choices, default=Rank.OTHER)
+    category = models.CharField(max_length=20, choices=Category.choices, default=Category.DELEGATE)
+    nationality = models.CharField(
+        max_length=3,
+        blank=True,
+        validators=[RegexValidator(r"^[A-Z]{3}$", "Use the three-letter ISO code in capitals, e.g. KHM.")],
+    )
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    languages = models.CharField(max_length=100, blank=True, help_text="Interpretation needs, e.g. 'fr, km'.")
+    photo = models.ImageField(upload_to=photo_upload_to, blank=True)
+    passport_number = models.CharField(max_length=30, blank=True)
+    passport_expiry = models.DateField(null=True, blank=True)
+    date_of_birth = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["delegation", "rank", "family_name", "given_name"]
+        verbose_name_plural = "people"
+        permissions = [("view_sensitive_person", "Can see and edit passport data and date of birth")]
+        indexes = [models.Index(fields=["family_name", "given_name"])]
+
+    def __str__(self) -> str:
+        return " ".join(part for part in (self.honorific, self.given_name, self.family_name) if part)
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.given_name} {self.family_name}"
+
+    def clean(self) -> None:
+        errors = {}
+        if self.passport_expiry and self.date_of_birth and self.passport_expiry <= self.date_of_birth:
+            errors["passport_expiry"] = "Passport expiry must be after the date of birth."
+        if self.delegation_id and not self.pk:
+            members = self.delegation.members.count()
+            if members >= self.delegation.quota:
+                errors["delegation"] = (
+                    f"{self.delegation} already has {members} of its {self.delegation.quota} places. "
+                    "Remove a member or ask the organisers to raise the quota."
+                )
+        if errors:
+            raise ValidationError(errors)
+
+
+class Travel(models.Model):
+    """How a person arrives and leaves, and where they stay."""
+
+    person = models.OneToOneField(Person, on_delete=models.CASCADE, related_name="travel")
+    arrival_flight = models.CharField(max_length=20, blank=True)
+    arrival_at = models.DateTimeField(null=True, blank=True)
+    arrival_airport = models.ForeignKey(
+        "events.Venue",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        limit_choices_to={"kind": "airport"},
+    )
+    departure_flight = models.CharField(max_length=20, blank=True)
+    departure_at = models.DateTimeField(null=True, blank=True)
+    departure_airport = models.ForeignKey(
+        "events.Venue",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        limit_choices_to={"kind": "airport"},
+    )
+    hotel = models.ForeignKey(
+        "events.Venue",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="guests",
+        limit_choices_to={"kind": "hotel"},
+    )
+    notes = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name_plural = "travel"
+        ordering = ["arrival_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(arrival_at__isnull=True)
+                | Q(departure_at__isnull=True)
+                | Q(departure_at__gt=F("arrival_at")),
+                name="travel_departure_after_arrival",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Travel of {self.person}"
+
+    def clean(self) -> None:
+        errors = range_errors(self.arrival_at, self.departure_at, start_field="arrival_at", end_field="departure_at")
+        if errors:
+            raise ValidationError(errors)
+
+
+class Accreditation(models.Model):
+    """A person's admission to one event; an approved accreditation carries a badge number and version."""
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", "Requested"
+        APPROVED = "approved", "Approved"
+        PRINTED = "printed", "Printed"
+        COLLECTED = "collected", "Collected"
+        REVOKED = "revoked", "Revoked"
+
+    HAS_BADGE = (Status.APPROVED, Status.PRINTED, Status.COLLECTED)
+
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="accreditations")
+    event = models.ForeignKey("events.Event", on_delete=models.PROTECT, related_name="accreditations")
+    category = models.CharField(max_length=20, choices=Category.choices)
+    zones = models.ManyToManyField("protocol.SecurityZone", blank=True, related_name="accreditations")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.REQUESTED)
+    badge_number = models.CharField(max_length=20, null=True, blank=True, unique=True)
+    badge_version = models.PositiveSmallIntegerField(default=1)
+    requested_at = models.DateTimeField(auto_now_add=True)
+    approved_at = models.DateTimeField(null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    revoked_reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["event", "person"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person", "event"],
+                name="accreditation_one_per_person_per_event",
+                violation_error_message="This person already has an accreditation for this event.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=["approved", "printed", "collected"]) | Q(badge_number__isnull=False),
+                name="accreditation_badge_number_when_approved",
+            ),
+            models.CheckConstraint(condition=Q(badge_version__gte=1), name="accreditation_badge_version_positive"),
+        ]
+        indexes = [models.Index(fields=["event", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.person} · {self.event}"
+
+    def clean(self) -> None:
+        errors = {}
+        if self.person_id and self.event_id:
+            home = self.person.delegation.event
+            if self.event_id != home.pk and self.event.parent_id != home.pk:
+                errors["event"] = (
+                    f"{self.person} is in the delegation to {home}; accredit them to {home} "
+                    "or to one of its side events."
+                )
+        if self.status in self.HAS_BADGE and not self.badge_number:
+            errors["badge_number"] = "An approved accreditation needs a badge number; approve it to assign one."
+        if self.status == self.Status.REVOKED and not self.revoked_reason:
+            errors["revoked_reason"] = "Say why the accreditation is revoked."
+        if errors:
+            raise ValidationError(errors)

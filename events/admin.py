@@ -1,0 +1,134 @@
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db.models import Count, F, Q
+
+from asemplanner.admin import AuditedModelAdmin
+from events.domain.sessions import session_warnings
+from events.models import Event, Room, Session, TransferTime, Venue
+
+
+class SessionInline(admin.TabularInline):
+    model = Session
+    fields = ("title", "kind", "room", "start", "end", "audience", "expected_attendance", "status")
+    autocomplete_fields = ("room",)
+    extra = 0
+    show_change_link = True
+    ordering = ("start",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("room__venue", "event")
+
+
+@admin.register(Event)
+class EventAdmin(AuditedModelAdmin):
+    list_display = ("acronym", "name", "kind", "parent", "start_date", "end_date", "status", "mode", "n_sessions")
+    list_filter = ("kind", "status", "mode")
+    search_fields = ("acronym", "name", "theme")
+    autocomplete_fields = ("parent", "host")
+    date_hierarchy = "start_date"
+    list_select_related = ("parent",)
+    inlines = [SessionInline]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(_n_sessions=Count("sessions", filter=~Q(sessions__status=Session.Status.CANCELLED)))
+        )
+
+    @admin.display(description="sessions", ordering="_n_sessions")
+    def n_sessions(self, event: Event) -> int:
+        return event._n_sessions
+
+
+class RoomInline(admin.TabularInline):
+    model = Room
+    fields = ("name", "kind", "capacity", "opens_at", "closes_at", "zone")
+    autocomplete_fields = ("zone",)
+    extra = 0
+    show_change_link = True
+
+
+@admin.register(Venue)
+class VenueAdmin(AuditedModelAdmin):
+    list_display = ("name", "short_name", "kind", "address", "n_rooms")
+    list_filter = ("kind",)
+    search_fields = ("name", "short_name", "address")
+    inlines = [RoomInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(_n_rooms=Count("rooms"))
+
+    @admin.display(description="rooms", ordering="_n_rooms")
+    def n_rooms(self, venue: Venue) -> int:
+        return venue._n_rooms
+
+
+@admin.register(Room)
+class RoomAdmin(AuditedModelAdmin):
+    list_display = ("name", "venue", "kind", "capacity", "opens_at", "closes_at", "zone")
+    list_filter = ("kind", "venue", "zone")
+    search_fields = ("name", "venue__name", "venue__short_name")
+    autocomplete_fields = ("venue", "zone")
+    list_select_related = ("venue", "zone")
+
+
+@admin.register(TransferTime)
+class TransferTimeAdmin(AuditedModelAdmin):
+    list_display = ("from_venue", "to_venue", "minutes")
+    list_filter = ("from_venue", "to_venue")
+    search_fields = ("from_venue__name", "to_venue__name")
+    autocomplete_fields = ("from_venue", "to_venue")
+    list_select_related = ("from_venue", "to_venue")
+
+
+class CapacityFilter(admin.SimpleListFilter):
+    title = "capacity"
+    parameter_name = "capacity"
+
+    def lookups(self, request, model_admin):
+        return [("over", "Expected attendance above capacity")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "over":
+            return queryset.filter(expected_attendance__gt=F("room__capacity"))
+        return queryset
+
+
+@admin.register(Session)
+class SessionAdmin(AuditedModelAdmin):
+    list_display = (
+        "title",
+        "event",
+        "kind",
+        "start",
+        "end",
+        "room",
+        "audience",
+        "expected_attendance",
+        "capacity_ok",
+        "status",
+    )
+    list_filter = ("event", "kind", "status", "audience", CapacityFilter, "room__venue")
+    search_fields = ("title", "event__acronym", "room__name", "room__venue__name")
+    autocomplete_fields = ("event", "room", "attendees")
+    date_hierarchy = "start"
+    list_select_related = ("event", "room__venue")
+    fieldsets = [
+        (None, {"fields": ("event", "title", "kind", "status")}),
+        ("When and where", {"fields": ("room", "start", "end")}),
+        ("Who attends", {"fields": ("audience", "audience_category", "attendees", "expected_attendance")}),
+        ("Notes", {"fields": ("notes",), "classes": ("collapse",)}),
+    ]
+
+    @admin.display(description="fits room", boolean=True)
+    def capacity_ok(self, session: Session) -> bool | None:
+        if session.expected_attendance is None:
+            return None
+        return session.expected_attendance <= session.room.capacity
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        for warning in session_warnings(obj):
+            self.message_user(request, warning, level=messages.WARNING)

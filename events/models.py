@@ -1,0 +1,319 @@
+"""What happens, where, when: events, venues, rooms, transfer times and the programme."""
+
+from __future__ import annotations
+
+from django.contrib.postgres.constraints import ExclusionConstraint
+from django.contrib.postgres.fields import DateTimeRangeField, RangeBoundary, RangeOperators
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+
+from asemplanner.timeranges import fmt, opening_hours_errors, range_errors, within_days_errors
+from delegations.choices import Category
+
+
+class TsTzRange(models.Func):
+    """PostgreSQL `tstzrange(start, end, '[)')`: the half-open range the exclusion constraints compare."""
+
+    function = "TSTZRANGE"
+    output_field = DateTimeRangeField()
+
+
+class PostgresOnlyExclusionConstraint(ExclusionConstraint):
+    """An exclusion constraint on PostgreSQL; nothing on other databases.
+
+    SQLite has no range types: there the domain check in `clean()` stands alone. `validate()` is left
+    to that domain check on every database, so users get one message naming the clash, while the
+    constraint guards against races between two writers on PostgreSQL.
+    """
+
+    def constraint_sql(self, model, schema_editor):
+        if schema_editor.connection.vendor != "postgresql":
+            return None
+        return super().constraint_sql(model, schema_editor)
+
+    def create_sql(self, model, schema_editor):
+        if schema_editor.connection.vendor != "postgresql":
+            return None
+        return super().create_sql(model, schema_editor)
+
+    def remove_sql(self, model, schema_editor):
+        if schema_editor.connection.vendor != "postgresql":
+            return None
+        return super().remove_sql(model, schema_editor)
+
+    def validate(self, model, instance, exclude=None, using=None):
+        return None
+
+
+def room_exclusion(name: str, *, active: Q) -> PostgresOnlyExclusionConstraint:
+    """No two active rows may hold the same room over overlapping `[start, end)` ranges."""
+    return PostgresOnlyExclusionConstraint(
+        name=name,
+        expressions=[
+            ("room", RangeOperators.EQUAL),
+            (TsTzRange("start", "end", RangeBoundary()), RangeOperators.OVERLAPS),
+        ],
+        condition=active,
+        violation_error_message="This room is already booked for an overlapping time.",
+    )
+
+
+class Event(models.Model):
+    class Kind(models.TextChoices):
+        SUMMIT = "summit", "Summit"
+        SIDE_EVENT = "side_event", "Side event"
+
+    class Status(models.TextChoices):
+        PLANNED = "planned", "Planned"
+        CONFIRMED = "confirmed", "Confirmed"
+        POSTPONED = "postponed", "Postponed"
+        HELD = "held", "Held"
+        CANCELLED = "cancelled", "Cancelled"
+
+    class Mode(models.TextChoices):
+        IN_PERSON = "in_person", "In person"
+        HYBRID = "hybrid", "Hybrid"
+        VIRTUAL = "virtual", "Virtual"
+
+    acronym = models.CharField(max_length=20, unique=True, help_text="Short name used everywhere, e.g. ASEM13.")
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.SIDE_EVENT)
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="side_events",
+        help_text="The summit this side event belongs to.",
+    )
+    theme = models.CharField(max_length=300, blank=True)
+    city = models.CharField(max_length=100, default="Phnom Penh")
+    host = models.ForeignKey(
+        "delegations.Partner", on_delete=models.PROTECT, null=True, blank=True, related_name="hosted_events"
+    )
+    start_date = models.DateField()
+    end_date = models.DateField(help_text="Last day of the event (inclusive).")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PLANNED)
+    mode = models.CharField(max_length=20, choices=Mode.choices, default=Mode.IN_PERSON)
+    notes = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["start_date", "acronym"]
+        constraints = [
+            models.CheckConstraint(condition=Q(end_date__gte=F("start_date")), name="event_end_on_or_after_start"),
+            models.CheckConstraint(
+                condition=Q(kind="summit", parent__isnull=True) | Q(kind="side_event"),
+                name="event_summit_has_no_parent",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.acronym
+
+    def clean(self) -> None:
+        errors = range_errors(self.start_date, self.end_date, start_field="start_date", end_field="end_date")
+        if self.kind == self.Kind.SUMMIT and self.parent_id:
+            errors["parent"] = "A summit cannot belong to another event. Leave the parent empty."
+        if self.parent_id and self.parent_id == self.pk:
+            errors["parent"] = "An event cannot be its own parent."
+        elif self.parent_id and self.parent.kind != self.Kind.SUMMIT:
+            errors["parent"] = f"{self.parent} is a side event; choose a summit as the parent."
+        if errors:
+            raise ValidationError(errors)
+
+
+class Venue(models.Model):
+    class Kind(models.TextChoices):
+        PALACE = "palace", "Palace / state venue"
+        CONFERENCE = "conference", "Conference centre"
+        HOTEL = "hotel", "Hotel"
+        AIRPORT = "airport", "Airport"
+        CULTURAL = "cultural", "Cultural venue"
+        OTHER = "other", "Other"
+
+    name = models.CharField(max_length=200, unique=True)
+    short_name = models.CharField(max_length=40, blank=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.OTHER)
+    address = models.CharField(max_length=300, blank=True)
+    latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.short_name or self.name
+
+
+class Room(models.Model):
+    class Kind(models.TextChoices):
+        PLENARY = "plenary", "Plenary hall"
+        MEETING = "meeting", "Meeting room"
+        BILATERAL = "bilateral", "Bilateral room"
+        DINING = "dining", "Dining / banquet"
+        PRESS = "press", "Press centre"
+        LOUNGE = "lounge", "VIP lounge"
+        OUTDOOR = "outdoor", "Outdoor / stage"
+        OTHER = "other", "Other"
+
+    venue = models.ForeignKey(Venue, on_delete=models.PROTECT, related_name="rooms")
+    name = models.CharField(max_length=120)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.MEETING)
+    capacity = models.PositiveIntegerField(
+        validators=[MinValueValidator(1, message="Capacity must be at least 1 seat.")]
+    )
+    opens_at = models.TimeField(null=True, blank=True, help_text="Local time; empty with 'closes at' = always open.")
+    closes_at = models.TimeField(null=True, blank=True)
+    zone = models.ForeignKey(
+        "protocol.SecurityZone", on_delete=models.PROTECT, null=True, blank=True, related_name="rooms"
+    )
+
+    class Meta:
+        ordering = ["venue__name", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["venue", "name"], name="room_unique_name_per_venue"),
+            models.CheckConstraint(condition=Q(capacity__gte=1), name="room_capacity_positive"),
+            models.CheckConstraint(
+                condition=Q(opens_at__isnull=True, closes_at__isnull=True)
+                | Q(opens_at__isnull=False, closes_at__isnull=False, closes_at__gt=F("opens_at")),
+                name="room_opening_hours_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.venue} · {self.name}"
+
+    def clean(self) -> None:
+        errors = {}
+        if (self.opens_at is None) != (self.closes_at is None):
+            missing = "closes_at" if self.closes_at is None else "opens_at"
+            errors[missing] = "Give both opening and closing time, or neither for a room that is always open."
+        elif self.opens_at is not None and self.closes_at <= self.opens_at:
+            errors["closes_at"] = (
+                f"Closes at {self.closes_at:%H:%M}, not after it opens ({self.opens_at:%H:%M}). "
+                "Rooms open and close on the same day."
+            )
+        if errors:
+            raise ValidationError(errors)
+
+
+class TransferTime(models.Model):
+    """Minutes by motorcade from one venue to another, door to door, in normal summit traffic."""
+
+    from_venue = models.ForeignKey(Venue, on_delete=models.CASCADE, related_name="transfers_out")
+    to_venue = models.ForeignKey(Venue, on_delete=models.CASCADE, related_name="transfers_in")
+    minutes = models.PositiveIntegerField(
+        validators=[MinValueValidator(0, message="Transfer time cannot be negative; enter minutes (0 or more).")]
+    )
+
+    class Meta:
+        ordering = ["from_venue__name", "to_venue__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["from_venue", "to_venue"], name="transfer_unique_pair"),
+            models.CheckConstraint(condition=~Q(from_venue=F("to_venue")), name="transfer_between_two_venues"),
+            models.CheckConstraint(condition=Q(minutes__gte=0), name="transfer_minutes_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.from_venue} → {self.to_venue}: {self.minutes} min"
+
+    def clean(self) -> None:
+        if self.from_venue_id and self.from_venue_id == self.to_venue_id:
+            raise ValidationError({"to_venue": "Choose a different venue: a transfer goes between two venues."})
+
+
+class Session(models.Model):
+    """A programme item of an event, in one room over `[start, end)`."""
+
+    class Kind(models.TextChoices):
+        PLENARY = "plenary", "Plenary"
+        RETREAT = "retreat", "Retreat"
+        WORKING_LUNCH = "working_lunch", "Working lunch"
+        GALA_DINNER = "gala_dinner", "Gala dinner"
+        PRESS_CONFERENCE = "press_conference", "Press conference"
+        FAMILY_PHOTO = "family_photo", "Family photo"
+        CEREMONY = "ceremony", "Ceremony"
+        MEETING = "meeting", "Meeting"
+        PERFORMANCE = "performance", "Performance"
+        OTHER = "other", "Other"
+
+    class Audience(models.TextChoices):
+        HEADS = "heads", "Heads of delegation"
+        ALL_DELEGATES = "all_delegates", "All delegates"
+        CATEGORY = "category", "One accreditation category"
+        NAMED = "named", "Named people only"
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", "Scheduled"
+        CANCELLED = "cancelled", "Cancelled"
+
+    event = models.ForeignKey(Event, on_delete=models.PROTECT, related_name="sessions")
+    title = models.CharField(max_length=200)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.MEETING)
+    room = models.ForeignKey(Room, on_delete=models.PROTECT, related_name="sessions")
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    audience = models.CharField(max_length=20, choices=Audience.choices, default=Audience.NAMED)
+    audience_category = models.CharField(
+        max_length=20, choices=Category.choices, blank=True, help_text="Only when the audience is one category."
+    )
+    attendees = models.ManyToManyField(
+        "delegations.Person",
+        blank=True,
+        related_name="sessions",
+        help_text="Named people, in addition to the audience.",
+    )
+    expected_attendance = models.PositiveIntegerField(null=True, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.SCHEDULED)
+    notes = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["start", "room"]
+        indexes = [models.Index(fields=["room", "start"]), models.Index(fields=["event", "start"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(end__gt=F("start")), name="session_end_after_start"),
+            models.CheckConstraint(
+                condition=~Q(audience="category") | ~Q(audience_category=""),
+                name="session_category_audience_names_category",
+            ),
+            room_exclusion("session_room_no_overlap", active=~Q(status="cancelled")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} · {self.title}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status != self.Status.CANCELLED
+
+    def clean(self) -> None:
+        errors = range_errors(self.start, self.end)
+        if self.audience == self.Audience.CATEGORY and not self.audience_category:
+            errors["audience_category"] = "Choose the category that attends, or pick another audience."
+        if not errors and self.event_id and self.start and self.end:
+            errors |= within_days_errors(
+                self.start, self.end, first=self.event.start_date, last=self.event.end_date, what=str(self.event)
+            )
+        if not errors and self.room_id and self.start and self.end:
+            room = self.room
+            errors |= opening_hours_errors(
+                self.start, self.end, opens_at=room.opens_at, closes_at=room.closes_at, what=str(room)
+            )
+            if self.is_active:
+                clash = (
+                    Session.objects.filter(room=room, start__lt=self.end, end__gt=self.start)
+                    .exclude(status=self.Status.CANCELLED)
+                    .exclude(pk=self.pk)
+                    .order_by("start")
+                    .first()
+                )
+                if clash:
+                    errors["room"] = (
+                        f"{room} is already booked for “{clash.title}” ({clash.event}) from "
+                        f"{fmt(clash.start)} to {fmt(clash.end)}. "
+                        "Choose another room or time; sessions may touch but not overlap."
+                    )
+        if errors:
+            raise ValidationError(errors)

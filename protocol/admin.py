@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.db.models import Count
+
+from asemplanner.admin import AuditedModelAdmin
+from protocol.models import BilateralMeeting, BilateralWindow, ProtocolTask, SecurityZone, Team
+
+
+@admin.register(SecurityZone)
+class SecurityZoneAdmin(AuditedModelAdmin):
+    list_display = ("code", "name", "level", "colour", "n_rooms")
+    list_filter = ("level",)
+    search_fields = ("code", "name")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(_n_rooms=Count("rooms"))
+
+    @admin.display(description="rooms", ordering="_n_rooms")
+    def n_rooms(self, zone: SecurityZone) -> int:
+        return zone._n_rooms
+
+
+@admin.register(Team)
+class TeamAdmin(AuditedModelAdmin):
+    list_display = ("name", "kind", "lead", "n_members")
+    list_filter = ("kind",)
+    search_fields = ("name",)
+    autocomplete_fields = ("lead", "members")
+    list_select_related = ("lead",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(_n_members=Count("members"))
+
+    @admin.display(description="members", ordering="_n_members")
+    def n_members(self, team: Team) -> int:
+        return team._n_members
+
+
+class BilateralWindowInline(admin.TabularInline):
+    model = BilateralWindow
+    fields = ("start", "end")
+    extra = 0
+
+
+@admin.register(BilateralMeeting)
+class BilateralMeetingAdmin(AuditedModelAdmin):
+    list_display = ("__str__", "event", "status", "priority", "duration_minutes", "start", "room")
+    list_filter = ("event", "status", "priority")
+    search_fields = ("requester__partner__name", "counterpart__partner__name", "subject")
+    autocomplete_fields = ("event", "requester", "counterpart", "room", "protocol_officer")
+    date_hierarchy = "start"
+    list_select_related = ("event", "requester__partner", "counterpart__partner", "room__venue")
+    inlines = [BilateralWindowInline]
+    fieldsets = [
+        (
+            None,
+            {"fields": ("event", ("requester", "counterpart"), "subject", ("priority", "duration_minutes"), "status")},
+        ),
+        ("Schedule", {"fields": ("room", "start", "end", "protocol_officer")}),
+        ("Notes", {"fields": ("notes",), "classes": ("collapse",)}),
+    ]
+
+
+@admin.register(ProtocolTask)
+class ProtocolTaskAdmin(AuditedModelAdmin):
+    list_display = ("title", "kind", "event", "start", "end", "venue", "destination", "team", "assignee", "status")
+    list_filter = ("event", "kind", "status", "team")
+    search_fields = ("title", "vehicle", "person__family_name", "delegation__partner__name")
+    autocomplete_fields = ("event", "venue", "destination", "team", "assignee", "person", "delegation")
+    date_hierarchy = "start"
+    list_select_related = ("event", "venue", "destination", "team", "assignee")
+    list_editable = ("status",)
