@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group, User
 from django.contrib.contenttypes.admin import GenericTabularInline
 from django.utils.html import format_html, format_html_join
 
@@ -155,3 +157,27 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+admin.site.unregister(User)
+admin.site.unregister(Group)
+
+
+@admin.register(User)
+class PlannerUserAdmin(AuditedModelAdmin, UserAdmin):
+    """Users, with their writes audited (password hashes are masked in the trail)."""
+
+    list_display = ("username", "email", "first_name", "last_name", "is_staff", "roles", "is_active")
+    list_filter = ("is_staff", "is_active", "groups")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("groups")
+
+    @admin.display(description="roles")
+    def roles(self, user) -> str:
+        return ", ".join(group.name for group in user.groups.all())
+
+
+@admin.register(Group)
+class PlannerGroupAdmin(AuditedModelAdmin, GroupAdmin):
+    pass

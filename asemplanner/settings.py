@@ -98,7 +98,10 @@ TEMPLATES = [
 WSGI_APPLICATION = "asemplanner.wsgi.application"
 
 # --- Database -------------------------------------------------------------------------------------
-DATABASE_URL = env("DATABASE_URL", f"sqlite:///{VAR_DIR / 'planner.sqlite3'}")
+DATABASE_URL = env("DATABASE_URL")
+if not DATABASE_URL:
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    DATABASE_URL = f"sqlite:///{VAR_DIR / 'planner.sqlite3'}"
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The web server, the worker and beat share one file: WAL lets readers run beside the writer,
@@ -127,9 +130,13 @@ else:
         "data_folder_in": str(broker_dir / "queue"),
         "data_folder_out": str(broker_dir / "queue"),
         "processed_folder": str(broker_dir / "processed"),
+        "control_folder": str(broker_dir / "control"),
         "store_processed": False,
     }
     CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", f"file://{broker_dir / 'results'}")
+    if CELERY_BROKER_URL == "filesystem://":
+        for folder in ("queue", "processed", "control", "results"):
+            (broker_dir / folder).mkdir(parents=True, exist_ok=True)
 
 CELERY_TIMEZONE = "Asia/Phnom_Penh"
 CELERY_TASK_SERIALIZER = "json"

@@ -17,12 +17,15 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 from django.db.models.fields.files import FieldFile
+from django.utils.crypto import salted_hmac
 
 from asemplanner.models import AuditEntry
 
 Actor = AbstractBaseUser | str | None
 Snapshot = dict[str, Any]
 MASK = "•••"
+# Masked on every model, whatever it declares: password hashes never enter the audit trail.
+ALWAYS_MASKED = frozenset({"password"})
 
 
 def _jsonable(value: Any) -> Any:
@@ -39,16 +42,24 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
+def _masked(value: Any) -> str:
+    """A sensitive value as '•••' plus a keyed digest: a change is visible, the value is not."""
+    if value in (None, ""):
+        return ""
+    digest = salted_hmac("asemplanner.audit.mask", str(value)).hexdigest()[:6]
+    return f"{MASK}{digest}"
+
+
 def snapshot(instance: models.Model, *, m2m: Iterable[str] = ()) -> Snapshot:
     """The instance's concrete field values (foreign keys as ids) and the named many-to-many id lists."""
-    sensitive = set(getattr(instance, "SENSITIVE_FIELDS", ()))
+    sensitive = ALWAYS_MASKED | set(getattr(instance, "SENSITIVE_FIELDS", ()))
     data: Snapshot = {}
     for field in instance._meta.concrete_fields:
         if field.primary_key:
             continue
         value = _jsonable(field.value_from_object(instance))
         if field.name in sensitive:
-            value = MASK if value not in (None, "") else ""
+            value = _masked(value)
         data[field.name] = value
     if instance.pk is not None:
         for name in m2m:

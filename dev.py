@@ -1,0 +1,133 @@
+#!/usr/bin/env python3
+"""The planner's two commands, for a fresh machine with only Python 3.11+ and git.
+
+    python3 dev.py up      set everything up and run the planner: a virtualenv in .venv, the package and its
+                           dependencies, migrations, the ASEM13 demo data, then the web server, a Celery
+                           worker and Celery beat; prints the URL and the demo logins. Ctrl-C stops all three.
+    python3 dev.py test    run the whole test suite (pytest); extra arguments go to pytest.
+
+With no DATABASE_URL / REDIS_URL set, everything runs on a SQLite file and kombu's filesystem broker under
+var/. Set them to use PostgreSQL and Redis (see README.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
+STAMP = VENV / ".planner-installed"
+
+
+def say(message: str) -> None:
+    print(f"[dev] {message}", flush=True)
+
+
+def ensure_environment() -> None:
+    """Create .venv and install the project with its dev extras; again only when pyproject.toml changes."""
+    if sys.version_info < (3, 11):
+        sys.exit(f"Python 3.11 or newer is needed; this is {sys.version.split()[0]}.")
+    if not PYTHON.exists():
+        say(f"creating virtual environment in {VENV}")
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if STAMP.exists() and STAMP.read_text() == wanted:
+        return
+    say("installing the planner and its dependencies (first run takes a minute)")
+    subprocess.run([PYTHON, "-m", "pip", "install", "--quiet", "--upgrade", "pip"], check=True)
+    subprocess.run([PYTHON, "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[dev]"], check=True)
+    STAMP.write_text(wanted)
+
+
+def manage(*args: str, env: dict[str, str]) -> None:
+    subprocess.run([PYTHON, ROOT / "manage.py", *args], check=True, env=env, cwd=ROOT)
+
+
+def wait_for(url: str, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2):  # noqa: S310 — our own localhost URL
+                return True
+        except OSError:
+            time.sleep(0.5)
+    return False
+
+
+def up(port: int, host: str) -> int:
+    ensure_environment()
+    env = {**os.environ, "DEBUG": os.environ.get("DEBUG", "1"), "PYTHONUNBUFFERED": "1"}
+    (ROOT / "var").mkdir(exist_ok=True)
+    say("migrating the database")
+    manage("migrate", "--noinput", env=env)
+    say("loading the ASEM13 demo data")
+    manage("seed_asem13", env=env)
+    celery = [BIN / "celery", "-A", "asemplanner"]
+    processes = {
+        "web": subprocess.Popen([PYTHON, ROOT / "manage.py", "runserver", "--noreload", f"{host}:{port}"], env=env, cwd=ROOT),
+        "worker": subprocess.Popen([*celery, "worker", "--loglevel", "INFO", "--concurrency", "2"], env=env, cwd=ROOT),
+        "beat": subprocess.Popen([*celery, "beat", "--loglevel", "INFO"], env=env, cwd=ROOT),
+    }
+
+    def stop(*_args) -> None:
+        for process in processes.values():
+            if process.poll() is None:
+                process.terminate()
+        for process in processes.values():
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+    signal.signal(signal.SIGTERM, lambda *a: (stop(), sys.exit(0)))
+    url = f"http://{host}:{port}/admin/"
+    if wait_for(url, 60):
+        say(f"the planner is running at {url}  (web, Celery worker and beat; Ctrl-C stops them)")
+        say("log in with one of the demo logins printed above (demo only)")
+    try:
+        while True:
+            for name, process in processes.items():
+                if process.poll() is not None:
+                    say(f"{name} exited with status {process.returncode}; stopping the others")
+                    stop()
+                    return process.returncode or 1
+            time.sleep(1)
+    except KeyboardInterrupt:
+        say("stopping")
+        stop()
+        return 0
+
+
+def test(pytest_args: list[str]) -> int:
+    ensure_environment()
+    return subprocess.run([PYTHON, "-m", "pytest", *pytest_args], cwd=ROOT).returncode
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    up_parser = commands.add_parser("up", help="set up and run the planner (web, worker, beat, demo data)")
+    up_parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    up_parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+    commands.add_parser("test", help="run the whole test suite; extra arguments go to pytest")
+    args, rest = parser.parse_known_args()
+    if args.command == "up":
+        if rest:
+            parser.error(f"unknown arguments for 'up': {' '.join(rest)}")
+        return up(args.port, args.host)
+    return test(rest)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

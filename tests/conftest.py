@@ -1,0 +1,37 @@
+"""Suite-wide fixtures and the service checks.
+
+With PLANNER_REQUIRE_SERVICES=1 (CI sets it) the suite refuses to run unless DATABASE_URL points at
+PostgreSQL and REDIS_URL at a Redis that answers, and tests marked `postgres` fail instead of skipping.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.conf import settings
+
+REQUIRE_SERVICES = os.environ.get("PLANNER_REQUIRE_SERVICES") == "1"
+
+
+def pytest_configure(config):
+    if not REQUIRE_SERVICES:
+        return
+    engine = settings.DATABASES["default"]["ENGINE"]
+    if "postgresql" not in engine:
+        pytest.exit(f"PLANNER_REQUIRE_SERVICES=1 but DATABASE_URL is not PostgreSQL (engine {engine}).", returncode=3)
+    if not settings.REDIS_URL:
+        pytest.exit("PLANNER_REQUIRE_SERVICES=1 but REDIS_URL is not set.", returncode=3)
+    import redis
+
+    try:
+        redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=3).ping()
+    except redis.RedisError as exc:
+        pytest.exit(f"Redis at {settings.REDIS_URL} is unreachable: {exc}", returncode=3)
+
+
+def pytest_runtest_setup(item):
+    if item.get_closest_marker("postgres") and "postgresql" not in settings.DATABASES["default"]["ENGINE"]:
+        if REQUIRE_SERVICES:
+            pytest.fail("This test needs PostgreSQL and PLANNER_REQUIRE_SERVICES=1 forbids skipping it.")
+        pytest.skip("needs PostgreSQL: set DATABASE_URL=postgres://...")
