@@ -75,7 +75,9 @@ def up(port: int, host: str) -> int:
     manage("seed_asem13", env=env)
     celery = [BIN / "celery", "-A", "asemplanner"]
     processes = {
-        "web": subprocess.Popen([PYTHON, ROOT / "manage.py", "runserver", "--noreload", f"{host}:{port}"], env=env, cwd=ROOT),
+        "web": subprocess.Popen(
+            [PYTHON, ROOT / "manage.py", "runserver", "--noreload", f"{host}:{port}"], env=env, cwd=ROOT
+        ),
         "worker": subprocess.Popen([*celery, "worker", "--loglevel", "INFO", "--concurrency", "2"], env=env, cwd=ROOT),
         "beat": subprocess.Popen([*celery, "beat", "--loglevel", "INFO"], env=env, cwd=ROOT),
     }

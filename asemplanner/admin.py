@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, User
-from django.contrib.contenttypes.admin import GenericTabularInline
+from django.contrib.admin.utils import unquote
+from django.contrib.contenttypes.models import ContentType
 from django.utils.html import format_html, format_html_join
 
 from asemplanner.domain.audit import (
@@ -42,45 +43,24 @@ def _short(value) -> str:
     return text if len(text) <= 80 else text[:77] + "…"
 
 
-class AuditEntryInline(GenericTabularInline):
-    """The object's audit trail, newest first, read-only."""
-
-    model = AuditEntry
-    ct_field = "content_type"
-    ct_fk_field = "object_id"
-    fields = ("at", "action", "actor_name", "changes_display")
-    readonly_fields = fields
-    extra = 0
-    max_num = 0
-    can_delete = False
-    classes = ("collapse",)
-    verbose_name_plural = "Audit trail"
-    ordering = ("-at", "-id")
-
-    @admin.display(description="changes")
-    def changes_display(self, entry: AuditEntry) -> str:
-        return render_changes(entry.changes)
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-
 class AuditedModelAdmin(admin.ModelAdmin):
     """Every admin write leaves audit entries: the object, its many-to-many fields, its inlines, deletes."""
 
-    audit_inline = True
+    change_form_template = "admin/audited_change_form.html"
+    audit_trail_length = 50
 
-    def get_inlines(self, request, obj):
-        inlines = list(super().get_inlines(request, obj))
-        if obj is not None and self.audit_inline:
-            inlines.append(AuditEntryInline)
-        return inlines
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """The object's audit trail, newest first, read-only, under the form (one query)."""
+        extra_context = extra_context or {}
+        if request.user.has_perm("asemplanner.view_auditentry"):
+            content_type = ContentType.objects.get_for_model(self.model, for_concrete_model=True)
+            extra_context["audit_entries"] = [
+                (entry, render_changes(entry.changes))
+                for entry in AuditEntry.objects.filter(
+                    content_type=content_type, object_id=str(unquote(object_id))
+                ).order_by("-at", "-id")[: self.audit_trail_length]
+            ]
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def save_model(self, request, obj, form, change):
         stored = type(obj)._default_manager.filter(pk=obj.pk).first() if change else None
@@ -97,8 +77,6 @@ class AuditedModelAdmin(admin.ModelAdmin):
             audit_log(action=default_action(obj, verb), instance=obj, by=request.user, changes=changes)
 
     def save_formset(self, request, form, formset, change):
-        if formset.model is AuditEntry:
-            return super().save_formset(request, form, formset, change)
         known = [f.instance for f in formset.initial_forms if f.instance.pk is not None]
         stored = formset.model._default_manager.in_bulk([obj.pk for obj in known])
         befores = {id(obj): (obj.pk, snapshot(stored[obj.pk])) for obj in known if obj.pk in stored}
@@ -176,6 +154,18 @@ class PlannerUserAdmin(AuditedModelAdmin, UserAdmin):
     @admin.display(description="roles")
     def roles(self, user) -> str:
         return ", ".join(group.name for group in user.groups.all())
+
+    def user_change_password(self, request, id, form_url=""):
+        # Django's password view saves the form itself, past save_model: audit it here.
+        user = self.get_object(request, unquote(id))
+        before = snapshot(user) if user is not None else None
+        response = super().user_change_password(request, id, form_url)
+        if request.method == "POST" and user is not None:
+            user.refresh_from_db()
+            changes = diff(before, snapshot(user))
+            if changes:
+                audit_log(action="auth.user.password_changed", instance=user, by=request.user, changes=changes)
+        return response
 
 
 @admin.register(Group)

@@ -35,3 +35,31 @@ def pytest_runtest_setup(item):
         if REQUIRE_SERVICES:
             pytest.fail("This test needs PostgreSQL and PLANNER_REQUIRE_SERVICES=1 forbids skipping it.")
         pytest.skip("needs PostgreSQL: set DATABASE_URL=postgres://...")
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # PBKDF2's deliberate slowness protects real passwords; tests only need a hash that checks.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def seeded(db):
+    """The ASEM13 demo data, loaded through seed_asem13's domain function."""
+    from asemplanner.domain.seed import seed_asem13
+
+    return seed_asem13()
+
+
+@pytest.fixture
+def role_client(client, db):
+    """role_client("protocol") → a test client logged in as a fresh user with that role."""
+    from tests.factories import UserFactory
+
+    def login(role: str):
+        user = UserFactory(username=f"{role}-tester", roles=[role])
+        client.force_login(user)
+        client.user = user
+        return client
+
+    return login

@@ -17,6 +17,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 from django.db.models.fields.files import FieldFile
+from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from asemplanner.models import AuditEntry
@@ -31,6 +32,9 @@ ALWAYS_MASKED = frozenset({"password"})
 def _jsonable(value: Any) -> Any:
     if value is None or isinstance(value, bool | int | float | str):
         return value
+    if isinstance(value, dt.datetime) and timezone.is_aware(value):
+        # One instant, one text: values from forms (+07:00) and from the database (UTC) must compare equal.
+        return timezone.localtime(value).isoformat()
     if isinstance(value, dt.datetime | dt.date | dt.time):
         return value.isoformat()
     if isinstance(value, decimal.Decimal | uuid.UUID):

@@ -601,13 +601,14 @@ class Seeder:
                     "start": travel.arrival_at - dt.timedelta(minutes=30),
                     "end": travel.arrival_at + dt.timedelta(minutes=30),
                     "venue": airport,
-                    "team": teams["Airport reception A" if index % 2 == 0 else "Airport reception B"],
+                    # India's reception is left unassigned on purpose: it shows under "needs attention".
+                    "team": None if code == "IND" else teams[f"Airport reception {'AB'[index % 2]}"],
                     "person": head,
                     "delegation": delegation,
                 },
             )
             if code == "IND":
-                continue  # left unassigned on purpose: it shows under "needs attention"
+                continue
             self.upsert(
                 ProtocolTask,
                 {"source_key": f"seed:motorcade:{code}"},

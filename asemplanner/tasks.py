@@ -1,0 +1,11 @@
+"""Thin Celery tasks: an explicit name, primitive arguments, one domain call."""
+
+from celery import shared_task
+
+from asemplanner.domain.health import health_report
+
+
+@shared_task(name="asemplanner.healthcheck")
+def healthcheck() -> dict[str, object]:
+    """Round trip web → broker → worker → database; `celery -A asemplanner call asemplanner.healthcheck`."""
+    return health_report()

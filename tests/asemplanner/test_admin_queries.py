@@ -1,0 +1,95 @@
+"""Every admin changelist runs a fixed number of queries, whatever the number of rows."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib import admin
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from asemplanner.domain.audit import audit_log
+from tests import factories as f
+
+
+def grow(model_label: str, n: int) -> None:
+    """Add n rows of a model, each with its own related rows (so a missing select_related would show)."""
+    for _ in range(n):
+        match model_label:
+            case "events.event":
+                f.SideEventFactory()
+            case "events.venue":
+                f.RoomFactory()
+            case "events.room":
+                f.RoomFactory(zone=f.SecurityZoneFactory())
+            case "events.transfertime":
+                f.TransferTimeFactory()
+            case "events.session":
+                f.SessionFactory(expected_attendance=50)
+            case "delegations.partner":
+                f.PartnerFactory()
+            case "delegations.delegation":
+                person = f.PersonFactory()
+                person.delegation.head = person
+                person.delegation.save()
+            case "delegations.person":
+                f.PersonFactory()
+            case "delegations.travel":
+                f.TravelFactory(hotel=f.VenueFactory(kind="hotel"))
+            case "delegations.accreditation":
+                f.AccreditationFactory()
+            case "protocol.securityzone":
+                f.RoomFactory(zone=f.SecurityZoneFactory())
+            case "protocol.team":
+                team = f.TeamFactory(lead=f.UserFactory())
+                team.members.add(f.UserFactory())
+            case "protocol.bilateralmeeting":
+                f.BilateralMeetingFactory()
+            case "protocol.protocoltask":
+                f.ProtocolTaskFactory(team=f.TeamFactory(), assignee=f.UserFactory(), destination=f.VenueFactory())
+            case "auth.user":
+                f.UserFactory(roles=["protocol"])
+            case "auth.group":
+                pass
+            case "asemplanner.auditentry":
+                venue = f.VenueFactory()
+                audit_log(action="events.venue.created", instance=venue, by=f.UserFactory(), changes={})
+            case _:
+                pass
+
+
+REGISTERED = sorted(
+    f"{model._meta.app_label}.{model._meta.model_name}"
+    for model in admin.site._registry
+    if model._meta.app_label not in {"django_celery_beat"}
+)
+
+
+@pytest.mark.parametrize("model_label", REGISTERED)
+def test_changelist_query_count_does_not_grow_with_rows(model_label, role_client):
+    client = role_client("admin")
+    app, name = model_label.split(".")
+    url = reverse(f"admin:{app}_{name}_changelist")
+    client.get(url)  # warm the user's permission cache and the content-type cache
+    grow(model_label, 3)
+    with CaptureQueriesContext(connection) as small:
+        response = client.get(url)
+    assert response.status_code == 200
+    grow(model_label, 12)
+    with CaptureQueriesContext(connection) as large:
+        response = client.get(url)
+    rows = response.context["cl"].result_count
+    assert rows >= 15 or model_label in {"auth.group"}, (model_label, rows)
+    assert len(large) == len(small), "\n".join(q["sql"] for q in large.captured_queries)
+
+
+def test_admin_index_query_count_is_fixed(seeded, role_client):
+    client = role_client("admin")
+    client.get(reverse("admin:index"))
+    with CaptureQueriesContext(connection) as seeded_run:
+        client.get(reverse("admin:index"))
+    grow("delegations.accreditation", 10)
+    grow("protocol.bilateralmeeting", 5)
+    with CaptureQueriesContext(connection) as grown_run:
+        client.get(reverse("admin:index"))
+    assert len(grown_run) == len(seeded_run)
