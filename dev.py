@@ -36,7 +36,7 @@ def say(message: str) -> None:
 
 def ensure_environment() -> None:
     """Create .venv and install the project with its dev extras; again only when pyproject.toml changes."""
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 — this script must explain itself on an old Python
         sys.exit(f"Python 3.11 or newer is needed; this is {sys.version.split()[0]}.")
     if not PYTHON.exists():
         say(f"creating virtual environment in {VENV}")

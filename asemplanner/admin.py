@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, User
-from django.contrib.admin.utils import unquote
 from django.contrib.contenttypes.models import ContentType
 from django.utils.html import format_html, format_html_join
 
