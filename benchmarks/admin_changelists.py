@@ -1,7 +1,8 @@
 """B0 — staff admin changelists at two sizes, side by side with a naive ModelAdmin in the same run.
 
 The planner's admins select related rows and annotate counts, so a page of 100 rows costs a fixed number of
-queries; the naive baseline (the same columns with no joins and counts per row) costs queries per row. Prints a table and, last, one JSON object.
+queries; the naive baseline (the same columns with no joins and counts per row) costs queries per row.
+Prints a table and, last, one JSON object.
 
     .venv/bin/python benchmarks/admin_changelists.py [--sizes 1000 5000] [--repeat 5]
 
