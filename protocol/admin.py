@@ -71,3 +71,13 @@ class ProtocolTaskAdmin(AuditedModelAdmin):
     date_hierarchy = "start"
     list_select_related = ("event", "venue", "destination", "team", "assignee")
     list_editable = ("status",)
+
+
+@admin.register(BilateralWindow)
+class BilateralWindowAdmin(AuditedModelAdmin):
+    list_display = ("meeting", "start", "end")
+    list_filter = ("meeting__event",)
+    search_fields = ("meeting__requester__partner__name", "meeting__counterpart__partner__name")
+    autocomplete_fields = ("meeting",)
+    date_hierarchy = "start"
+    list_select_related = ("meeting__requester__partner", "meeting__counterpart__partner", "meeting__event")

@@ -16,7 +16,7 @@ from django.contrib.auth.models import Group
 from delegations.choices import Category, Rank
 from delegations.models import Accreditation, Delegation, Partner, Person, Travel
 from events.models import Event, Room, Session, TransferTime, Venue
-from protocol.models import BilateralMeeting, ProtocolTask, SecurityZone, Team
+from protocol.models import BilateralMeeting, BilateralWindow, ProtocolTask, SecurityZone, Team
 
 PHNOM_PENH = ZoneInfo("Asia/Phnom_Penh")
 SUMMIT_START = dt.date(2020, 11, 16)
@@ -188,6 +188,15 @@ class BilateralMeetingFactory(factory.django.DjangoModelFactory):
     counterpart = factory.SubFactory(DelegationFactory, event=factory.SelfAttribute("..event"))
     duration_minutes = 30
     priority = 3
+
+
+class BilateralWindowFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = BilateralWindow
+
+    meeting = factory.SubFactory(BilateralMeetingFactory)
+    start = factory.LazyFunction(lambda: at(0, "14:00"))
+    end = factory.LazyFunction(lambda: at(0, "16:00"))
 
 
 class ProtocolTaskFactory(factory.django.DjangoModelFactory):

@@ -45,6 +45,10 @@ def grow(model_label: str, n: int) -> None:
                 team.members.add(f.UserFactory())
             case "protocol.bilateralmeeting":
                 f.BilateralMeetingFactory()
+            case "protocol.bilateralwindow":
+                from tests.factories import at
+
+                f.BilateralWindowFactory(start=at(0, "15:00"), end=at(0, "16:00"))
             case "protocol.protocoltask":
                 f.ProtocolTaskFactory(team=f.TeamFactory(), assignee=f.UserFactory(), destination=f.VenueFactory())
             case "auth.user":
