@@ -153,8 +153,11 @@ class Person(models.Model):
         errors = {}
         if self.passport_expiry and self.date_of_birth and self.passport_expiry <= self.date_of_birth:
             errors["passport_expiry"] = "Passport expiry must be after the date of birth."
-        if self.delegation_id and not self.pk:
-            members = self.delegation.members.count()
+        joining = self.delegation_id and (
+            self.pk is None or not Person.objects.filter(pk=self.pk, delegation_id=self.delegation_id).exists()
+        )
+        if joining:  # a new member, or one moved here from another delegation
+            members = self.delegation.members.exclude(pk=self.pk).count()
             if members >= self.delegation.quota:
                 errors["delegation"] = (
                     f"{self.delegation} already has {members} of its {self.delegation.quota} places. "

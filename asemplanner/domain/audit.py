@@ -15,7 +15,8 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.contenttypes.models import ContentType
-from django.db import models, transaction
+from django.db import models, router, transaction
+from django.db.models.deletion import Collector
 from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
@@ -59,7 +60,8 @@ def snapshot(instance: models.Model, *, m2m: Iterable[str] = ()) -> Snapshot:
     sensitive = ALWAYS_MASKED | set(getattr(instance, "SENSITIVE_FIELDS", ()))
     data: Snapshot = {}
     for field in instance._meta.concrete_fields:
-        if field.primary_key:
+        # The entry's own time says when; auto-maintained timestamps would only add noise to every diff.
+        if field.primary_key or getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
             continue
         value = _jsonable(field.value_from_object(instance))
         if field.name in sensitive:
@@ -81,9 +83,14 @@ def diff(before: Snapshot | None, after: Snapshot | None) -> dict[str, list[Any]
     changes: dict[str, list[Any]] = {}
     for name in sorted(set(before) | set(after)):
         old, new = before.get(name), after.get(name)
-        if old != new:
+        if old != new and not (_blank(old) and _blank(new)):
             changes[name] = [old, new]
     return changes
+
+
+def _blank(value: Any) -> bool:
+    """None, '' and [] all mean 'nothing here': a create or delete lists only the fields that held something."""
+    return value in (None, "", [])
 
 
 def default_action(instance: models.Model, verb: str) -> str:
@@ -175,38 +182,49 @@ def instances_create(*, instances: Sequence[models.Model], by: Actor, action: st
     return created
 
 
+def _deletion_entries(objects: Sequence[models.Model], by: Actor, action: str | None) -> list[AuditEntry]:
+    """Entries for the objects and for every row their deletion cascades to (a person's travel record, a
+    bilateral's windows), found with Django's own deletion collector before anything is deleted."""
+    if not objects:
+        return []
+    collector = Collector(using=router.db_for_write(type(objects[0])), origin=objects)
+    collector.collect(objects)
+    primary = {(type(obj), obj.pk) for obj in objects}
+    doomed: list[models.Model] = [obj for instances in collector.data.values() for obj in instances]
+    doomed += [obj for queryset in collector.fast_deletes for obj in queryset if isinstance(queryset, models.QuerySet)]
+    entries = []
+    for obj in doomed:
+        if obj._meta.auto_created:  # many-to-many link rows: recorded on their owner's entry
+            continue
+        is_primary = (type(obj), obj.pk) in primary
+        entries.append(
+            audit_entry(
+                action=(action if is_primary and action else default_action(obj, "deleted")),
+                instance=obj,
+                by=by,
+                changes=diff(snapshot(obj, m2m=m2m_names(type(obj))), None),
+            )
+        )
+    return entries
+
+
 @transaction.atomic
-def instance_delete(*, instance: models.Model, by: Actor, action: str | None = None) -> AuditEntry:
-    before = snapshot(instance, m2m=m2m_names(type(instance)))
-    object_id = instance.pk
-    entry = audit_entry(
-        action=action or default_action(instance, "deleted"),
-        instance=instance,
-        by=by,
-        changes=diff(before, None),
-        object_id=object_id,
-    )
+def instance_delete(*, instance: models.Model, by: Actor, action: str | None = None) -> list[AuditEntry]:
+    """Delete one object; one entry for it and one for each row the deletion cascades to."""
+    entries = _deletion_entries([instance], by, action)
     instance.delete()
-    entry.save()
-    return entry
+    return audit_log_many(entries)
 
 
 @transaction.atomic
 def queryset_delete(*, queryset: models.QuerySet, by: Actor, action: str | None = None) -> int:
-    """Bulk delete with an entry per row: the admin's 'delete selected' and any other bulk path."""
+    """Bulk delete with an entry per row (and per cascaded row): the admin's 'delete selected' and any
+    other bulk path. Returns the number of rows of the queryset's own model deleted."""
     objects = list(queryset.prefetch_related(*m2m_names(queryset.model)))
-    entries = [
-        audit_entry(
-            action=action or default_action(obj, "deleted"),
-            instance=obj,
-            by=by,
-            changes=diff(snapshot(obj, m2m=m2m_names(queryset.model)), None),
-        )
-        for obj in objects
-    ]
-    deleted, _ = queryset.model._default_manager.filter(pk__in=[obj.pk for obj in objects]).delete()
+    entries = _deletion_entries(objects, by, action)
+    queryset.model._default_manager.filter(pk__in=[obj.pk for obj in objects]).delete()
     audit_log_many(entries)
-    return deleted
+    return len(objects)
 
 
 @transaction.atomic
