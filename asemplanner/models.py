@@ -51,3 +51,26 @@ class AuditEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("Audit entries are append-only.")
+
+
+class Notification(models.Model):
+    """A message in a staff member's inbox (shown in the admin); mailed too when they have an address."""
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    title = models.CharField(max_length=200)
+    body = models.TextField(blank=True)
+    link = models.CharField(max_length=300, blank=True, help_text="Where to act on it (an admin URL).")
+    topic = models.CharField(max_length=100, help_text="What it is about, e.g. conflict:<fingerprint>")
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["recipient", "read_at"])]
+        constraints = [
+            # One notice per recipient per topic: a re-check that finds the same clash does not notify twice.
+            models.UniqueConstraint(fields=["recipient", "topic"], name="notification_once_per_topic"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title

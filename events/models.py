@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import DateTimeRangeField, RangeBoundary, RangeOperators
 from django.core.exceptions import ValidationError
@@ -317,3 +318,84 @@ class Session(models.Model):
                     )
         if errors:
             raise ValidationError(errors)
+
+
+class Conflict(models.Model):
+    """A clash found by the engine (events/domain/conflicts.py), kept while it lasts.
+
+    The fingerprint identifies the clash (kind, resource, the commitments involved), so a re-check updates
+    `last_seen` instead of adding a duplicate, and an acknowledgement survives re-checks. A clash that is
+    no longer found is resolved automatically; if it comes back it reopens.
+    """
+
+    class Kind(models.TextChoices):
+        ROOM_DOUBLE_BOOKED = "room_double_booked", "Room booked twice"
+        PERSON_DOUBLE_BOOKED = "person_double_booked", "Person in two places"
+        HEAD_DOUBLE_BOOKED = "head_double_booked", "Head of delegation double-booked"
+        STAFF_DOUBLE_BOOKED = "staff_double_booked", "Staff member double-booked"
+        TEAM_DOUBLE_BOOKED = "team_double_booked", "Team on two tasks at once"
+        VEHICLE_DOUBLE_BOOKED = "vehicle_double_booked", "Vehicle on two tasks at once"
+        TRANSFER_TOO_SHORT = "transfer_too_short", "Transfer too short"
+        BEFORE_ARRIVAL = "before_arrival", "Expected before arrival"
+        AFTER_DEPARTURE = "after_departure", "Expected after departure"
+        OVER_CAPACITY = "over_capacity", "Over room capacity"
+        OUTSIDE_EVENT_DATES = "outside_event_dates", "Outside the event's dates"
+        OUTSIDE_OPENING_HOURS = "outside_opening_hours", "Outside opening hours"
+
+    class Severity(models.TextChoices):
+        ERROR = "error", "Error"
+        WARNING = "warning", "Warning"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        ACKNOWLEDGED = "acknowledged", "Acknowledged"
+        RESOLVED = "resolved", "Resolved"
+
+    fingerprint = models.CharField(max_length=32, unique=True)
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    severity = models.CharField(max_length=10, choices=Severity.choices)
+    status = models.CharField(max_length=15, choices=Status.choices, default=Status.OPEN)
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, null=True, blank=True, related_name="conflicts")
+    resource = models.CharField(max_length=60, help_text="room:12, person:40, team:3, vehicle:M01, …")
+    resource_label = models.CharField(max_length=200)
+    first = models.CharField(max_length=40, help_text="The first commitment: session:12, bilateral:3, task:7")
+    second = models.CharField(max_length=40, blank=True)
+    message = models.TextField()
+    starts_at = models.DateTimeField(null=True, blank=True)
+    first_seen = models.DateTimeField()
+    last_seen = models.DateTimeField()
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledge_reason = models.TextField(blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["status", "severity", "starts_at"]
+        indexes = [
+            models.Index(fields=["status", "severity"]),
+            models.Index(fields=["resource"]),
+            models.Index(fields=["first"]),
+            models.Index(fields=["second"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status="acknowledged") | ~Q(acknowledge_reason=""),
+                name="conflict_acknowledged_with_reason",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.resource_label}"
+
+
+class ConflictCheckRequest(models.Model):
+    """A changed object waiting for the next batched conflict check (one row per object, however often
+    it changed). The check task claims and deletes rows; the periodic full scan drains any left over."""
+
+    key = models.CharField(max_length=60, unique=True, help_text="session:12, bilateral:3, person:40, …")
+    requested_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.key

@@ -21,6 +21,7 @@ from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
+from asemplanner.domain.changes import publish
 from asemplanner.models import AuditEntry
 
 Actor = AbstractBaseUser | str | None
@@ -107,7 +108,7 @@ def audit_entry(
     *, action: str, instance: models.Model, by: Actor, changes: dict[str, list[Any]], object_id: Any = None
 ) -> AuditEntry:
     """An unsaved entry; `audit_log` saves one, `audit_log_many` a batch."""
-    return AuditEntry(
+    entry = AuditEntry(
         action=action,
         content_type=ContentType.objects.get_for_model(instance, for_concrete_model=True),
         object_id=str(object_id if object_id is not None else instance.pk),
@@ -115,6 +116,8 @@ def audit_entry(
         changes=changes,
         **_actor_fields(by),
     )
+    entry.instance = instance  # for change subscribers (asemplanner.domain.changes); not stored
+    return entry
 
 
 def audit_log(
@@ -122,11 +125,14 @@ def audit_log(
 ) -> AuditEntry:
     entry = audit_entry(action=action, instance=instance, by=by, changes=changes or {})
     entry.save()
+    publish([entry])
     return entry
 
 
 def audit_log_many(entries: Sequence[AuditEntry]) -> list[AuditEntry]:
-    return AuditEntry.objects.bulk_create(entries, batch_size=500)
+    saved = AuditEntry.objects.bulk_create(entries, batch_size=500)
+    publish(list(entries))
+    return saved
 
 
 def _current(instance: models.Model, m2m: Iterable[str]) -> Snapshot | None:

@@ -207,6 +207,16 @@ VENUES = [
         [("Naga Ballroom", Room.Kind.MEETING, 600, "07:00", "23:59", "Z2")],
     ),
 ]
+LATE_ARRIVAL = "NZL"
+# What `check_conflicts` should find in the demo data, on purpose (the rest of the programme is clean):
+DELIBERATE_CLASHES = {
+    "transfer_too_short": 2,  # KHM and JPN heads: Peace Palace plenary ends 17:30, Sokha bilateral at 17:35
+    "head_double_booked": 2,  # DEU and CHN heads: bilateral 18:45–19:15 overlaps the gala dinner from 19:00
+    "room_double_booked": 1,  # Peace Palace Bilateral Room 2: SGP–THA inside the senior officials' debrief
+    "before_arrival": 5,  # NZL lands 10:00 on day 1: its head misses 3 sessions, its minister 2
+    "team_double_booked": 1,  # "Venue security" sweeps two venues at once
+    "over_capacity": 1,  # the Editors' Roundtable expects 350 in a 300-seat ballroom
+}
 HOTELS = ["Sokha", "Raffles Le Royal", "Hyatt Regency", "Rosewood", "NagaWorld"]
 
 
@@ -526,6 +536,8 @@ class Seeder:
             # Leaders fly in the day before the summit, spread over the day, and leave the day after.
             arrival = dt.datetime.combine(summit.start_date - dt.timedelta(days=1), dt.time(8, 0), tzinfo=TZ)
             arrival += dt.timedelta(minutes=20 * index)
+            if code == LATE_ARRIVAL:  # a deliberate clash: lands after the summit has begun
+                arrival = dt.datetime.combine(summit.start_date, dt.time(10, 0), tzinfo=TZ)
             for person in people[:2]:
                 self.upsert(
                     Travel,
@@ -558,24 +570,38 @@ class Seeder:
     def seed_bilaterals(self) -> None:
         summit = self.events[SUMMIT]
         d = self.delegations
-        room = self.rooms[("Peace Palace", "Bilateral Room 1")]
-        start = dt.datetime.combine(summit.start_date, dt.time(17, 45), tzinfo=TZ)
+
+        def at(hhmm: str) -> dt.datetime:
+            return dt.datetime.combine(summit.start_date, dt.time.fromisoformat(hhmm), tzinfo=TZ)
+
+        sokha_a, sokha_b = self.rooms[("Sokha", "Bilateral Suite A")], self.rooms[("Sokha", "Bilateral Suite B")]
+        palace_2 = self.rooms[("Peace Palace", "Bilateral Room 2")]
+        scheduled, accepted, requested = (
+            BilateralMeeting.Status.SCHEDULED,
+            BilateralMeeting.Status.ACCEPTED,
+            BilateralMeeting.Status.REQUESTED,
+        )
+        # Deliberate clashes for the demo (see DELIBERATE_CLASHES): KHM–JPN starts 5 minutes after the second
+        # plenary ends across the river; DEU–CHN runs into the gala dinner; SGP–THA shares a room with the
+        # senior officials' debrief.
         specs = [
-            ("KHM", "JPN", 5, "Infrastructure and connectivity", BilateralMeeting.Status.SCHEDULED, start),
-            ("KHM", "FRA", 4, "Culture and heritage cooperation", BilateralMeeting.Status.ACCEPTED, None),
-            ("FRA", "VNM", 3, "Trade and climate", BilateralMeeting.Status.REQUESTED, None),
-            ("DEU", "CHN", 5, "Trade relations", BilateralMeeting.Status.ACCEPTED, None),
-            ("EU", "ASEAN", 4, "EU-ASEAN strategic partnership", BilateralMeeting.Status.REQUESTED, None),
+            ("KHM", "JPN", 5, "Infrastructure and connectivity", scheduled, sokha_a, at("17:35")),
+            ("DEU", "CHN", 5, "Trade relations", scheduled, sokha_b, at("18:45")),
+            ("SGP", "THA", 3, "Digital economy", scheduled, palace_2, at("18:15")),
+            ("KHM", "FRA", 4, "Culture and heritage cooperation", accepted, None, None),
+            ("AUS", "IDN", 4, "Maritime cooperation", accepted, None, None),
+            ("FRA", "VNM", 3, "Trade and climate", requested, None, None),
+            ("EU", "ASEAN", 4, "EU-ASEAN strategic partnership", requested, None, None),
         ]
-        for requester, counterpart, priority, subject, status, at in specs:
+        for requester, counterpart, priority, subject, status, room, start in specs:
             values: dict[str, Any] = {
                 "priority": priority,
                 "subject": subject,
                 "status": status,
                 "duration_minutes": 30,
             }
-            if at:
-                values |= {"room": room, "start": at, "end": at + dt.timedelta(minutes=30)}
+            if start:
+                values |= {"room": room, "start": start, "end": start + dt.timedelta(minutes=30)}
             self.upsert(
                 BilateralMeeting,
                 {"event": summit, "requester": d[requester], "counterpart": d[counterpart]},
@@ -625,6 +651,23 @@ class Seeder:
                     "vehicle": f"M{index + 1:02d}",
                     "person": head,
                     "delegation": delegation,
+                },
+            )
+        for key, venue, start, end in [
+            ("sweep:ballroom", "Sokha", "18:00", "19:00"),
+            ("sweep:plenary", "Peace Palace", "18:30", "19:00"),  # same team, overlapping: a deliberate clash
+        ]:
+            self.upsert(
+                ProtocolTask,
+                {"source_key": f"seed:{key}"},
+                {
+                    "event": summit,
+                    "kind": ProtocolTask.Kind.SECURITY_SWEEP,
+                    "title": f"Security sweep: {venue}",
+                    "start": dt.datetime.combine(summit.start_date, dt.time.fromisoformat(start), tzinfo=TZ),
+                    "end": dt.datetime.combine(summit.start_date, dt.time.fromisoformat(end), tzinfo=TZ),
+                    "venue": self.venues[venue],
+                    "team": teams["Venue security"],
                 },
             )
         self.upsert(

@@ -1,0 +1,370 @@
+"""The clash engine: pure functions over commitments, no database.
+
+A commitment occupies resources (a room, people, a team, a vehicle, a staff member) over a half-open range
+`[start, end)`. For each resource the engine sorts its commitments by start and sweeps them once, keeping
+the ones still running, so finding k clashes among n commitments costs O(n log n + k) rather than the
+O(n²) of comparing every pair. Touching ranges (one ends when the next starts) never clash.
+
+Each finding is a typed `Clash` (STYLE 7): kind, severity, the resource, the one or two commitments, a
+message, and a fingerprint that stays the same while the clash persists, so re-checks update instead of
+duplicating, and an acknowledgement survives.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import heapq
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from asemplanner.timeranges import opening_hours_errors, within_days_errors
+
+
+class Kind(StrEnum):
+    ROOM_DOUBLE_BOOKED = "room_double_booked"
+    PERSON_DOUBLE_BOOKED = "person_double_booked"
+    HEAD_DOUBLE_BOOKED = "head_double_booked"
+    STAFF_DOUBLE_BOOKED = "staff_double_booked"
+    TEAM_DOUBLE_BOOKED = "team_double_booked"
+    VEHICLE_DOUBLE_BOOKED = "vehicle_double_booked"
+    TRANSFER_TOO_SHORT = "transfer_too_short"
+    BEFORE_ARRIVAL = "before_arrival"
+    AFTER_DEPARTURE = "after_departure"
+    OVER_CAPACITY = "over_capacity"
+    OUTSIDE_EVENT_DATES = "outside_event_dates"
+    OUTSIDE_OPENING_HOURS = "outside_opening_hours"
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+DOUBLE_BOOKING = {
+    "room": Kind.ROOM_DOUBLE_BOOKED,
+    "person": Kind.PERSON_DOUBLE_BOOKED,
+    "staff": Kind.STAFF_DOUBLE_BOOKED,
+    "team": Kind.TEAM_DOUBLE_BOOKED,
+    "vehicle": Kind.VEHICLE_DOUBLE_BOOKED,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Commitment:
+    """Something that occupies resources over `[start, end)`.
+
+    `key` names the source row ("session:12", "bilateral:3", "task:7"); `venue_id` is where it starts and
+    `end_venue_id` where it ends (they differ for a motorcade). `people` are Person ids, `staff` User ids.
+    """
+
+    key: str
+    label: str
+    start: dt.datetime
+    end: dt.datetime
+    event_id: int | None = None
+    room_id: int | None = None
+    venue_id: int | None = None
+    end_venue_id: int | None = None
+    people: tuple[int, ...] = ()
+    staff: tuple[int, ...] = ()
+    team_id: int | None = None
+    vehicle: str = ""
+    expected: int | None = None
+    checks_presence: bool = False  # sessions: people are expected there, so arrival/departure matter
+    within_event: bool = False  # sessions and bilaterals must fall on their event's days (tasks need not)
+
+    def resources(self) -> Iterable[str]:
+        if self.room_id is not None:
+            yield f"room:{self.room_id}"
+        for person in self.people:
+            yield f"person:{person}"
+        for user in self.staff:
+            yield f"staff:{user}"
+        if self.team_id is not None:
+            yield f"team:{self.team_id}"
+        if self.vehicle:
+            yield f"vehicle:{self.vehicle.strip().upper()}"
+
+    @property
+    def arrives_at(self) -> int | None:
+        return self.end_venue_id if self.end_venue_id is not None else self.venue_id
+
+
+@dataclass(frozen=True, slots=True)
+class Clash:
+    kind: Kind
+    severity: Severity
+    resource: str
+    first: str
+    second: str
+    message: str
+    event_id: int | None = None
+    starts_at: dt.datetime | None = None
+
+    @property
+    def fingerprint(self) -> str:
+        """Stable while the same resource and the same commitments clash in the same way (times may move)."""
+        items = "|".join(sorted(filter(None, (self.first, self.second))))
+        return hashlib.sha256(f"{self.kind}|{self.resource}|{items}".encode()).hexdigest()[:32]
+
+
+@dataclass(frozen=True, slots=True)
+class Presence:
+    """When a person is in town (from their travel)."""
+
+    arrival: dt.datetime | None
+    departure: dt.datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class RoomFacts:
+    capacity: int
+    opens_at: dt.time | None
+    closes_at: dt.time | None
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class EventFacts:
+    first_day: dt.date
+    last_day: dt.date
+    label: str
+
+
+@dataclass
+class Facts:
+    """What the checks need besides the commitments; all of it gathered up front in a few queries."""
+
+    transfer_minutes: Mapping[tuple[int, int], int] = field(default_factory=dict)
+    presence: Mapping[int, Presence] = field(default_factory=dict)
+    heads: frozenset[int] = frozenset()
+    rooms: Mapping[int, RoomFacts] = field(default_factory=dict)
+    events: Mapping[int, EventFacts] = field(default_factory=dict)
+    labels: Mapping[str, str] = field(default_factory=dict)  # resource key → human name
+    venue_names: Mapping[int, str] = field(default_factory=dict)
+    buffer_minutes: int = 15
+    tz: dt.tzinfo = dt.UTC
+
+    def label(self, resource: str) -> str:
+        if resource.startswith("vehicle:") and resource not in self.labels:
+            return f"Vehicle {resource.split(':', 1)[1]}"
+        return self.labels.get(resource, resource)
+
+    def transfer(self, from_venue: int, to_venue: int) -> int | None:
+        """Minutes by motorcade; the reverse direction when only that one is known."""
+        minutes = self.transfer_minutes.get((from_venue, to_venue))
+        return minutes if minutes is not None else self.transfer_minutes.get((to_venue, from_venue))
+
+
+def _t(value: dt.datetime, tz: dt.tzinfo) -> str:
+    return value.astimezone(tz).strftime("%d %b %H:%M")
+
+
+def by_resource(
+    commitments: Iterable[Commitment], wanted: Callable[[str], bool] | None = None
+) -> dict[str, list[Commitment]]:
+    grouped: dict[str, list[Commitment]] = defaultdict(list)
+    for commitment in commitments:
+        for resource in commitment.resources():
+            if wanted is None or wanted(resource):
+                grouped[resource].append(commitment)
+    return grouped
+
+
+def overlapping_pairs(items: list[Commitment]) -> Iterable[tuple[Commitment, Commitment]]:
+    """Every pair of overlapping commitments: sort by start, sweep with a min-heap of running ends."""
+    running: list[tuple[dt.datetime, int, Commitment]] = []
+    for index, item in enumerate(sorted(items, key=lambda c: (c.start, c.end, c.key))):
+        while running and running[0][0] <= item.start:  # ended at or before this start: touching is fine
+            heapq.heappop(running)
+        for _end, _i, other in running:
+            yield other, item
+        heapq.heappush(running, (item.end, index, item))
+
+
+def double_bookings(resource: str, items: list[Commitment], facts: Facts) -> Iterable[Clash]:
+    family = resource.split(":", 1)[0]
+    kind = DOUBLE_BOOKING[family]
+    if family == "person" and int(resource.split(":", 1)[1]) in facts.heads:
+        kind = Kind.HEAD_DOUBLE_BOOKED
+    name = facts.label(resource)
+    for a, b in overlapping_pairs(items):
+        if a.key == b.key:
+            continue
+        overlap_start, overlap_end = max(a.start, b.start), min(a.end, b.end)
+        yield Clash(
+            kind=kind,
+            severity=Severity.ERROR,
+            resource=resource,
+            first=a.key,
+            second=b.key,
+            message=(
+                f"{name} is in “{a.label}” and “{b.label}” at once "
+                f"({_t(overlap_start, facts.tz)}–{overlap_end.astimezone(facts.tz):%H:%M})."
+            ),
+            event_id=b.event_id or a.event_id,
+            starts_at=overlap_start,
+        )
+
+
+def short_transfers(resource: str, items: list[Commitment], facts: Facts) -> Iterable[Clash]:
+    """Consecutive commitments of one person in different venues, closer than transfer time + buffer."""
+    previous: Commitment | None = None
+    for item in sorted(items, key=lambda c: (c.start, c.end, c.key)):
+        if previous is not None and item.start >= previous.end:
+            origin, destination = previous.arrives_at, item.venue_id
+            if origin is not None and destination is not None and origin != destination:
+                minutes = facts.transfer(origin, destination)
+                gap = (item.start - previous.end).total_seconds() / 60
+                if minutes is not None and gap < minutes + facts.buffer_minutes:
+                    impossible = gap < minutes
+                    yield Clash(
+                        kind=Kind.TRANSFER_TOO_SHORT,
+                        severity=Severity.ERROR if impossible else Severity.WARNING,
+                        resource=resource,
+                        first=previous.key,
+                        second=item.key,
+                        message=(
+                            f"{facts.label(resource)} has {gap:.0f} min from “{previous.label}” at "
+                            f"{facts.venue_names.get(origin, origin)} to “{item.label}” at "
+                            f"{facts.venue_names.get(destination, destination)}; the motorcade needs {minutes} min"
+                            f" plus a {facts.buffer_minutes} min protocol buffer."
+                        ),
+                        event_id=item.event_id,
+                        starts_at=previous.end,
+                    )
+        if previous is None or item.end > previous.end:
+            previous = item
+
+
+def presence(resource: str, items: list[Commitment], facts: Facts) -> Iterable[Clash]:
+    person = int(resource.split(":", 1)[1])
+    stay = facts.presence.get(person)
+    if stay is None:
+        return
+    for item in items:
+        if not item.checks_presence:
+            continue
+        if stay.arrival is not None and item.start < stay.arrival:
+            yield Clash(
+                kind=Kind.BEFORE_ARRIVAL,
+                severity=Severity.ERROR,
+                resource=resource,
+                first=item.key,
+                second="",
+                message=(
+                    f"{facts.label(resource)} is expected at “{item.label}” ({_t(item.start, facts.tz)}) "
+                    f"but arrives {_t(stay.arrival, facts.tz)}."
+                ),
+                event_id=item.event_id,
+                starts_at=item.start,
+            )
+        if stay.departure is not None and item.end > stay.departure:
+            yield Clash(
+                kind=Kind.AFTER_DEPARTURE,
+                severity=Severity.ERROR,
+                resource=resource,
+                first=item.key,
+                second="",
+                message=(
+                    f"{facts.label(resource)} is expected at “{item.label}” until {_t(item.end, facts.tz)} "
+                    f"but departs {_t(stay.departure, facts.tz)}."
+                ),
+                event_id=item.event_id,
+                starts_at=item.start,
+            )
+
+
+def room_rules(resource: str, items: list[Commitment], facts: Facts) -> Iterable[Clash]:
+    """Capacity and opening hours of the room itself."""
+    room = facts.rooms.get(int(resource.split(":", 1)[1]))
+    if room is None:
+        return
+    for item in items:
+        if item.expected is not None and item.expected > room.capacity:
+            yield Clash(
+                kind=Kind.OVER_CAPACITY,
+                severity=Severity.WARNING,
+                resource=resource,
+                first=item.key,
+                second="",
+                message=f"“{item.label}” expects {item.expected} people; {room.label} holds {room.capacity}.",
+                event_id=item.event_id,
+                starts_at=item.start,
+            )
+        hours = opening_hours_errors(
+            item.start, item.end, opens_at=room.opens_at, closes_at=room.closes_at, what=room.label
+        )
+        if hours:
+            yield Clash(
+                kind=Kind.OUTSIDE_OPENING_HOURS,
+                severity=Severity.WARNING,
+                resource=resource,
+                first=item.key,
+                second="",
+                message=f"“{item.label}”: " + " ".join(hours.values()),
+                event_id=item.event_id,
+                starts_at=item.start,
+            )
+
+
+def event_dates(commitments: Iterable[Commitment], facts: Facts) -> Iterable[Clash]:
+    for item in commitments:
+        event = facts.events.get(item.event_id) if item.event_id is not None else None
+        if event is None or not item.within_event:
+            continue
+        outside = within_days_errors(item.start, item.end, first=event.first_day, last=event.last_day, what=event.label)
+        if outside:
+            yield Clash(
+                kind=Kind.OUTSIDE_EVENT_DATES,
+                severity=Severity.ERROR,
+                resource=f"event:{item.event_id}",
+                first=item.key,
+                second="",
+                message=f"“{item.label}”: " + " ".join(outside.values()),
+                event_id=item.event_id,
+                starts_at=item.start,
+            )
+
+
+def find_clashes(commitments: list[Commitment], facts: Facts, *, resources: set[str] | None = None) -> list[Clash]:
+    """All clashes among the commitments; with `resources`, only those of these resources (a scoped re-check)."""
+    wanted = None if resources is None else resources.__contains__
+    clashes: list[Clash] = []
+    for resource, items in by_resource(commitments, wanted).items():
+        family = resource.split(":", 1)[0]
+        clashes.extend(double_bookings(resource, items, facts))
+        if family == "person":
+            clashes.extend(short_transfers(resource, items, facts))
+            clashes.extend(presence(resource, items, facts))
+        elif family == "room":
+            clashes.extend(room_rules(resource, items, facts))
+    if resources is None or any(r.startswith("event:") for r in resources):
+        event_ids = (
+            None if resources is None else {int(r.split(":", 1)[1]) for r in resources if r.startswith("event:")}
+        )
+        scoped = [c for c in commitments if event_ids is None or c.event_id in event_ids]
+        clashes.extend(event_dates(scoped, facts))
+    return clashes
+
+
+def naive_clashes(commitments: list[Commitment], facts: Facts) -> set[tuple[str, str, str, str]]:
+    """The oracle: every pair of commitments compared directly, O(n²). Only double bookings; for tests and
+    benchmarks. Returns (kind, resource, first, second) with the pair sorted."""
+    found = set()
+    for i, a in enumerate(commitments):
+        a_resources = set(a.resources())
+        for b in commitments[i + 1 :]:
+            if a.key == b.key or not (a.start < b.end and b.start < a.end):
+                continue
+            for resource in a_resources.intersection(b.resources()):
+                family = resource.split(":", 1)[0]
+                kind = DOUBLE_BOOKING[family]
+                if family == "person" and int(resource.split(":", 1)[1]) in facts.heads:
+                    kind = Kind.HEAD_DOUBLE_BOOKED
+                first, second = sorted((a.key, b.key))
+                found.add((str(kind), resource, first, second))
+    return found
