@@ -1,9 +1,9 @@
 """Who wants to know that rows were written, and batching that work until the transaction commits.
 
 The audit functions see every write (admin, domain functions, bulk paths), so they publish their entries
-here (each carries `.instance`, the written object, and `.object_id`, which survives a delete); apps
-subscribe (the conflict checker does, in its AppConfig.ready). Subscribers should batch with `on_commit_batch`, so a transaction that writes a hundred rows triggers one follow-up, and a
-transaction that rolls back triggers none.
+here: each carries `.instance`, the written object, and `.object_id`, which survives a delete. Apps
+subscribe (the conflict checker does, in its AppConfig.ready) and batch with `on_commit_batch`, so a
+transaction that writes a hundred rows triggers one follow-up, and one that rolls back triggers none.
 """
 
 from __future__ import annotations
