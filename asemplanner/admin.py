@@ -20,7 +20,8 @@ from asemplanner.domain.audit import (
     queryset_delete,
     snapshot,
 )
-from asemplanner.models import AuditEntry
+from asemplanner.domain.notifications import notifications_mark_read
+from asemplanner.models import AuditEntry, Notification
 
 
 def render_changes(changes: dict) -> str:
@@ -171,3 +172,42 @@ class PlannerUserAdmin(AuditedModelAdmin, UserAdmin):
 @admin.register(Group)
 class PlannerGroupAdmin(AuditedModelAdmin, GroupAdmin):
     pass
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    """Each staff member's inbox: only their own notices."""
+
+    list_display = ("unread", "title", "created_at", "open_link")
+    list_filter = (("read_at", admin.EmptyFieldListFilter),)
+    search_fields = ("title", "body")
+    date_hierarchy = "created_at"
+    fields = ("title", "body", "open_link", "created_at", "read_at")
+    readonly_fields = fields
+    actions = ["mark_read"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(recipient=request.user)
+
+    @admin.display(description="new", boolean=True)
+    def unread(self, notification: Notification) -> bool:
+        return notification.read_at is None
+
+    @admin.display(description="act on it")
+    def open_link(self, notification: Notification) -> str:
+        return format_html('<a href="{}">open</a>', notification.link) if notification.link else "—"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        notifications_mark_read(queryset=self.get_queryset(request).filter(pk=unquote(object_id)))
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    @admin.action(description="Mark selected as read", permissions=["change"])
+    def mark_read(self, request, queryset):
+        count = notifications_mark_read(queryset=queryset)
+        self.message_user(request, f"Marked {count} notice(s) read.")

@@ -53,6 +53,8 @@ ROLE_MODEL_PERMISSIONS: dict[str, dict[str, str]] = {
         "auth.user": "vacd",
         "auth.group": "v",
         "asemplanner.auditentry": "v",
+        "events.conflict": "vc",
+        "asemplanner.notification": "vc",
     },
     PROTOCOL: {
         "events.event": "v",
@@ -71,6 +73,8 @@ ROLE_MODEL_PERMISSIONS: dict[str, dict[str, str]] = {
         "protocol.protocoltask": "vacd",
         "protocol.securityzone": "v",
         "asemplanner.auditentry": "v",
+        "events.conflict": "vc",
+        "asemplanner.notification": "vc",
     },
     SECURITY: {
         "events.event": "v",
@@ -86,6 +90,8 @@ ROLE_MODEL_PERMISSIONS: dict[str, dict[str, str]] = {
         "protocol.team": "v",
         "protocol.protocoltask": "vac",
         "asemplanner.auditentry": "v",
+        "events.conflict": "vc",
+        "asemplanner.notification": "vc",
     },
     LOGISTICS: {
         "events.event": "v",
@@ -101,6 +107,8 @@ ROLE_MODEL_PERMISSIONS: dict[str, dict[str, str]] = {
         "protocol.protocoltask": "vac",
         "protocol.securityzone": "v",
         "asemplanner.auditentry": "v",
+        "events.conflict": "vc",
+        "asemplanner.notification": "vc",
     },
     ACCREDITATION: {
         "events.event": "v",
@@ -110,6 +118,7 @@ ROLE_MODEL_PERMISSIONS: dict[str, dict[str, str]] = {
         "delegations.accreditation": "vacd",
         "protocol.securityzone": "v",
         "asemplanner.auditentry": "v",
+        "asemplanner.notification": "vc",
     },
     LIAISON: {},
 }
@@ -130,9 +139,12 @@ def role_permissions(role: str) -> set[str]:
     return perms | set(ROLE_EXTRA_PERMISSIONS.get(role, []))
 
 
-def roles_sync(group_model, permission_model) -> dict[str, int]:
+def roles_sync(group_model, permission_model, *, strict: bool = True) -> dict[str, int]:
     """Create the role groups and set exactly their permissions. Takes model classes so that a
-    migration can pass its historical models. Returns {role: number of permissions}."""
+    migration can pass its historical models. Returns {role: number of permissions}.
+
+    Migrations pass strict=False: an early migration runs before later models (and their permissions)
+    exist, and the latest roles migration grants them."""
     counts = {}
     for role in ROLE_MODEL_PERMISSIONS:
         group, _ = group_model.objects.get_or_create(name=role)
@@ -143,8 +155,20 @@ def roles_sync(group_model, permission_model) -> dict[str, int]:
             if f"{perm.content_type.app_label}.{perm.codename}" in wanted
         ]
         missing = wanted - {f"{p.content_type.app_label}.{p.codename}" for p in perms}
-        if missing:
+        if missing and strict:
             raise LookupError(f"Permissions missing for role {role}: {sorted(missing)}")
         group.permissions.set(perms)
         counts[role] = len(perms)
     return counts
+
+
+def roles_sync_in_migration(apps) -> dict[str, int]:
+    """For data migrations: create the permissions first (Django normally does it after `migrate`, in
+    post_migrate), then sync the roles with the migration's historical models."""
+    from django.contrib.auth.management import create_permissions
+
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, apps=apps, verbosity=0)
+        app_config.models_module = None
+    return roles_sync(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"), strict=False)

@@ -7,6 +7,7 @@ from asemplanner.admin import AuditedModelAdmin
 from asemplanner.roles import SENSITIVE_PERMISSION
 from delegations.domain.delegations import accreditations_approve
 from delegations.models import Accreditation, Delegation, Partner, Person, Travel
+from events.admin import ConflictsOnPageMixin
 
 
 @admin.register(Partner)
@@ -70,7 +71,8 @@ class AccreditationInline(admin.TabularInline):
 
 
 @admin.register(Person)
-class PersonAdmin(AuditedModelAdmin):
+class PersonAdmin(ConflictsOnPageMixin, AuditedModelAdmin):
+    conflict_resource = "person"
     list_display = ("__str__", "function", "delegation", "rank", "category", "has_photo")
     list_filter = ("category", "rank", "delegation__event", "delegation__partner__region")
     search_fields = ("given_name", "family_name", "function", "delegation__partner__name", "email")

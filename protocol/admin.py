@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.db.models import Count
 
 from asemplanner.admin import AuditedModelAdmin
+from events.admin import ConflictsOnPageMixin
 from protocol.models import BilateralMeeting, BilateralWindow, ProtocolTask, SecurityZone, Team
 
 
@@ -22,7 +23,8 @@ class SecurityZoneAdmin(AuditedModelAdmin):
 
 
 @admin.register(Team)
-class TeamAdmin(AuditedModelAdmin):
+class TeamAdmin(ConflictsOnPageMixin, AuditedModelAdmin):
+    conflict_resource = "team"
     list_display = ("name", "kind", "lead", "n_members")
     list_filter = ("kind",)
     search_fields = ("name",)
@@ -44,7 +46,8 @@ class BilateralWindowInline(admin.TabularInline):
 
 
 @admin.register(BilateralMeeting)
-class BilateralMeetingAdmin(AuditedModelAdmin):
+class BilateralMeetingAdmin(ConflictsOnPageMixin, AuditedModelAdmin):
+    conflict_key = "bilateral"
     list_display = ("__str__", "event", "status", "priority", "duration_minutes", "start", "room")
     list_filter = ("event", "status", "priority")
     search_fields = ("requester__partner__name", "counterpart__partner__name", "subject")
@@ -63,7 +66,8 @@ class BilateralMeetingAdmin(AuditedModelAdmin):
 
 
 @admin.register(ProtocolTask)
-class ProtocolTaskAdmin(AuditedModelAdmin):
+class ProtocolTaskAdmin(ConflictsOnPageMixin, AuditedModelAdmin):
+    conflict_key = "task"
     list_display = ("title", "kind", "event", "start", "end", "venue", "destination", "team", "assignee", "status")
     list_filter = ("event", "kind", "status", "team")
     search_fields = ("title", "vehicle", "person__family_name", "delegation__partner__name")

@@ -8,8 +8,9 @@ from django.db.models import Count, F, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 
+from asemplanner.models import Notification
 from delegations.models import Accreditation, Delegation, Person
-from events.models import Event, Session
+from events.models import Conflict, Event, Session
 from protocol.models import BilateralMeeting, ProtocolTask
 
 
@@ -44,6 +45,29 @@ class AttentionItem:
 def attention_items(user) -> list[AttentionItem]:
     """Open work, limited to what this user's role may see; only items with something to do."""
     checks = [
+        (
+            "asemplanner.view_notification",
+            "Unread notices in your inbox",
+            Notification.objects.filter(recipient=user, read_at__isnull=True)
+            if user.pk
+            else Notification.objects.none(),
+            "admin:asemplanner_notification_changelist",
+            "read_at__isempty=1",
+        ),
+        (
+            "events.view_conflict",
+            "Open clashes (errors)",
+            Conflict.objects.filter(status=Conflict.Status.OPEN, severity=Conflict.Severity.ERROR),
+            "admin:events_conflict_changelist",
+            "status__exact=open&severity__exact=error",
+        ),
+        (
+            "events.view_conflict",
+            "Open clashes (warnings)",
+            Conflict.objects.filter(status=Conflict.Status.OPEN, severity=Conflict.Severity.WARNING),
+            "admin:events_conflict_changelist",
+            "status__exact=open&severity__exact=warning",
+        ),
         (
             "delegations.view_accreditation",
             "Accreditations waiting for approval",

@@ -4,18 +4,13 @@ Permissions are normally created after `migrate` finishes (post_migrate); they a
 the groups can receive them on a fresh database.
 """
 
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
 
 def create_roles(apps, schema_editor):
-    from asemplanner.roles import roles_sync
+    from asemplanner.roles import roles_sync_in_migration
 
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
-    roles_sync(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"))
+    roles_sync_in_migration(apps)
 
 
 class Migration(migrations.Migration):
