@@ -124,7 +124,7 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     # No services installed: kombu's filesystem transport lets the worker and beat run from a folder.
-    CELERY_BROKER_URL = env("CELERY_BROKER_URL", "filesystem://")
+    CELERY_BROKER_URL = env("CELERY_BROKER_URL", "filesystem://localhost//")
     broker_dir = VAR_DIR / "broker"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(broker_dir / "queue"),
@@ -134,7 +134,7 @@ else:
         "store_processed": False,
     }
     CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", f"file://{broker_dir / 'results'}")
-    if CELERY_BROKER_URL == "filesystem://":
+    if CELERY_BROKER_URL.startswith("filesystem://"):
         for folder in ("queue", "processed", "control", "results"):
             (broker_dir / folder).mkdir(parents=True, exist_ok=True)
 
@@ -214,3 +214,9 @@ LOGGING = {
 # --- The planner ----------------------------------------------------------------------------------
 # Events are planned in the host's local time; the admin shows and takes times in this zone.
 PLANNER_HOST_PARTNER = env("PLANNER_HOST_PARTNER", "KHM")
+# Minutes of protocol margin on top of the motorcade transfer time between two commitments of one person.
+PLANNER_PROTOCOL_BUFFER_MINUTES = int(env("PLANNER_PROTOCOL_BUFFER_MINUTES", "15"))
+# Seconds a committed change waits so a burst of saves is checked by one task (see events/domain/conflict_triggers).
+PLANNER_CONFLICT_CHECK_DELAY = float(env("PLANNER_CONFLICT_CHECK_DELAY", "0.5"))
+# Mail staff notices (new clashes) as well as putting them in the admin inbox.
+PLANNER_NOTIFY_BY_EMAIL = env_bool("PLANNER_NOTIFY_BY_EMAIL", False)

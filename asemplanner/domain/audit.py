@@ -15,7 +15,8 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.contenttypes.models import ContentType
-from django.db import models, router, transaction
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import IntegrityError, models, router, transaction
 from django.db.models.deletion import Collector
 from django.db.models.fields.files import FieldFile
 from django.utils import timezone
@@ -142,6 +143,19 @@ def _current(instance: models.Model, m2m: Iterable[str]) -> Snapshot | None:
     return snapshot(stored, m2m=m2m) if stored else None
 
 
+def constraint_violation(instance: models.Model, exc: IntegrityError) -> ValidationError | IntegrityError:
+    """The model constraint a database error names, as a ValidationError with that constraint's message
+    (on its field when the constraint is about one, like a room booking); the error itself otherwise."""
+    diag = getattr(exc.__cause__, "diag", None)
+    name = getattr(diag, "constraint_name", None) or str(exc).rsplit("constraint failed: ", 1)[-1].strip()
+    for constraint in instance._meta.constraints:
+        if constraint.name == name:
+            message = constraint.get_violation_error_message()
+            field = "room" if "room" in str(getattr(constraint, "expressions", "")) else NON_FIELD_ERRORS
+            return ValidationError({field: message})
+    return exc
+
+
 @transaction.atomic
 def instance_save(
     *,
@@ -160,7 +174,13 @@ def instance_save(
     before = _current(instance, m2m)
     if validate:
         instance.full_clean()
-    instance.save()
+    try:
+        with transaction.atomic():  # a savepoint, so a refused row leaves the caller's transaction usable
+            instance.save()
+    except IntegrityError as exc:
+        # Validation passed but the database refused: another writer got there first (two bookings of one
+        # room racing past the check). Say which rule was broken, as validation would have.
+        raise constraint_violation(instance, exc) from exc
     for name, values in m2m.items():
         getattr(instance, name).set(values)
     changes = diff(before, snapshot(instance, m2m=m2m))

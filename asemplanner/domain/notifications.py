@@ -24,7 +24,7 @@ def notify_roles(*, roles: list[str], topic: str, title: str, body: str = "", li
         [Notification(recipient=u, topic=topic, title=title, body=body, link=link) for u in fresh],
         ignore_conflicts=True,
     )
-    if getattr(settings, "PLANNER_NOTIFY_BY_EMAIL", False):
+    if settings.PLANNER_NOTIFY_BY_EMAIL:
         addresses = [u.email for u in fresh if u.email]
         if addresses:
             try:

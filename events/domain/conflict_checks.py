@@ -61,7 +61,7 @@ RESPONSIBLE = {
 
 
 def buffer_minutes() -> int:
-    return int(getattr(settings, "PLANNER_PROTOCOL_BUFFER_MINUTES", 15))
+    return settings.PLANNER_PROTOCOL_BUFFER_MINUTES
 
 
 def gather() -> tuple[list[Commitment], Facts]:

@@ -57,7 +57,8 @@ def on_writes(entries: list[Any]) -> None:
 
 
 def check_delay() -> float:
-    return float(getattr(settings, "PLANNER_CONFLICT_CHECK_DELAY", 2.0))
+    # Long enough to gather a burst of saves into one task, short enough that a clash shows within ~2 s.
+    return float(settings.PLANNER_CONFLICT_CHECK_DELAY)
 
 
 def conflict_check_request(keys: set[str]) -> bool:

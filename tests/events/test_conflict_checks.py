@@ -286,3 +286,16 @@ def test_bilateral_counts_for_both_heads(db):
     conflicts_check_all()
     kinds = Counter(Conflict.objects.values_list("kind", flat=True))
     assert kinds["head_double_booked"] == 2
+
+
+@pytest.mark.postgres
+def test_booking_that_races_past_validation_gets_the_constraint_message_not_a_server_error(room_clash):
+    """Two writers both pass validation; the exclusion constraint refuses the second, as a ValidationError."""
+    from asemplanner.domain.audit import instance_save
+
+    session, _ = room_clash
+    racer = Session(event=session.event, title="Racer", room=session.room, start=at(0, "10:15"), end=at(0, "10:45"))
+    with pytest.raises(ValidationError) as exc:
+        instance_save(instance=racer, by="t", validate=False)  # as if validation ran before the other commit
+    assert exc.value.message_dict["room"] == ["This room is already booked for an overlapping time."]
+    assert not Session.objects.filter(title="Racer").exists()
