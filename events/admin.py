@@ -6,6 +6,7 @@ from django.contrib.admin.utils import unquote
 from django.core.exceptions import ValidationError
 from django.db.models import Count, F, Q
 from django.template.response import TemplateResponse
+from django.utils.html import format_html
 
 from asemplanner.admin import AuditedModelAdmin
 from events.domain.conflict_checks import OPEN_STATES, conflict_acknowledge, conflict_resolve, conflicts_check_changes
@@ -49,7 +50,7 @@ class ConflictsOnPageMixin:
             self._conflict_filter(form.instance.pk)
         ):
             level = messages.ERROR if conflict.severity == Conflict.Severity.ERROR else messages.WARNING
-            self.message_user(request, f"⚠ {conflict.get_kind_display()}: {conflict.message}", level=level)
+            self.message_user(request, f"Clash — {conflict.get_kind_display()}: {conflict.message}", level=level)
 
 
 class SessionInline(admin.TabularInline):
@@ -189,7 +190,7 @@ class AcknowledgeForm(forms.Form):
 
 @admin.register(Conflict)
 class ConflictAdmin(AuditedModelAdmin):
-    list_display = ("severity_badge", "kind", "resource_label", "message", "event", "status", "starts_at", "last_seen")
+    list_display = ("severity_badge", "kind", "message", "event", "status", "starts_at")
     list_filter = ("status", "severity", "kind", "event")
     search_fields = ("message", "resource_label", "resource", "first", "second")
     date_hierarchy = "starts_at"
@@ -204,7 +205,8 @@ class ConflictAdmin(AuditedModelAdmin):
 
     @admin.display(description="severity", ordering="severity")
     def severity_badge(self, conflict: Conflict) -> str:
-        return ("⛔ " if conflict.severity == Conflict.Severity.ERROR else "⚠ ") + conflict.get_severity_display()
+        colour = "#ba2121" if conflict.severity == Conflict.Severity.ERROR else "#b26b00"
+        return format_html('<strong style="color:{}">{}</strong>', colour, conflict.get_severity_display().upper())
 
     def has_add_permission(self, request) -> bool:
         return False
