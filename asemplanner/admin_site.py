@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 
 from asemplanner.domain.overview import attention_items, event_overview
+from events.admin_timeline import timeline_urls
 
 
 class PlannerAdminSite(admin.AdminSite):
@@ -20,3 +21,7 @@ class PlannerAdminSite(admin.AdminSite):
             "planner_attention": attention_items(request.user),
         }
         return super().index(request, extra_context)
+
+    def get_urls(self):
+        # Ahead of the default URLs, whose catch-all would otherwise answer first.
+        return timeline_urls(self) + super().get_urls()
