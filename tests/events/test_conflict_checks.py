@@ -299,3 +299,11 @@ def test_booking_that_races_past_validation_gets_the_constraint_message_not_a_se
         instance_save(instance=racer, by="t", validate=False)  # as if validation ran before the other commit
     assert exc.value.message_dict["room"] == ["This room is already booked for an overlapping time."]
     assert not Session.objects.filter(title="Racer").exists()
+
+
+def test_conflict_record_kinds_and_severities_match_the_engine():
+    """The pure engine and the model keep their own enums (models never import domain code): same values."""
+    from events.domain import conflicts
+
+    assert {k.value for k in conflicts.Kind} == set(Conflict.Kind.values)
+    assert {s.value for s in conflicts.Severity} == set(Conflict.Severity.values)
