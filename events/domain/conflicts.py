@@ -141,12 +141,28 @@ class Facts:
     transfer_minutes: Mapping[tuple[int, int], int] = field(default_factory=dict)
     presence: Mapping[int, Presence] = field(default_factory=dict)
     heads: frozenset[int] = frozenset()
-    rooms: Mapping[int, RoomFacts] = field(default_factory=dict)
-    events: Mapping[int, EventFacts] = field(default_factory=dict)
-    labels: Mapping[str, str] = field(default_factory=dict)  # resource key → human name
-    venue_names: Mapping[int, str] = field(default_factory=dict)
+    rooms: dict[int, RoomFacts] = field(default_factory=dict)
+    events: dict[int, EventFacts] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)  # resource key → human name
+    venue_names: dict[int, str] = field(default_factory=dict)
     buffer_minutes: int = 15
     tz: dt.tzinfo = dt.UTC
+
+    def learn_room(
+        self, pk: int | None, *, capacity, opens_at, closes_at, name, venue_id, venue_short, venue_name
+    ) -> None:
+        """Facts about a room, read off the row of a commitment in it (no extra query)."""
+        if pk is None or pk in self.rooms:
+            return
+        venue = venue_short or venue_name
+        self.rooms[pk] = RoomFacts(capacity=capacity, opens_at=opens_at, closes_at=closes_at, label=f"{venue} · {name}")
+        self.labels[f"room:{pk}"] = self.rooms[pk].label
+        self.venue_names[venue_id] = venue
+
+    def learn_event(self, pk: int | None, *, first_day, last_day, acronym) -> None:
+        if pk is not None and pk not in self.events:
+            self.events[pk] = EventFacts(first_day=first_day, last_day=last_day, label=acronym)
+            self.labels[f"event:{pk}"] = acronym
 
     def label(self, resource: str) -> str:
         if resource.startswith("vehicle:") and resource not in self.labels:
