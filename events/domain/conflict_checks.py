@@ -102,8 +102,11 @@ class CheckResult:
         )
 
 
-def conflicts_sync(clashes: list[Clash], facts: Facts, *, scope: set[str] | None) -> CheckResult:
-    """Bring the Conflict table in line with what was found, within `scope` (None = everything)."""
+def conflicts_sync(
+    clashes: list[Clash], facts: Facts, *, scope: set[str] | None, event_id: int | None = None
+) -> CheckResult:
+    """Bring the Conflict table in line with what was found, within `scope` (None = every resource) and,
+    with `event_id`, within that event only (a person's clashes at another event are left alone)."""
     now = timezone.now()
     found = {clash.fingerprint: clash for clash in clashes}
     result = CheckResult(found=len(found), scope=scope)
@@ -142,6 +145,8 @@ def conflicts_sync(clashes: list[Clash], facts: Facts, *, scope: set[str] | None
         gone = Conflict.objects.filter(status__in=OPEN_STATES).exclude(fingerprint__in=list(found))
         if scope is not None:
             gone = gone.filter(resource__in=scope)
+        if event_id is not None:
+            gone = gone.filter(event_id=event_id)
         gone_rows = list(gone)
         result.resolved = gone.update(status=Conflict.Status.RESOLVED, resolved_at=now)
         created = list(Conflict.objects.filter(fingerprint__in=[c.fingerprint for c in new], first_seen=now))
@@ -176,12 +181,10 @@ def conflicts_check_all(*, event: Event | None = None) -> tuple[CheckResult, lis
     """The full scan; with `event`, the clashes of that event only (its records are synced, others untouched)."""
     commitments, facts = gather()
     clashes = find_clashes(commitments, facts)
-    scope = None
-    if event is not None:
-        clashes = [c for c in clashes if c.event_id == event.pk]
-        scope = set(Conflict.objects.filter(event=event).values_list("resource", flat=True))
-        scope |= {c.resource for c in clashes}
-    return conflicts_sync(clashes, facts, scope=scope), clashes
+    if event is None:
+        return conflicts_sync(clashes, facts, scope=None), clashes
+    clashes = [c for c in clashes if c.event_id == event.pk]
+    return conflicts_sync(clashes, facts, scope=None, event_id=event.pk), clashes
 
 
 def affected_resources(keys: Iterable[str], commitments: list[Commitment]) -> set[str]:

@@ -323,3 +323,12 @@ def test_gather_costs_seven_queries_whatever_the_data_size(seeded, django_assert
     with django_assert_num_queries(7):
         large, _ = gather()
     assert len(large) == len(small) + 12
+
+
+def test_event_scoped_scan_leaves_other_events_conflicts_alone(room_clash):
+    conflicts_check_all()
+    other = EventFactory(acronym="AEBF")
+    result, clashes = conflicts_check_all(event=other)
+    assert clashes == []
+    assert result.resolved == 0
+    assert Conflict.objects.get().status == "open"
