@@ -64,11 +64,14 @@ def within_days_errors(
     if start is None or end is None:
         return {}
     lo, hi = local_day_bounds(first, last)
+    start_outside, end_outside = start < lo or start >= hi, end > hi or end <= lo
+    if not (start_outside or end_outside):
+        return {}  # the common case, checked for every commitment of a scan: no message text to build
     errors: Errors = {}
     allowed = f"{what} runs {fmt(first)} to {fmt(last)}"
-    if start < lo or start >= hi:
+    if start_outside:
         errors[start_field] = f"Starts at {fmt(start)}, outside the dates of {allowed}."
-    if end > hi or end <= lo:
+    if end_outside:
         errors[end_field] = f"Ends at {fmt(end)}, outside the dates of {allowed}."
     return errors
 
@@ -87,14 +90,18 @@ def opening_hours_errors(
     if start is None or end is None or opens_at is None or closes_at is None:
         return {}
     local_start, local_end = timezone.localtime(start), timezone.localtime(end)
-    hours = f"{what} is open {fmt(opens_at)}–{fmt(closes_at)}"
-    errors: Errors = {}
-    if local_start.time() < opens_at or local_start.time() >= closes_at:
-        errors[start_field] = f"Starts at {fmt(local_start.time())}, but {hours}."
+    start_outside = local_start.time() < opens_at or local_start.time() >= closes_at
     same_day = local_end.date() == local_start.date() or (
         local_end.time() == dt.time.min and local_end.date() == local_start.date() + dt.timedelta(days=1)
     )
     end_time = dt.time(23, 59, 59, 999999) if local_end.time() == dt.time.min else local_end.time()
-    if not same_day or end_time > closes_at:
+    end_outside = not same_day or end_time > closes_at
+    if not (start_outside or end_outside):
+        return {}
+    hours = f"{what} is open {fmt(opens_at)}–{fmt(closes_at)}"
+    errors: Errors = {}
+    if start_outside:
+        errors[start_field] = f"Starts at {fmt(local_start.time())}, but {hours}."
+    if end_outside:
         errors[end_field] = f"Ends at {fmt(local_end)}, but {hours}."
     return errors
