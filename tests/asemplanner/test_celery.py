@@ -11,7 +11,7 @@ from asemplanner.tasks import healthcheck
 from tests.factories import EventFactory
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_worker_runs_a_task_through_the_broker_and_reads_the_database():
     EventFactory.create_batch(3)
     with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):

@@ -149,7 +149,7 @@ def test_scoped_check_leaves_other_resources_alone(room_clash):
     assert Conflict.objects.count() == 2
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_new_error_notifies_the_responsible_role_once_after_commit():
     event = EventFactory(acronym="ASEM13")
     room = RoomFactory(name="Bilateral Room 2")
@@ -208,7 +208,7 @@ def published(settings):
         conn.default_channel.queue_purge(app.conf.task_default_queue)
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_rolled_back_change_enqueues_nothing(published):
     event, room = EventFactory(), RoomFactory()
 
@@ -223,7 +223,7 @@ def test_rolled_back_change_enqueues_nothing(published):
     assert not ConflictCheckRequest.objects.exists()
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_many_saves_in_one_transaction_store_one_batch_and_enqueue_one_task(published):
     event, room = EventFactory(), RoomFactory()
     with transaction.atomic():
@@ -236,7 +236,7 @@ def test_many_saves_in_one_transaction_store_one_batch_and_enqueue_one_task(publ
     assert ConflictCheckRequest.objects.count() == 10
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_burst_of_100_separate_saves_enqueues_a_handful_of_tasks(published):
     event, room = EventFactory(), RoomFactory()
     session = session_create(event=event, title="S", room=room, start=at(0, "10:00"), end=at(0, "10:30"), by="t")
@@ -246,7 +246,7 @@ def test_burst_of_100_separate_saves_enqueues_a_handful_of_tasks(published):
     assert set(ConflictCheckRequest.objects.values_list("key", flat=True)) == {f"session:{session.pk}"}
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_unrelated_write_enqueues_nothing(published):
     DelegationFactory.build()  # nothing saved
     from asemplanner.domain.audit import instance_save

@@ -27,7 +27,7 @@ def wait_for(predicate, seconds: float = 20.0) -> bool:
 
 
 @pytest.mark.postgres  # SQLite's shared in-memory test database locks tables between the worker thread and the test
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_committed_change_is_checked_by_a_real_worker(settings):
     settings.PLANNER_CONFLICT_CHECK_DELAY = 0.2
     cache.delete(SCHEDULED_FLAG)
