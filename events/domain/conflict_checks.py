@@ -237,12 +237,6 @@ def conflict_resolve(*, conflict: Conflict, by: Actor) -> Conflict:
     return conflict
 
 
-def open_conflicts_for(key: str) -> list[Conflict]:
-    return list(
-        Conflict.objects.filter(status__in=OPEN_STATES).filter(Q(first=key) | Q(second=key)).order_by("-severity")
-    )
-
-
 def as_json(clash: Clash, facts_labels: dict[str, str] | None = None) -> dict[str, object]:
     return {
         "kind": clash.kind.value,
