@@ -55,6 +55,9 @@ ROLE_MODEL_PERMISSIONS: dict[str, dict[str, str]] = {
         "asemplanner.auditentry": "v",
         "events.conflict": "vc",
         "asemplanner.notification": "vc",
+        "reminders.deadline": "vacd",
+        "reminders.reminderrule": "vacd",
+        "reminders.reminder": "vc",
     },
     PROTOCOL: {
         "events.event": "v",
@@ -75,6 +78,9 @@ ROLE_MODEL_PERMISSIONS: dict[str, dict[str, str]] = {
         "asemplanner.auditentry": "v",
         "events.conflict": "vc",
         "asemplanner.notification": "vc",
+        "reminders.deadline": "vac",
+        "reminders.reminderrule": "vac",
+        "reminders.reminder": "vc",
     },
     SECURITY: {
         "events.event": "v",
@@ -92,6 +98,7 @@ ROLE_MODEL_PERMISSIONS: dict[str, dict[str, str]] = {
         "asemplanner.auditentry": "v",
         "events.conflict": "vc",
         "asemplanner.notification": "vc",
+        "reminders.reminder": "v",
     },
     LOGISTICS: {
         "events.event": "v",
@@ -109,6 +116,7 @@ ROLE_MODEL_PERMISSIONS: dict[str, dict[str, str]] = {
         "asemplanner.auditentry": "v",
         "events.conflict": "vc",
         "asemplanner.notification": "vc",
+        "reminders.reminder": "v",
     },
     ACCREDITATION: {
         "events.event": "v",
@@ -119,6 +127,8 @@ ROLE_MODEL_PERMISSIONS: dict[str, dict[str, str]] = {
         "protocol.securityzone": "v",
         "asemplanner.auditentry": "v",
         "asemplanner.notification": "vc",
+        "reminders.deadline": "v",
+        "reminders.reminder": "v",
     },
     LIAISON: {},
 }

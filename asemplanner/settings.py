@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "events",
     "delegations",
     "protocol",
+    "reminders",
 ]
 
 MIDDLEWARE = [
@@ -138,6 +139,36 @@ else:
         for folder in ("queue", "processed", "control", "results"):
             (broker_dir / folder).mkdir(parents=True, exist_ok=True)
 
+# Reliability. Every task the planner runs is idempotent (it claims its work in the database), so a task
+# may run twice but must never be lost:
+# - acks_late: a message is acknowledged only after its task finished; a worker that dies mid-task leaves
+#   it on the broker to be delivered again (set per task on the idempotent ones, in their decorators).
+# - reject_on_worker_lost: when a pool process is killed (SIGKILL, OOM) the message goes back to the
+#   queue at once instead of being acknowledged as failed.
+# - prefetch 1: a worker holds one unacknowledged message per process, so a crash strands no backlog.
+# - visibility timeout: Redis hands an unacknowledged message to another worker after this many seconds.
+#   It must be longer than any countdown/ETA we use (else a waiting message would be delivered twice)
+#   and than the longest task; the check below keeps it above PLANNER_MAX_TASK_COUNTDOWN.
+# - soft shutdown: on a cold shutdown (second Ctrl-C, SIGQUIT) running tasks get this many seconds to
+#   finish before the worker stops, so a deploy rarely cuts a send in half.
+# - connection retry on startup: a worker started before Redis waits for it instead of exiting.
+# Tasks are enqueued only after their transaction commits (transaction.on_commit), never inside it.
+PLANNER_MAX_TASK_COUNTDOWN = 600
+CELERY_BROKER_VISIBILITY_TIMEOUT = int(env("CELERY_BROKER_VISIBILITY_TIMEOUT", "3600"))
+if CELERY_BROKER_URL.startswith("redis"):
+    if CELERY_BROKER_VISIBILITY_TIMEOUT <= PLANNER_MAX_TASK_COUNTDOWN:
+        raise ImproperlyConfigured(
+            f"CELERY_BROKER_VISIBILITY_TIMEOUT ({CELERY_BROKER_VISIBILITY_TIMEOUT} s) must be above the longest "
+            f"task countdown ({PLANNER_MAX_TASK_COUNTDOWN} s), or delayed messages are delivered twice."
+        )
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_BROKER_VISIBILITY_TIMEOUT}
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT = float(env("CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT", "30"))
+CELERY_WORKER_ENABLE_SOFT_SHUTDOWN_ON_IDLE = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = "Asia/Phnom_Penh"
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -152,7 +183,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "admin:login"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
 
 # --- Internationalisation -------------------------------------------------------------------------
 LANGUAGE_CODE = "en"
@@ -220,3 +253,22 @@ PLANNER_PROTOCOL_BUFFER_MINUTES = int(env("PLANNER_PROTOCOL_BUFFER_MINUTES", "15
 PLANNER_CONFLICT_CHECK_DELAY = float(env("PLANNER_CONFLICT_CHECK_DELAY", "0.5"))
 # Mail staff notices (new clashes) as well as putting them in the admin inbox.
 PLANNER_NOTIFY_BY_EMAIL = env_bool("PLANNER_NOTIFY_BY_EMAIL", False)
+
+# Reminders (reminders/). The beat sweep runs every minute; these tune what it does.
+# How many reminders one send task takes: fewer tasks than reminders, small enough to spread over workers.
+PLANNER_REMINDER_BATCH_SIZE = int(env("PLANNER_REMINDER_BATCH_SIZE", "250"))
+# A reminder claimed by a sweep but not sent after this many seconds (its message was lost with a broker
+# restart, say) is handed out again by the next sweep. Above the slowest batch send.
+PLANNER_REMINDER_REQUEUE_AFTER = int(env("PLANNER_REMINDER_REQUEUE_AFTER", "300"))
+# Sent more than this many minutes after it fell due, a reminder is marked late.
+PLANNER_REMINDER_LATE_AFTER_MINUTES = int(env("PLANNER_REMINDER_LATE_AFTER_MINUTES", "5"))
+# Tries on a mail failure before a reminder is marked failed; waits double from the first (60 s, 120 s, ...).
+PLANNER_REMINDER_MAX_ATTEMPTS = int(env("PLANNER_REMINDER_MAX_ATTEMPTS", "5"))
+PLANNER_REMINDER_RETRY_SECONDS = int(env("PLANNER_REMINDER_RETRY_SECONDS", "60"))
+# A subject that moves by at least this many minutes after its reminder went out gets one change notice.
+PLANNER_REMINDER_MATERIAL_CHANGE_MINUTES = int(env("PLANNER_REMINDER_MATERIAL_CHANGE_MINUTES", "15"))
+# Queue the send tasks go to (tests give each run its own).
+PLANNER_REMINDER_QUEUE = env("PLANNER_REMINDER_QUEUE", "celery")
+EMAIL_TIMEOUT = int(env("EMAIL_TIMEOUT", "30"))
+# Where staff and liaisons reach the planner: links in reminder mails start with it.
+PLANNER_BASE_URL = env("PLANNER_BASE_URL", "http://127.0.0.1:8000")

@@ -18,6 +18,7 @@ from delegations.choices import Category, Rank
 from delegations.models import Accreditation, Delegation, Partner, Person, Travel
 from events.models import Event, Room, Session, TransferTime, Venue
 from protocol.models import BilateralMeeting, BilateralWindow, ProtocolTask, SecurityZone, Team
+from reminders.models import Deadline, ReminderRule
 
 PHNOM_PENH = ZoneInfo("Asia/Phnom_Penh")
 SUMMIT_START = dt.date(2020, 11, 16)
@@ -214,3 +215,24 @@ class ProtocolTaskFactory(factory.django.DjangoModelFactory):
     start = factory.LazyFunction(lambda: at(0, "08:00"))
     end = factory.LazyFunction(lambda: at(0, "08:30"))
     venue = factory.SubFactory(VenueFactory)
+
+
+class DeadlineFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Deadline
+
+    event = factory.SubFactory(EventFactory)
+    kind = Deadline.Kind.PASSPORTS
+    due_at = factory.LazyFunction(lambda: at(-21, "17:00"))
+
+
+class ReminderRuleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ReminderRule
+
+    name = factory.Sequence(lambda n: f"Rule {n}")
+    what = ReminderRule.What.DEADLINE_PASSPORTS
+    offset_minutes = -7 * 1440
+    to_liaisons = True
+    subject_template = "{{ offset }}: {{ what }} due {{ when }}"
+    body_template = "Dear {{ recipient }}, still missing: {{ missing }}. {{ link }}"

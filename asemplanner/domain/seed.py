@@ -29,6 +29,7 @@ from delegations.domain.delegations import accreditation_approve
 from delegations.models import Accreditation, Delegation, Partner, Person, Travel
 from events.models import Event, Room, Session, TransferTime, Venue
 from protocol.models import BilateralMeeting, ProtocolTask, SecurityZone, Team
+from reminders.models import Deadline, ReminderRule
 
 BY = "seed_asem13"
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -372,6 +373,7 @@ class Seeder:
         self.seed_bilaterals()
         self.seed_tasks()
         self.seed_users()
+        self.seed_reminders()
         return self.report
 
     def seed_partners(self) -> dict[str, Partner]:
@@ -709,6 +711,76 @@ class Seeder:
                 liaisons = {*delegation.liaisons.all(), user}
                 self.upsert(Delegation, {"pk": delegation.pk}, {}, m2m={"liaisons": liaisons})
             self.report.users.append((username, password, role))
+
+    def seed_reminders(self) -> None:
+        summit = self.events[SUMMIT]
+        for kind, days in DEADLINES:
+            due = dt.datetime.combine(summit.start_date - dt.timedelta(days=days), dt.time(17, 0), tzinfo=TZ)
+            self.upsert(Deadline, {"event": summit, "kind": kind}, {"due_at": due})
+        for name, what, offset, role, assignee, liaisons in RULES:
+            starts = what in {"bilateral", "protocol_task", "session"}
+            self.upsert(
+                ReminderRule,
+                {"name": name},
+                {
+                    "what": what,
+                    "offset_minutes": offset,
+                    "to_role": role,
+                    "to_assignee": assignee,
+                    "to_liaisons": liaisons,
+                    "subject_template": START_SUBJECT if starts else LIAISON_SUBJECT,
+                    "body_template": START_BODY if starts else LIAISON_BODY,
+                },
+            )
+        # The host's liaison has entered passport data for the whole delegation (demo values), so only
+        # France's liaison gets the passport reminders.
+        for number, person in enumerate(Person.objects.filter(delegation=self.delegations[HOST]).order_by("pk")):
+            self.upsert(
+                Person,
+                {"pk": person.pk},
+                {"passport_number": f"DEMO{number:05d}", "passport_expiry": dt.date(2030, 12, 31)},
+            )
+
+
+# Deadlines for the summit, in days before its first day at 17:00, and the reminder rules that go with them.
+DEADLINES = [
+    (Deadline.Kind.MEMBERS, 45),
+    (Deadline.Kind.PHOTOS, 30),
+    (Deadline.Kind.PASSPORTS, 21),
+    (Deadline.Kind.TRAVEL, 14),
+    (Deadline.Kind.HOTEL, 14),
+    (Deadline.Kind.ACCREDITATIONS, 5),
+]
+LIAISON_SUBJECT = "ASEM13 reminder: {{ what }} due {{ when }}"
+LIAISON_BODY = """Dear {{ recipient }},
+
+{{ what }} is due on {{ when }} ({{ offset }}). Still missing: {{ missing }}.
+
+Please complete it on your delegation page: {{ link }}
+
+ASEM13 National Organising Committee"""
+START_SUBJECT = "{{ offset }}: {{ what }} starts {{ when }}"
+START_BODY = """Dear {{ recipient }},
+
+{{ what }} starts on {{ when }}.
+
+Details: {{ link }}"""
+# name, what, offset (minutes; negative = before), role, assignee, liaisons
+RULES = [
+    ("Liaisons: member list, D-7", "deadline_members", -7 * 1440, "", False, True),
+    ("Liaisons: photos, D-7", "deadline_photos", -7 * 1440, "", False, True),
+    ("Liaisons: passport data, D-21", "deadline_passports", -21 * 1440, "", False, True),
+    ("Liaisons: passport data, D-7", "deadline_passports", -7 * 1440, "", False, True),
+    ("Liaisons: passport data overdue, D+2", "deadline_passports", 2 * 1440, "", False, True),
+    ("Liaisons: travel, D-7", "deadline_travel", -7 * 1440, "", False, True),
+    ("Liaisons: hotel, D-7", "deadline_hotel", -7 * 1440, "", False, True),
+    ("Accreditation office: approvals, D-3", "deadline_accreditations", -3 * 1440, ACCREDITATION, False, False),
+    ("Bilaterals: T-24h", "bilateral", -24 * 60, "", True, True),
+    ("Bilaterals: T-1h", "bilateral", -60, "", True, True),
+    ("Protocol tasks: T-24h", "protocol_task", -24 * 60, "", True, False),
+    ("Protocol tasks: T-1h", "protocol_task", -60, "", True, False),
+    ("Room setup: sessions, T-2h", "session", -120, LOGISTICS, False, False),
+]
 
 
 def _matches(instance: models.Model, values: dict[str, Any], m2m: dict[str, Any]) -> bool:

@@ -25,6 +25,12 @@ def delegation_set_head(*, delegation: Delegation, person: Person, by: Actor) ->
     return delegation
 
 
+def delegation_set_liaisons(*, delegation: Delegation, liaisons, by: Actor) -> Delegation:
+    """Who keeps this delegation's data current (and receives its reminders)."""
+    instance_save(instance=delegation, by=by, m2m={"liaisons": list(liaisons)})
+    return delegation
+
+
 def person_add(*, delegation: Delegation, by: Actor, **fields: Any) -> Person:
     person = Person(delegation=delegation, **fields)
     instance_save(instance=person, by=by)

@@ -1,0 +1,152 @@
+"""Staff edit deadlines and reminder rules; they watch reminders (and retry failed ones) here."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import Count, Q
+from django.utils.html import format_html
+
+from asemplanner.admin import AuditedModelAdmin
+from reminders.domain.rules import OFFSET_HELP, PLACEHOLDER_HELP, offset_label, offset_parse
+from reminders.domain.sending import reminders_retry
+from reminders.models import Deadline, Reminder, ReminderRule
+
+
+@admin.register(Deadline)
+class DeadlineAdmin(AuditedModelAdmin):
+    list_display = ("event", "kind", "due_at")
+    list_filter = ("event", "kind")
+    list_select_related = ("event",)
+    ordering = ("event__start_date", "due_at")
+
+
+class ReminderRuleForm(forms.ModelForm):
+    offset = forms.CharField(
+        max_length=20,
+        help_text=OFFSET_HELP,
+        widget=forms.TextInput(attrs={"placeholder": "D-7", "size": 8}),
+    )
+
+    class Meta:
+        model = ReminderRule
+        fields = (
+            "name",
+            "active",
+            "what",
+            "event",
+            "to_role",
+            "to_assignee",
+            "to_liaisons",
+            "by_email",
+            "in_inbox",
+            "subject_template",
+            "body_template",
+        )
+        help_texts = {"subject_template": PLACEHOLDER_HELP, "body_template": PLACEHOLDER_HELP}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None and self.instance.offset_minutes is not None:
+            self.initial["offset"] = offset_label(self.instance.offset_minutes)
+
+    def clean_offset(self) -> str:
+        try:
+            self.instance.offset_minutes = offset_parse(self.cleaned_data["offset"])
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from exc
+        return self.cleaned_data["offset"]
+
+    def _post_clean(self):
+        super()._post_clean()
+        # The model reports an offset problem on offset_minutes, which this form shows as `offset`.
+        if "offset_minutes" in self._errors:
+            self._errors.setdefault("offset", self.error_class()).extend(self._errors.pop("offset_minutes"))
+
+
+@admin.register(ReminderRule)
+class ReminderRuleAdmin(AuditedModelAdmin):
+    form = ReminderRuleForm
+    list_display = ("name", "what", "event", "offset_text", "recipients_text", "channels", "active", "pending")
+    list_filter = ("active", "what", "event")
+    search_fields = ("name",)
+    list_select_related = ("event",)
+    fieldsets = (
+        (None, {"fields": ("name", "active", "what", "event", "offset")}),
+        ("To whom", {"fields": ("to_role", "to_assignee", "to_liaisons")}),
+        ("Through what", {"fields": ("by_email", "in_inbox", "subject_template", "body_template")}),
+    )
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(pending_count=Count("reminders", filter=Q(reminders__status__in=Reminder.OPEN)))
+        )
+
+    @admin.display(description="when", ordering="offset_minutes")
+    def offset_text(self, rule: ReminderRule) -> str:
+        return offset_label(rule.offset_minutes)
+
+    @admin.display(description="to whom")
+    def recipients_text(self, rule: ReminderRule) -> str:
+        parts = [f"role {rule.to_role}"] if rule.to_role else []
+        parts += ["assignee"] if rule.to_assignee else []
+        parts += ["liaisons"] if rule.to_liaisons else []
+        return ", ".join(parts)
+
+    @admin.display(description="through")
+    def channels(self, rule: ReminderRule) -> str:
+        return " + ".join(name for name, on in (("email", rule.by_email), ("inbox", rule.in_inbox)) if on)
+
+    @admin.display(description="pending", ordering="pending_count")
+    def pending(self, rule: ReminderRule) -> int:
+        return rule.pending_count
+
+
+@admin.register(Reminder)
+class ReminderAdmin(admin.ModelAdmin):
+    """Read-only: what is due, what went out, what failed and why. Failed ones can be retried."""
+
+    list_display = ("due_at", "status_text", "late", "purpose", "recipient", "subject", "rule", "attempts", "error")
+    list_filter = ("status", "late", "purpose", "subject_kind", "event", "rule")
+    search_fields = ("key", "title", "recipient__username", "recipient__email")
+    date_hierarchy = "due_at"
+    list_select_related = ("recipient", "rule", "event")
+    actions = ["retry"]
+    readonly_fields = [f.name for f in Reminder._meta.fields]
+
+    @admin.display(description="status", ordering="status")
+    def status_text(self, reminder: Reminder) -> str:
+        if reminder.status == Reminder.Status.FAILED:
+            return format_html('<strong style="color:#ba2121">{}</strong>', reminder.get_status_display())
+        return reminder.get_status_display()
+
+    @admin.display(description="about")
+    def subject(self, reminder: Reminder) -> str:
+        return f"{reminder.event} · {reminder.subject_kind} {reminder.subject_id}"
+
+    @admin.display(description="last error")
+    def error(self, reminder: Reminder) -> str:
+        text = reminder.last_error
+        return text if len(text) <= 90 else text[:87] + "…"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.action(description="Retry the selected failed reminders", permissions=["retry"])
+    def retry(self, request, queryset):
+        count = reminders_retry(queryset=queryset, by=request.user)
+        if count:
+            self.message_user(request, f"{count} reminder(s) put back in line; the next sweep sends them.")
+        else:
+            self.message_user(request, "None of the selected reminders had failed; nothing changed.", messages.WARNING)
+
+    def has_retry_permission(self, request) -> bool:
+        return request.user.has_perm("reminders.change_reminder")

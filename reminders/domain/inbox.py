@@ -1,0 +1,61 @@
+"""What a liaison (or any user) sees on their reminders page: their delegations' deadlines with what is still
+missing, the reminders coming up for them, and their inbox."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils import timezone
+
+from asemplanner.models import Notification
+from delegations.models import Delegation
+from reminders.domain.subjects import missing_for_delegations
+from reminders.models import Deadline, Reminder
+
+
+@dataclass
+class DeadlineRow:
+    deadline: Deadline
+    missing: str
+    overdue: bool
+
+
+@dataclass
+class DelegationDeadlines:
+    delegation: Delegation
+    rows: list[DeadlineRow]
+
+
+def inbox_for(user, *, limit: int = 50) -> tuple[list[DelegationDeadlines], list[Reminder], list[Notification]]:
+    """Five queries whatever the number of delegations, deadlines or notices."""
+    now = timezone.now()
+    delegations = list(
+        Delegation.objects.filter(liaisons=user).select_related("partner", "event").order_by("event__start_date")
+    )
+    deadlines_by_event: dict[int, list[Deadline]] = {}
+    for deadline in Deadline.objects.filter(
+        event_id__in={d.event_id for d in delegations}, kind__in=Deadline.LIAISON_KINDS
+    ).order_by("due_at"):
+        deadlines_by_event.setdefault(deadline.event_id, []).append(deadline)
+    missing = missing_for_delegations({d.pk for d in delegations})
+    sections = [
+        DelegationDeadlines(
+            delegation=d,
+            rows=[
+                DeadlineRow(
+                    deadline=dl,
+                    missing=missing[d.pk][dl.kind],
+                    overdue=bool(missing[d.pk][dl.kind]) and dl.due_at < now,
+                )
+                for dl in deadlines_by_event.get(d.event_id, [])
+            ],
+        )
+        for d in delegations
+    ]
+    coming = list(
+        Reminder.objects.filter(recipient=user, status__in=Reminder.OPEN)
+        .select_related("event", "rule")
+        .order_by("due_at")[:limit]
+    )
+    notices = list(Notification.objects.filter(recipient=user).order_by("-created_at")[:limit])
+    return sections, coming, notices

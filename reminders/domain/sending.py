@@ -1,0 +1,317 @@
+"""Claiming due reminders and sending each exactly once.
+
+The sweep (beat, every minute) claims due rows in the database — `SELECT … FOR UPDATE SKIP LOCKED`, then a
+status change to `queued` in the same transaction — so two sweeps at once, or a sweep racing a sync, never
+claim one row twice. It hands the claimed ids to send tasks in batches after the claim commits.
+
+A send task takes each reminder in its own short transaction: lock the row (skipping one another worker
+holds), check it is still `queued`, write the inbox notice, hand the mail to the mail server, mark it `sent`,
+commit. Outcomes:
+
+- the task runs twice (redelivered, or a second sweep re-queued it): the second run finds it `sent`;
+- the worker dies mid-send: the transaction rolls back, the lock goes with the connection, the row is still
+  `queued`; the redelivered message (acks_late + reject_on_worker_lost) or, if the message was lost too,
+  the sweep after PLANNER_REMINDER_REQUEUE_AFTER hands it out again;
+- the mail server fails: rolled back, then `pending` again with a doubling wait, `failed` after the last try;
+- the template cannot be rendered: that reminder is `failed` with the error; the rest of the batch goes on.
+
+The one window left is between the mail server accepting a message and our commit (milliseconds): a crash
+exactly there sends it again on retry. Each message carries a Message-ID made from the reminder, so mail
+systems that deduplicate by Message-ID drop such a repeat.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import logging
+import smtplib
+from collections import Counter
+from dataclasses import dataclass, field
+
+from celery import current_app
+from django.conf import settings
+from django.core.mail import EmailMessage, get_connection
+from django.db import transaction
+from django.db.models import Case, F, Q, When
+from django.urls import reverse
+from django.utils import timezone
+from kombu.exceptions import OperationalError
+
+from asemplanner.domain.audit import audit_entry, audit_log_many
+from asemplanner.models import Notification
+from reminders.domain.rules import DEADLINE_WHATS, TemplateProblem, offset_label, template_render
+from reminders.domain.subjects import (
+    SUBJECT_KIND,
+    Scope,
+    describe,
+    missing_for_delegations,
+    missing_for_events,
+    subjects_load,
+    when_text,
+)
+from reminders.models import Reminder
+
+SEND_TASK = "reminders.send"
+log = logging.getLogger(__name__)
+MAIL_ERRORS = (smtplib.SMTPException, OSError)
+
+
+@dataclass
+class SweepResult:
+    claimed: int = 0
+    late: int = 0
+    batches: list[list[int]] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return f"{self.claimed} reminder(s) claimed ({self.late} late) in {len(self.batches)} batch(es)"
+
+
+@dataclass
+class SendResult:
+    outcomes: Counter = field(default_factory=Counter)
+
+    def summary(self) -> str:
+        return ", ".join(f"{n} {name}" for name, n in sorted(self.outcomes.items())) or "nothing to send"
+
+
+def _claimable(now: dt.datetime) -> Q:
+    requeue = dt.timedelta(seconds=settings.PLANNER_REMINDER_REQUEUE_AFTER)
+    due = Q(status=Reminder.Status.PENDING, due_at__lte=now) & (Q(retry_at__isnull=True) | Q(retry_at__lte=now))
+    return due | Q(status=Reminder.Status.QUEUED, queued_at__lt=now - requeue)
+
+
+def reminders_sweep(*, now: dt.datetime | None = None, send_inline: bool = False, enqueue: bool = True) -> SweepResult:
+    """Claim every due reminder, a batch per transaction, and have each batch sent: by a send task (the
+    default), here and now (`send_inline`, for the rehearsal and the command line), or not at all
+    (`enqueue=False`: claim only, for measuring the claim)."""
+    now = now or timezone.now()
+    late_before = now - dt.timedelta(minutes=settings.PLANNER_REMINDER_LATE_AFTER_MINUTES)
+    size = settings.PLANNER_REMINDER_BATCH_SIZE
+    result = SweepResult()
+    while True:
+        with transaction.atomic():
+            ids = list(
+                Reminder.objects.filter(_claimable(now))
+                .select_for_update(skip_locked=True)
+                .order_by("due_at", "pk")
+                .values_list("pk", flat=True)[:size]
+            )
+            if not ids:
+                break
+            claimed = Reminder.objects.filter(pk__in=ids)
+            result.late += claimed.filter(due_at__lt=late_before, late=False).count()
+            claimed.update(
+                status=Reminder.Status.QUEUED,
+                queued_at=now,
+                late=Case(When(due_at__lt=late_before, then=True), default=F("late")),
+            )
+            if enqueue and not send_inline:
+                transaction.on_commit(lambda ids=ids: _enqueue(ids))
+        result.claimed += len(ids)
+        result.batches.append(ids)
+        if send_inline:
+            reminders_send(ids=ids, now=now)
+    return result
+
+
+def _enqueue(ids: list[int]) -> None:
+    try:
+        current_app.send_task(SEND_TASK, args=[ids], queue=settings.PLANNER_REMINDER_QUEUE)
+    except (OperationalError, OSError) as exc:
+        # Claimed rows stay `queued`; the sweep hands them out again after PLANNER_REMINDER_REQUEUE_AFTER.
+        log.warning("could not enqueue %d reminder(s) (%s); the sweep will hand them out again", len(ids), exc)
+
+
+def _link(reminder: Reminder) -> str:
+    base = settings.PLANNER_BASE_URL.rstrip("/")
+    if not reminder.recipient.is_staff:
+        return base + reverse("reminders:inbox")
+    app_model = {
+        "delegation": "delegations_delegation",
+        "event": "events_event",
+        "session": "events_session",
+        "task": "protocol_protocoltask",
+        "bilateral": "protocol_bilateralmeeting",
+    }[reminder.subject_kind]
+    return base + reverse(f"admin:{app_model}_change", args=[reminder.subject_id])
+
+
+def _message_id(reminder: Reminder) -> str:
+    digest = hashlib.sha256(reminder.key.encode()).hexdigest()[:32]
+    domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "planner.invalid"
+    return f"<reminder.{digest}@{domain}>"
+
+
+class _Skip(Exception):  # noqa: N818 — a reason, not an error
+    pass
+
+
+def _compose(reminder: Reminder, subjects, missing_delegations, missing_events) -> tuple[str, str]:
+    """Title and body of what to send; _Skip when it is no longer needed; TemplateProblem when unrenderable."""
+    if reminder.purpose == Reminder.Purpose.CHANGE_NOTICE:
+        return reminder.title, reminder.body
+    rule = reminder.rule
+    if rule is None or not rule.active:
+        raise _Skip("its rule was deleted or switched off")
+    subject = subjects.get((reminder.subject_kind, reminder.subject_id))
+    if subject is None or SUBJECT_KIND[rule.what] != reminder.subject_kind:
+        raise _Skip("its subject was cancelled, finished or withdrawn")
+    if not reminder.recipient.is_active:
+        raise _Skip("the recipient's account is switched off")
+    kind = DEADLINE_WHATS.get(rule.what)
+    missing = ""
+    if kind and subject.kind == "delegation":
+        missing = missing_delegations.get(subject.pk, {}).get(kind, "")
+        if not missing:
+            raise _Skip("nothing is missing any more")
+    elif kind:
+        missing = missing_events.get(subject.pk, "")
+        if not missing:
+            raise _Skip("no accreditation is waiting any more")
+    user = reminder.recipient
+    context = {
+        "recipient": user.get_full_name() or user.username,
+        "event": subject.event_label,
+        "what": describe(rule.what, subject),
+        "when": when_text(reminder.anchor_at),
+        "offset": offset_label(rule.offset_minutes),
+        "delegation": subject.label if subject.kind == "delegation" else "",
+        "missing": missing,
+        "link": _link(reminder),
+    }
+    title = template_render(rule.subject_template, context)
+    body = template_render(rule.body_template, context)
+    if not title or not body:
+        raise TemplateProblem("The template rendered as empty text.")
+    return title[:300], body
+
+
+def reminders_send(*, ids: list[int], now: dt.datetime | None = None) -> SendResult:
+    """Send the given claimed reminders, each at most once (see the module docstring)."""
+    now = now or timezone.now()
+    result = SendResult()
+    batch = list(Reminder.objects.filter(pk__in=ids, status=Reminder.Status.QUEUED).select_related("rule", "recipient"))
+    result.outcomes["not ours"] = len(ids) - len(batch)
+    if not batch:
+        return result
+    refs = {(r.subject_kind, r.subject_id) for r in batch}
+    subjects = subjects_load(Scope(refs=frozenset(refs)))
+    missing_delegations = missing_for_delegations({pk for kind, pk in refs if kind == "delegation"})
+    missing_events = missing_for_events({pk for kind, pk in refs if kind == "event"})
+    late_before = now - dt.timedelta(minutes=settings.PLANNER_REMINDER_LATE_AFTER_MINUTES)
+    mail = get_connection(fail_silently=False)
+    try:
+        for reminder in batch:
+            outcome = _send_one(reminder, now, late_before, mail, subjects, missing_delegations, missing_events)
+            result.outcomes[outcome] += 1
+    finally:
+        mail.close()
+    result.outcomes = +result.outcomes
+    return result
+
+
+def _send_one(reminder, now, late_before, mail, subjects, missing_delegations, missing_events) -> str:
+    mine = Reminder.objects.select_for_update(skip_locked=True).filter(pk=reminder.pk, status=Reminder.Status.QUEUED)
+    try:
+        with transaction.atomic():
+            if mine.values_list("pk", flat=True).first() is None:
+                return "not ours"  # sent, moved back to pending, or being sent by another worker right now
+            try:
+                title, body = _compose(reminder, subjects, missing_delegations, missing_events)
+            except _Skip as reason:
+                mine.update(status=Reminder.Status.SKIPPED, last_error=f"Not sent: {reason}.")
+                return "skipped"
+            except TemplateProblem as exc:
+                mine.update(status=Reminder.Status.FAILED, last_error=str(exc), attempts=F("attempts") + 1)
+                log.warning("reminder %s failed: %s", reminder.pk, exc)
+                return "failed"
+            user, rule = reminder.recipient, reminder.rule
+            by_email = rule.by_email if rule else True
+            in_inbox = rule.in_inbox if rule else True
+            if in_inbox:
+                Notification.objects.bulk_create(
+                    [
+                        Notification(
+                            recipient=user,
+                            topic=f"reminder:{reminder.pk}",
+                            title=title,
+                            body=body,
+                            link=_link(reminder),
+                        )
+                    ],
+                    ignore_conflicts=True,
+                )
+            if by_email and user.email:
+                message = EmailMessage(title, body, None, [user.email], headers={"Message-ID": _message_id(reminder)})
+                mail.send_messages([message])
+            elif not in_inbox:
+                mine.update(
+                    status=Reminder.Status.FAILED,
+                    attempts=F("attempts") + 1,
+                    last_error=f"{user.username} has no email address and the rule sends by email only. "
+                    "Add an address to the account, or tick “in inbox” on the rule, then retry.",
+                )
+                return "failed"
+            mine.update(
+                status=Reminder.Status.SENT,
+                sent_at=now,
+                title=title,
+                body=body,
+                attempts=F("attempts") + 1,
+                last_error="",
+                late=Case(When(due_at__lt=late_before, then=True), default=F("late")),
+            )
+            return "sent"
+    except MAIL_ERRORS as exc:
+        return _mail_failed(reminder, now, exc, mail)
+
+
+def _mail_failed(reminder: Reminder, now: dt.datetime, exc: Exception, mail) -> str:
+    """The mail server refused or was unreachable: try again later, with a doubling wait, up to the limit."""
+    with contextlib.suppress(*MAIL_ERRORS):
+        mail.close()  # the next message opens a fresh connection
+    with transaction.atomic():
+        row = (
+            Reminder.objects.select_for_update()
+            .filter(pk=reminder.pk, status=Reminder.Status.QUEUED)
+            .values("attempts")
+            .first()
+        )
+        if row is None:
+            return "not ours"
+        attempts = row["attempts"] + 1
+        error = f"Mail failed (attempt {attempts} of {settings.PLANNER_REMINDER_MAX_ATTEMPTS}): {exc}"
+        if attempts >= settings.PLANNER_REMINDER_MAX_ATTEMPTS:
+            Reminder.objects.filter(pk=reminder.pk).update(
+                status=Reminder.Status.FAILED, attempts=attempts, last_error=error
+            )
+            log.warning("reminder %s failed for good after %d attempts: %s", reminder.pk, attempts, exc)
+            return "failed"
+        wait = dt.timedelta(seconds=settings.PLANNER_REMINDER_RETRY_SECONDS * 2 ** (attempts - 1))
+        Reminder.objects.filter(pk=reminder.pk).update(
+            status=Reminder.Status.PENDING, attempts=attempts, last_error=error, retry_at=now + wait, queued_at=None
+        )
+        return "retrying"
+
+
+def reminders_retry(*, queryset, by) -> int:
+    """Staff put failed reminders back in line (after fixing a template or an address). Audited."""
+    with transaction.atomic():
+        failed = list(queryset.select_for_update().filter(status=Reminder.Status.FAILED))
+        count = Reminder.objects.filter(pk__in=[r.pk for r in failed], status=Reminder.Status.FAILED).update(
+            status=Reminder.Status.PENDING, retry_at=None, attempts=0, queued_at=None
+        )
+        audit_log_many(
+            [
+                audit_entry(
+                    action="reminders.reminder.retried",
+                    instance=r,
+                    by=by,
+                    changes={"status": ["failed", "pending"]},
+                )
+                for r in failed
+            ]
+        )
+    return count
