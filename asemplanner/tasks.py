@@ -5,7 +5,7 @@ from celery import shared_task
 from asemplanner.domain.health import health_report
 
 
-@shared_task(name="asemplanner.healthcheck")
+@shared_task(name="asemplanner.healthcheck", ignore_result=False)
 def healthcheck() -> dict[str, object]:
     """Round trip web → broker → worker → database; `celery -A asemplanner call asemplanner.healthcheck`."""
     return health_report()

@@ -57,11 +57,13 @@ class ReminderRuleForm(forms.ModelForm):
             raise forms.ValidationError(str(exc)) from exc
         return self.cleaned_data["offset"]
 
-    def _post_clean(self):
-        super()._post_clean()
+    def _update_errors(self, errors):
         # The model reports an offset problem on offset_minutes, which this form shows as `offset`.
-        if "offset_minutes" in self._errors:
-            self._errors.setdefault("offset", self.error_class()).extend(self._errors.pop("offset_minutes"))
+        if hasattr(errors, "error_dict") and "offset_minutes" in errors.error_dict:
+            error_dict = dict(errors.error_dict)
+            error_dict["offset"] = error_dict.pop("offset_minutes")
+            errors = forms.ValidationError(error_dict)
+        super()._update_errors(errors)
 
 
 @admin.register(ReminderRule)

@@ -44,6 +44,7 @@ def reminders_rehearse(
     from django.core import mail
 
     rehearsal = Rehearsal()
+    previous_outbox = getattr(mail, "outbox", None)
     with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
         mail.outbox = []
         try:
@@ -78,4 +79,9 @@ def reminders_rehearse(
                 raise _Rollback
         except _Rollback:
             pass
+        finally:
+            if previous_outbox is None:
+                del mail.outbox
+            else:
+                mail.outbox = previous_outbox
     return rehearsal

@@ -12,6 +12,7 @@ from django.utils import timezone
 from asemplanner.domain.audit import audit_log
 from asemplanner.models import Notification
 from events.models import Conflict
+from reminders.models import Reminder
 from tests import factories as f
 
 
@@ -70,6 +71,16 @@ def grow(model_label: str, n: int, user=None) -> None:
             case "asemplanner.auditentry":
                 venue = f.VenueFactory()
                 audit_log(action="events.venue.created", instance=venue, by=f.UserFactory(), changes={})
+            case "reminders.deadline":
+                f.DeadlineFactory(event=f.SideEventFactory())
+            case "reminders.reminderrule":
+                f.ReminderRuleFactory(event=f.SideEventFactory())
+            case "reminders.reminder":
+                rule = f.ReminderRuleFactory(event=f.SideEventFactory())
+                Reminder.objects.create(
+                    key=f"k{Reminder.objects.count()}", rule=rule, event=rule.event, subject_kind="delegation",
+                    subject_id=1, recipient=f.UserFactory(), anchor_at=timezone.now(), due_at=timezone.now(),
+                )  # fmt: skip
             case _:
                 pass
 
