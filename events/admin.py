@@ -9,7 +9,9 @@ from django.template.response import TemplateResponse
 from django.utils.html import format_html
 
 from asemplanner.admin import AuditedModelAdmin
+from asemplanner.timeranges import fmt
 from events.domain.conflict_checks import OPEN_STATES, conflict_acknowledge, conflict_resolve, conflicts_check_changes
+from events.domain.postponement import event_postpone
 from events.domain.sessions import session_warnings
 from events.models import Conflict, Event, Room, Session, TransferTime, Venue
 
@@ -53,6 +55,22 @@ class ConflictsOnPageMixin:
             self.message_user(request, f"Clash — {conflict.get_kind_display()}: {conflict.message}", level=level)
 
 
+class PostponeForm(forms.Form):
+    start_date = forms.DateField(
+        label="New first day", help_text="The event keeps its length; everything dated in it moves by the same days."
+    )
+
+    def __init__(self, *args, event: Event, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.event = event
+
+    def clean_start_date(self):
+        start = self.cleaned_data["start_date"]
+        if start == self.event.start_date:
+            raise forms.ValidationError(f"{self.event} already starts on {fmt(start)}. Choose another day.")
+        return start
+
+
 class SessionInline(admin.TabularInline):
     model = Session
     fields = ("title", "kind", "room", "start", "end", "audience", "expected_attendance", "status")
@@ -74,6 +92,41 @@ class EventAdmin(AuditedModelAdmin):
     date_hierarchy = "start_date"
     list_select_related = ("parent",)
     inlines = [SessionInline]
+    actions = ["postpone_selected"]
+
+    @admin.action(description="Postpone the selected event (asks for the new first day)", permissions=["change"])
+    def postpone_selected(self, request, queryset):
+        events = list(queryset)
+        if len(events) != 1:
+            self.message_user(request, "Select exactly one event to postpone; nothing was changed.", messages.ERROR)
+            return None
+        event = events[0]
+        form = PostponeForm(request.POST if "apply" in request.POST else None, event=event)
+        if "apply" in request.POST and form.is_valid():
+            try:
+                result = event_postpone(event=event, start_date=form.cleaned_data["start_date"], by=request.user)
+            except ValidationError as exc:
+                form.add_error(None, " ".join(exc.messages))
+            else:
+                self.message_user(
+                    request,
+                    f"{event} now runs {fmt(event.start_date)}–{fmt(event.end_date)}; {result.summary()}. "
+                    "Reminders moved with it; delegations' own travel did not (see the conflicts).",
+                    messages.SUCCESS,
+                )
+                return None
+        return TemplateResponse(
+            request,
+            "admin/events/event/postpone.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": f"Postpone {event}",
+                "event": event,
+                "form": form,
+                "opts": self.model._meta,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            },
+        )
 
     def get_queryset(self, request):
         return (

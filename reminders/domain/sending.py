@@ -299,7 +299,9 @@ def _mail_failed(reminder: Reminder, now: dt.datetime, exc: Exception, mail) -> 
 def reminders_retry(*, queryset, by) -> int:
     """Staff put failed reminders back in line (after fixing a template or an address). Audited."""
     with transaction.atomic():
-        failed = list(queryset.select_for_update().filter(status=Reminder.Status.FAILED))
+        # Lock the rows themselves: the admin's queryset joins nullable relations, which FOR UPDATE refuses.
+        pks = list(queryset.values_list("pk", flat=True))
+        failed = list(Reminder.objects.select_for_update().filter(pk__in=pks, status=Reminder.Status.FAILED))
         count = Reminder.objects.filter(pk__in=[r.pk for r in failed], status=Reminder.Status.FAILED).update(
             status=Reminder.Status.PENDING, retry_at=None, attempts=0, queued_at=None
         )

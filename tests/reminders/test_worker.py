@@ -266,3 +266,16 @@ def test_worker_crash_and_redis_restart_lose_nothing_and_duplicate_nothing(summi
     time.sleep(2)
     assert len(outbox()) == 3
     assert len({line["message_id"] for line in outbox()}) == 3
+
+
+def test_redis_restarted_under_a_running_worker_loses_nothing(summit, worker, outbox, redis_server):
+    reminders = plan_reminders(2, first_due=at(-30, "17:00"), spacing=dt.timedelta(minutes=1))
+    worker.start(travel=reminders[-1].due_at + dt.timedelta(seconds=5))
+    redis_server.stop()  # Redis goes away (and, with no persistence, everything on it) under a running worker
+    time.sleep(1)
+    redis_server.start()
+    worker.sweep()  # beat's next minute, once Redis is back; the worker has reconnected by itself
+    wait_for(lambda: statuses() == ["sent"] * 2, 90, what="the reminders after the restart")
+    worker.sweep()
+    time.sleep(2)
+    assert len(outbox()) == 2
