@@ -110,9 +110,9 @@ class ReminderRuleAdmin(AuditedModelAdmin):
 class ReminderAdmin(admin.ModelAdmin):
     """Read-only: what is due, what went out, what failed and why. Failed ones can be retried."""
 
-    list_display = ("due_at", "status_text", "late", "purpose", "recipient", "subject", "rule", "attempts", "error")
+    list_display = ("due_at", "status_text", "late_text", "purpose", "recipient", "about", "rule", "attempts", "error")
     list_filter = ("status", "late", "purpose", "subject_kind", "event", "rule")
-    search_fields = ("key", "title", "recipient__username", "recipient__email")
+    search_fields = ("key", "about", "title", "recipient__username", "recipient__email")
     date_hierarchy = "due_at"
     list_select_related = ("recipient", "rule", "event")
     actions = ["retry"]
@@ -124,9 +124,9 @@ class ReminderAdmin(admin.ModelAdmin):
             return format_html('<strong style="color:#ba2121">{}</strong>', reminder.get_status_display())
         return reminder.get_status_display()
 
-    @admin.display(description="about")
-    def subject(self, reminder: Reminder) -> str:
-        return f"{reminder.event} · {reminder.subject_kind} {reminder.subject_id}"
+    @admin.display(description="late", ordering="late")
+    def late_text(self, reminder: Reminder) -> str:
+        return "late" if reminder.late else ""
 
     @admin.display(description="last error")
     def error(self, reminder: Reminder) -> str:

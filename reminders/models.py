@@ -132,6 +132,7 @@ class Reminder(models.Model):
     event = models.ForeignKey("events.Event", on_delete=models.CASCADE, related_name="reminders")
     subject_kind = models.CharField(max_length=20, help_text="delegation, event, session, task or bilateral")
     subject_id = models.PositiveBigIntegerField()
+    about = models.CharField(max_length=300, blank=True, help_text="What the subject is, as people know it.")
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reminders")
     anchor_at = models.DateTimeField(help_text="The deadline or start the reminder is about.")
     due_at = models.DateTimeField()

@@ -54,7 +54,7 @@ def inbox_for(user, *, limit: int = 50) -> tuple[list[DelegationDeadlines], list
     ]
     coming = list(
         Reminder.objects.filter(recipient=user, status__in=Reminder.OPEN)
-        .select_related("event", "rule")
+        .select_related("event")
         .order_by("due_at")[:limit]
     )
     notices = list(Notification.objects.filter(recipient=user).order_by("-created_at")[:limit])

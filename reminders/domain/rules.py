@@ -91,9 +91,9 @@ def template_errors(source: str, *, field_label: str) -> str | None:
     try:
         rendered = _STRICT.from_string(source).render(Context(PLACEHOLDERS, autoescape=False))
     except TemplateSyntaxError as exc:
-        return f"The {field_label} cannot be read: {exc}. {PLACEHOLDER_HELP}."
+        return f"The {field_label} cannot be read: {str(exc).rstrip('.')}. {PLACEHOLDER_HELP}."
     except Exception as exc:  # noqa: BLE001
-        return f"The {field_label} cannot be rendered: {exc}. {PLACEHOLDER_HELP}."
+        return f"The {field_label} cannot be rendered: {str(exc).rstrip('.')}. {PLACEHOLDER_HELP}."
     unknown = sorted(set(re.findall(r"\x00([^\x00]*)\x00", rendered)))
     if unknown:
         return f"Unknown placeholder(s) in the {field_label}: {', '.join(unknown)}. {PLACEHOLDER_HELP}."

@@ -105,7 +105,7 @@ def reminders_sync(*, scope: Scope, now: dt.datetime | None = None) -> SyncResul
     existing = {
         r.key: r
         for r in Reminder.objects.filter(_in_scope(scope), purpose=Reminder.Purpose.REMINDER).only(
-            "key", "status", "due_at", "anchor_at", "subject_kind", "subject_id", "recipient_id", "event_id"
+            "key", "status", "due_at", "anchor_at", "subject_kind", "subject_id", "recipient_id", "event_id", "about"
         )
     }
     new_rows, notices = [], {}
@@ -121,6 +121,7 @@ def reminders_sync(*, scope: Scope, now: dt.datetime | None = None) -> SyncResul
                             event_id=planned.subject.event_id,
                             subject_kind=planned.subject.kind,
                             subject_id=planned.subject.pk,
+                            about=describe(rules_by_id[planned.rule_id].what, planned.subject)[:300],
                             recipient_id=planned.recipient_id,
                             anchor_at=planned.anchor_at,
                             due_at=planned.due_at,
@@ -171,6 +172,7 @@ def _moved_notice(planned: Planned, row: Reminder, rule: ReminderRule, now: dt.d
         event_id=subject.event_id,
         subject_kind=subject.kind,
         subject_id=subject.pk,
+        about=what[:300],
         recipient_id=planned.recipient_id,
         anchor_at=planned.anchor_at,
         due_at=now,
@@ -190,12 +192,13 @@ def _cancelled_notice(row: Reminder, now: dt.datetime) -> Reminder:
         event_id=row.event_id,
         subject_kind=row.subject_kind,
         subject_id=row.subject_id,
+        about=row.about,
         recipient_id=row.recipient_id,
         anchor_at=row.anchor_at,
         due_at=now,
-        title=f"Cancelled: what you were reminded of for {fmt(row.anchor_at)}",
-        body=f"The {row.subject_kind} you were reminded of (due {fmt(row.anchor_at)}) has been cancelled or "
-        "withdrawn. Nothing is needed from you for it.",
+        title=f"Cancelled: {row.about or row.subject_kind} ({fmt(row.anchor_at)})"[:300],
+        body=f"{row.about or 'The ' + row.subject_kind} ({fmt(row.anchor_at)}), which you were reminded of, has been "
+        "cancelled or withdrawn. Nothing is needed from you for it.",
     )
 
 
