@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import DateTimeRangeField, RangeBoundary, RangeOperators
@@ -9,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 
 from asemplanner.timeranges import fmt, opening_hours_errors, range_errors, within_days_errors
 from delegations.choices import Category
@@ -121,8 +124,30 @@ class Event(models.Model):
             errors["parent"] = "An event cannot be its own parent."
         elif self.parent_id and self.parent.kind != self.Kind.SUMMIT:
             errors["parent"] = f"{self.parent} is a side event; choose a summit as the parent."
+        if not errors and self.pk and self.start_date and self.end_date:
+            errors |= self._programme_outside_errors()
         if errors:
             raise ValidationError(errors)
+
+    def _programme_outside_errors(self) -> dict[str, str]:
+        """New dates must still hold the programme; moving both is what postponing does."""
+        first = timezone.make_aware(dt.datetime.combine(self.start_date, dt.time.min))
+        after = timezone.make_aware(dt.datetime.combine(self.end_date + dt.timedelta(days=1), dt.time.min))
+        outside = (
+            Session.objects.filter(event_id=self.pk)
+            .exclude(status=Session.Status.CANCELLED)
+            .filter(Q(start__lt=first) | Q(end__gt=after))
+            .order_by("start")
+        )
+        count = outside.count()
+        if not count:
+            return {}
+        example = outside.first()
+        return {
+            "start_date": f"{count} session(s) of {self.acronym} would fall outside these dates (first: "
+            f"“{example.title}” on {fmt(example.start)}). Move or cancel them first, or use “Postpone” on the "
+            "event list, which moves the event with its programme, bilaterals, tasks and deadlines."
+        }
 
 
 class Venue(models.Model):

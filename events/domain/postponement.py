@@ -40,7 +40,9 @@ def event_postpone(*, event: Event, start_date: dt.date, by: Actor) -> Postponem
     event.start_date += delta
     event.end_date += delta
     event.status = Event.Status.POSTPONED
-    instance_save(instance=event, by=by, action="events.event.postponed")
+    # Validated at the end, once its programme has moved with it (the event's own check refuses dates that
+    # leave sessions outside, which is true of every step in between).
+    instance_save(instance=event, by=by, action="events.event.postponed", validate=False)
     moved: dict[str, int] = {}
     # Later rows move first when moving later (earlier first when moving earlier), so no row is moved onto a
     # room slot still held by another row of the same event: no false clash, while a real one is refused.
@@ -63,4 +65,5 @@ def event_postpone(*, event: Event, start_date: dt.date, by: Actor) -> Postponem
         deadline.due_at += delta
         instance_save(instance=deadline, by=by)
     moved["deadlines"] = len(deadlines)
+    event.full_clean()
     return Postponement(days=days, moved=moved)

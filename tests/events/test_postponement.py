@@ -126,3 +126,19 @@ class TestAdminAction:
         assert form is None or "postpone_selected" not in dict(form.fields["action"].choices)
         self.post(client, [summit["event"].pk], apply="1", start_date="2021-03-01")
         assert Event.objects.get().start_date == dt.date(2020, 11, 16)
+
+
+def test_changing_event_dates_under_its_programme_is_refused_and_points_to_postpone(summit):
+    event = summit["event"]
+    event.start_date, event.end_date = NEW_START, NEW_START + dt.timedelta(days=1)
+    with pytest.raises(ValidationError) as info:
+        event.full_clean()
+    message = info.value.message_dict["start_date"][0]
+    assert "2 session(s) of ASEM13 would fall outside" in message
+    assert "Postpone" in message
+
+
+def test_widening_event_dates_is_fine(summit):
+    event = summit["event"]
+    event.end_date = dt.date(2020, 11, 18)
+    event.full_clean()

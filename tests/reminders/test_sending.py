@@ -204,3 +204,35 @@ def test_two_sweeps_at_once_claim_each_reminder_once(summit):
     everything = claimed[0] + claimed[1]
     assert total == 41
     assert len(everything) == len(set(everything)) == total
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_sending_the_same_batch_send_each_reminder_once(summit):
+    ReminderRuleFactory(offset_minutes=-7 * 1440)
+    for n in range(30):
+        summit["delegation"].liaisons.add(UserFactory(username=f"extra-liaison-{n}", roles=["liaison"]))
+    with time_machine.travel(BEFORE, tick=False):
+        sync_all()
+    ids = [pk for batch in reminders_sweep(now=DUE, enqueue=False).batches for pk in batch]
+    mail.outbox = []
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def send():
+        barrier.wait()
+        try:
+            outcomes.append(reminders_send(ids=ids, now=DUE).outcomes)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(ids) == 31
+    assert outcomes[0]["sent"] + outcomes[1]["sent"] == 31
+    assert len(mail.outbox) == 31
+    assert len({m.extra_headers["Message-ID"] for m in mail.outbox}) == 31
+    assert Notification.objects.count() == 31
