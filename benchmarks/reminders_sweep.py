@@ -148,6 +148,9 @@ def main() -> None:
     parser.add_argument("--staff", type=int, default=100)
     parser.add_argument("--timeout", type=float, default=900)
     args = parser.parse_args()
+    if connection.vendor != "postgresql":
+        # Two worker threads writing one in-memory SQLite test database lock each other's tables.
+        raise SystemExit("B9 needs PostgreSQL: set DATABASE_URL=postgres://... (and REDIS_URL for the real broker).")
     setup_test_environment()
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:

@@ -140,6 +140,9 @@ class Reminder(models.Model):
     queued_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     late = models.BooleanField(default=False, help_text="Sent well after it fell due (workers were down).")
+    cancellation_noticed = models.BooleanField(
+        default=False, help_text="Sent, then its subject was cancelled and the recipient told so."
+    )
     attempts = models.PositiveSmallIntegerField(default=0)
     retry_at = models.DateTimeField(null=True, blank=True, help_text="After a mail failure: not before this time.")
     last_error = models.TextField(blank=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 from celery import shared_task
@@ -23,9 +24,10 @@ def sweep() -> str:
 
 
 @shared_task(name="reminders.send", acks_late=True, reject_on_worker_lost=True)
-def send(ids: list[int]) -> str:
-    """Send one batch of claimed reminders; a redelivered batch sends nothing twice."""
-    result = reminders_send(ids=[int(pk) for pk in ids])
+def send(ids: list[int], claim: str | None = None) -> str:
+    """Send one batch of reminders claimed at `claim`; a redelivered batch sends nothing twice."""
+    claimed_at = dt.datetime.fromisoformat(claim) if claim else None
+    result = reminders_send(ids=[int(pk) for pk in ids], claim=claimed_at)
     log.info("reminders sent: %s", result.summary())
     return result.summary()
 

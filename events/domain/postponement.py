@@ -33,6 +33,11 @@ class Postponement:
 @transaction.atomic
 def event_postpone(*, event: Event, start_date: dt.date, by: Actor) -> Postponement:
     """Move `event` to begin on `start_date` (same length), and everything dated within it. All or nothing."""
+    if event.status in (Event.Status.CANCELLED, Event.Status.HELD):
+        raise ValidationError(
+            {"start_date": f"{event} is {event.get_status_display().lower()}; only planned, confirmed or postponed "
+             "events can be postponed. Change its status first if it is really going ahead."}
+        )  # fmt: skip
     days = (start_date - event.start_date).days
     if days == 0:
         raise ValidationError({"start_date": f"{event} already starts on {fmt(start_date)}. Choose another date."})

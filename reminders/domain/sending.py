@@ -41,6 +41,7 @@ from kombu.exceptions import OperationalError
 
 from asemplanner.domain.audit import audit_entry, audit_log_many
 from asemplanner.models import Notification
+from asemplanner.timeranges import fmt
 from reminders.domain.rules import DEADLINE_WHATS, TemplateProblem, offset_label, template_render
 from reminders.domain.subjects import (
     SUBJECT_KIND,
@@ -85,7 +86,11 @@ def _claimable(now: dt.datetime) -> Q:
 def reminders_sweep(*, now: dt.datetime | None = None, send_inline: bool = False, enqueue: bool = True) -> SweepResult:
     """Claim every due reminder, a batch per transaction, and have each batch sent: by a send task (the
     default), here and now (`send_inline`, for the rehearsal and the command line), or not at all
-    (`enqueue=False`: claim only, for measuring the claim)."""
+    (`enqueue=False`: claim only, for measuring the claim).
+
+    The claim time is the claim's token: a send task handles only rows still queued under its claim, so a
+    row handed out again (its first message was lost or slow) is sent by whichever task holds the newer
+    claim, never by both."""
     now = now or timezone.now()
     late_before = now - dt.timedelta(minutes=settings.PLANNER_REMINDER_LATE_AFTER_MINUTES)
     size = settings.PLANNER_REMINDER_BATCH_SIZE
@@ -108,17 +113,18 @@ def reminders_sweep(*, now: dt.datetime | None = None, send_inline: bool = False
                 late=Case(When(due_at__lt=late_before, then=True), default=F("late")),
             )
             if enqueue and not send_inline:
-                transaction.on_commit(lambda ids=ids: _enqueue(ids))
+                transaction.on_commit(lambda ids=ids: _enqueue(ids, now))
         result.claimed += len(ids)
         result.batches.append(ids)
         if send_inline:
-            reminders_send(ids=ids, now=now)
+            reminders_send(ids=ids, claim=now, now=now)
+        # Each round claims rows with queued_at = now, which no later round can claim again: the loop ends.
     return result
 
 
-def _enqueue(ids: list[int]) -> None:
+def _enqueue(ids: list[int], claim: dt.datetime) -> None:
     try:
-        current_app.send_task(SEND_TASK, args=[ids], queue=settings.PLANNER_REMINDER_QUEUE)
+        current_app.send_task(SEND_TASK, args=[ids, claim.isoformat()], queue=settings.PLANNER_REMINDER_QUEUE)
     except (OperationalError, OSError) as exc:
         # Claimed rows stay `queued`; the sweep hands them out again after PLANNER_REMINDER_REQUEUE_AFTER.
         log.warning("could not enqueue %d reminder(s) (%s); the sweep will hand them out again", len(ids), exc)
@@ -150,16 +156,20 @@ class _Skip(Exception):  # noqa: N818 — a reason, not an error
 
 def _compose(reminder: Reminder, subjects, missing_delegations, missing_events) -> tuple[str, str]:
     """Title and body of what to send; _Skip when it is no longer needed; TemplateProblem when unrenderable."""
+    if not reminder.recipient.is_active:
+        raise _Skip(f"{reminder.recipient.username}'s account is switched off")
     if reminder.purpose == Reminder.Purpose.CHANGE_NOTICE:
         return reminder.title, reminder.body
     rule = reminder.rule
-    if rule is None or not rule.active:
-        raise _Skip("its rule was deleted or switched off")
+    if rule is None:
+        raise _Skip("its rule was deleted")
+    if not rule.active:
+        raise _Skip(f"its rule “{rule}” was switched off")
+    if SUBJECT_KIND[rule.what] != reminder.subject_kind:
+        raise _Skip(f"its rule “{rule}” now reminds of something else ({rule.get_what_display().lower()})")
     subject = subjects.get((reminder.subject_kind, reminder.subject_id))
-    if subject is None or SUBJECT_KIND[rule.what] != reminder.subject_kind:
-        raise _Skip("its subject was cancelled, finished or withdrawn")
-    if not reminder.recipient.is_active:
-        raise _Skip("the recipient's account is switched off")
+    if subject is None:
+        raise _Skip(f"{reminder.about or 'its subject'} is no longer scheduled (cancelled, done, or unscheduled)")
     kind = DEADLINE_WHATS.get(rule.what)
     missing = ""
     if kind and subject.kind == "delegation":
@@ -181,18 +191,31 @@ def _compose(reminder: Reminder, subjects, missing_delegations, missing_events) 
         "missing": missing,
         "link": _link(reminder),
     }
-    title = template_render(rule.subject_template, context)
-    body = template_render(rule.body_template, context)
-    if not title or not body:
-        raise TemplateProblem("The template rendered as empty text.")
-    return title[:300], body
+    parts = []
+    for source, label in ((rule.subject_template, "subject"), (rule.body_template, "body")):
+        try:
+            text = template_render(source, context)
+        except TemplateProblem as exc:
+            raise TemplateProblem(f"The {label} of rule “{rule}” failed: {exc} {FIX_RULE}") from exc
+        if not text:
+            raise TemplateProblem(f"The {label} of rule “{rule}” rendered as empty text. {FIX_RULE}")
+        parts.append(text)
+    return parts[0][: Reminder._meta.get_field("title").max_length], parts[1]
 
 
-def reminders_send(*, ids: list[int], now: dt.datetime | None = None) -> SendResult:
-    """Send the given claimed reminders, each at most once (see the module docstring)."""
-    now = now or timezone.now()
+FIX_RULE = "Correct the rule, then select this reminder under Reminders and choose “Retry”."
+NOTICE_TITLE_LENGTH = Notification._meta.get_field("title").max_length
+
+
+def reminders_send(*, ids: list[int], claim: dt.datetime | None = None, now: dt.datetime | None = None) -> SendResult:
+    """Send the given reminders claimed at `claim` (any claim when None), each at most once (see the module
+    docstring). `now` fixes the clock (the rehearsal); otherwise each reminder is stamped when it goes."""
+    clock = (lambda: now) if now else timezone.now
     result = SendResult()
-    batch = list(Reminder.objects.filter(pk__in=ids, status=Reminder.Status.QUEUED).select_related("rule", "recipient"))
+    queued = Reminder.objects.filter(pk__in=ids, status=Reminder.Status.QUEUED)
+    if claim is not None:
+        queued = queued.filter(queued_at=claim)
+    batch = list(queued.select_related("rule", "recipient"))
     result.outcomes["not ours"] = len(ids) - len(batch)
     if not batch:
         return result
@@ -200,24 +223,33 @@ def reminders_send(*, ids: list[int], now: dt.datetime | None = None) -> SendRes
     subjects = subjects_load(Scope(refs=frozenset(refs)))
     missing_delegations = missing_for_delegations({pk for kind, pk in refs if kind == "delegation"})
     missing_events = missing_for_events({pk for kind, pk in refs if kind == "event"})
-    late_before = now - dt.timedelta(minutes=settings.PLANNER_REMINDER_LATE_AFTER_MINUTES)
     mail = get_connection(fail_silently=False)
+    with contextlib.suppress(*MAIL_ERRORS):
+        mail.open()  # one connection for the batch; if it cannot open, each send says why and is retried
     try:
         for reminder in batch:
-            outcome = _send_one(reminder, now, late_before, mail, subjects, missing_delegations, missing_events)
+            outcome = _send_one(reminder, clock, mail, subjects, missing_delegations, missing_events)
             result.outcomes[outcome] += 1
     finally:
-        mail.close()
+        with contextlib.suppress(*MAIL_ERRORS):
+            mail.close()
     result.outcomes = +result.outcomes
     return result
 
 
-def _send_one(reminder, now, late_before, mail, subjects, missing_delegations, missing_events) -> str:
-    mine = Reminder.objects.select_for_update(skip_locked=True).filter(pk=reminder.pk, status=Reminder.Status.QUEUED)
+def _send_one(reminder, clock, mail, subjects, missing_delegations, missing_events) -> str:
+    mine = Reminder.objects.select_for_update(skip_locked=True).filter(
+        pk=reminder.pk, status=Reminder.Status.QUEUED, queued_at=reminder.queued_at
+    )
     try:
         with transaction.atomic():
-            if mine.values_list("pk", flat=True).first() is None:
-                return "not ours"  # sent, moved back to pending, or being sent by another worker right now
+            fresh = mine.values("due_at", "anchor_at", "about").first()
+            if fresh is None:
+                # Sent already, moved back to pending, claimed again by a newer sweep, or being sent by
+                # another worker this very moment: not this task's to send.
+                return "not ours"
+            # The row as it is now (a sync may have moved it since the batch was read).
+            reminder.due_at, reminder.anchor_at, reminder.about = fresh["due_at"], fresh["anchor_at"], fresh["about"]
             try:
                 title, body = _compose(reminder, subjects, missing_delegations, missing_events)
             except _Skip as reason:
@@ -227,33 +259,9 @@ def _send_one(reminder, now, late_before, mail, subjects, missing_delegations, m
                 mine.update(status=Reminder.Status.FAILED, last_error=str(exc), attempts=F("attempts") + 1)
                 log.warning("reminder %s failed: %s", reminder.pk, exc)
                 return "failed"
-            user, rule = reminder.recipient, reminder.rule
-            by_email = rule.by_email if rule else True
-            in_inbox = rule.in_inbox if rule else True
-            if in_inbox:
-                Notification.objects.bulk_create(
-                    [
-                        Notification(
-                            recipient=user,
-                            topic=f"reminder:{reminder.pk}",
-                            title=title,
-                            body=body,
-                            link=_link(reminder),
-                        )
-                    ],
-                    ignore_conflicts=True,
-                )
-            if by_email and user.email:
-                message = EmailMessage(title, body, None, [user.email], headers={"Message-ID": _message_id(reminder)})
-                mail.send_messages([message])
-            elif not in_inbox:
-                mine.update(
-                    status=Reminder.Status.FAILED,
-                    attempts=F("attempts") + 1,
-                    last_error=f"{user.username} has no email address and the rule sends by email only. "
-                    "Add an address to the account, or tick “in inbox” on the rule, then retry.",
-                )
-                return "failed"
+            _deliver(reminder, title, body, mail)
+            now = clock()
+            late_before = now - dt.timedelta(minutes=settings.PLANNER_REMINDER_LATE_AFTER_MINUTES)
             mine.update(
                 status=Reminder.Status.SENT,
                 sent_at=now,
@@ -265,7 +273,60 @@ def _send_one(reminder, now, late_before, mail, subjects, missing_delegations, m
             )
             return "sent"
     except MAIL_ERRORS as exc:
-        return _mail_failed(reminder, now, exc, mail)
+        return _mail_failed(reminder, clock(), exc, mail)
+    except _Undeliverable as exc:
+        return _failed(reminder, str(exc))
+    except ValueError as exc:  # BadHeaderError and friends: what we would put in the mail is not valid there
+        problem = (
+            f"The mail could not be made ({type(exc).__name__}: {exc}). Check {reminder.recipient.username}'s "
+            "email address, then select this reminder and choose “Retry”."
+        )
+        return _failed(reminder, problem)
+    except Exception as exc:
+        # Whatever else goes wrong with one reminder (bad data, a bug) fails that reminder, visibly, and the
+        # batch goes on; left queued, it would block its batch again at every hand-out.
+        log.exception("reminder %s could not be sent", reminder.pk)
+        return _failed(
+            reminder, f"Could not be sent ({type(exc).__name__}: {exc}). Report this to the planner's admins."
+        )
+
+
+class _Undeliverable(Exception):
+    pass
+
+
+def _deliver(reminder: Reminder, title: str, body: str, mail) -> None:
+    user, rule = reminder.recipient, reminder.rule
+    by_email = rule.by_email if rule else True
+    in_inbox = rule.in_inbox if rule else True
+    if not in_inbox and not (by_email and user.email):
+        raise _Undeliverable(
+            f"{user.username} has no email address and the rule sends by email only. Add an address to the "
+            "account, or tick “in inbox” on the rule, then select this reminder and choose “Retry”."
+        )
+    if in_inbox:
+        Notification.objects.bulk_create(
+            [
+                Notification(
+                    recipient=user,
+                    topic=f"reminder:{reminder.pk}",
+                    title=title[:NOTICE_TITLE_LENGTH],
+                    body=body,
+                    link=_link(reminder),
+                )
+            ],
+            ignore_conflicts=True,
+        )
+    if by_email and user.email:
+        message = EmailMessage(title, body, None, [user.email], headers={"Message-ID": _message_id(reminder)})
+        mail.send_messages([message])
+
+
+def _failed(reminder: Reminder, error: str) -> str:
+    updated = Reminder.objects.filter(
+        pk=reminder.pk, status=Reminder.Status.QUEUED, queued_at=reminder.queued_at
+    ).update(status=Reminder.Status.FAILED, last_error=error, attempts=F("attempts") + 1)
+    return "failed" if updated else "not ours"
 
 
 def _mail_failed(reminder: Reminder, now: dt.datetime, exc: Exception, mail) -> str:
@@ -275,23 +336,29 @@ def _mail_failed(reminder: Reminder, now: dt.datetime, exc: Exception, mail) -> 
     with transaction.atomic():
         row = (
             Reminder.objects.select_for_update()
-            .filter(pk=reminder.pk, status=Reminder.Status.QUEUED)
+            .filter(pk=reminder.pk, status=Reminder.Status.QUEUED, queued_at=reminder.queued_at)
             .values("attempts")
             .first()
         )
         if row is None:
             return "not ours"
-        attempts = row["attempts"] + 1
-        error = f"Mail failed (attempt {attempts} of {settings.PLANNER_REMINDER_MAX_ATTEMPTS}): {exc}"
-        if attempts >= settings.PLANNER_REMINDER_MAX_ATTEMPTS:
+        attempts, limit = row["attempts"] + 1, settings.PLANNER_REMINDER_MAX_ATTEMPTS
+        if attempts >= limit:
             Reminder.objects.filter(pk=reminder.pk).update(
-                status=Reminder.Status.FAILED, attempts=attempts, last_error=error
+                status=Reminder.Status.FAILED,
+                attempts=attempts,
+                last_error=f"Mail failed {attempts} times; sending stopped. Last error: {exc}. Check the mail "
+                "server (EMAIL_* settings) and the address, then select this reminder and choose “Retry”.",
             )
             log.warning("reminder %s failed for good after %d attempts: %s", reminder.pk, attempts, exc)
             return "failed"
         wait = dt.timedelta(seconds=settings.PLANNER_REMINDER_RETRY_SECONDS * 2 ** (attempts - 1))
         Reminder.objects.filter(pk=reminder.pk).update(
-            status=Reminder.Status.PENDING, attempts=attempts, last_error=error, retry_at=now + wait, queued_at=None
+            status=Reminder.Status.PENDING,
+            attempts=attempts,
+            last_error=f"Mail failed (attempt {attempts} of {limit}; next try {fmt(now + wait)}): {exc}",
+            retry_at=now + wait,
+            queued_at=None,
         )
         return "retrying"
 

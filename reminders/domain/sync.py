@@ -23,7 +23,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from asemplanner.timeranges import fmt
-from reminders.domain.rules import offset_label
 from reminders.domain.subjects import (
     SUBJECT_KIND,
     Scope,
@@ -97,21 +96,27 @@ def _in_scope(scope: Scope):
 def reminders_sync(*, scope: Scope, now: dt.datetime | None = None) -> SyncResult:
     now = now or timezone.now()
     result = SyncResult()
+    # The rows are read before the subjects, and every move is conditional on the row being as read: a sync
+    # that read a subject before someone moved it cannot then move that reminder back to the old time (the
+    # move's own sync changed the row since), while one that read the rows first only sees newer subjects.
+    existing = {
+        r.key: r
+        for r in Reminder.objects.filter(_in_scope(scope), purpose=Reminder.Purpose.REMINDER).only(
+            "key", "status", "due_at", "anchor_at", "subject_kind", "subject_id", "recipient_id", "event_id",
+            "about", "cancellation_noticed",
+        )
+    }  # fmt: skip
     subjects = subjects_load(scope)
     rules = list(ReminderRule.objects.filter(active=True))
     rules_by_id = {rule.pk: rule for rule in rules}
     plan = reminders_plan(subjects, rules)
     material = dt.timedelta(minutes=settings.PLANNER_REMINDER_MATERIAL_CHANGE_MINUTES)
-    existing = {
-        r.key: r
-        for r in Reminder.objects.filter(_in_scope(scope), purpose=Reminder.Purpose.REMINDER).only(
-            "key", "status", "due_at", "anchor_at", "subject_kind", "subject_id", "recipient_id", "event_id", "about"
-        )
-    }
-    new_rows, notices = [], {}
+    new_rows: list[Reminder] = []
+    notices = _Notices(now)
     with transaction.atomic():
         for key, planned in plan.items():
             row = existing.get(key)
+            about = describe(rules_by_id[planned.rule_id].what, planned.subject)[:300]
             if row is None:
                 if planned.due_at >= now:
                     new_rows.append(
@@ -121,26 +126,35 @@ def reminders_sync(*, scope: Scope, now: dt.datetime | None = None) -> SyncResul
                             event_id=planned.subject.event_id,
                             subject_kind=planned.subject.kind,
                             subject_id=planned.subject.pk,
-                            about=describe(rules_by_id[planned.rule_id].what, planned.subject)[:300],
+                            about=about,
                             recipient_id=planned.recipient_id,
                             anchor_at=planned.anchor_at,
                             due_at=planned.due_at,
                         )
                     )
-            elif row.status in Reminder.OPEN:
+                continue
+            as_read = Reminder.objects.filter(pk=row.pk, due_at=row.due_at, anchor_at=row.anchor_at)
+            if row.status in Reminder.OPEN:
                 if (row.due_at, row.anchor_at) != (planned.due_at, planned.anchor_at):
                     # Back to pending: a queued row not yet being sent waits for its new time.
-                    result.moved += Reminder.objects.filter(pk=row.pk, status__in=Reminder.OPEN).update(
+                    result.moved += as_read.filter(status__in=Reminder.OPEN).update(
                         due_at=planned.due_at,
                         anchor_at=planned.anchor_at,
                         status=Reminder.Status.PENDING,
                         queued_at=None,
+                        late=False,
+                        about=about,
                     )
-            elif row.status == Reminder.Status.SENT and abs(planned.anchor_at - row.anchor_at) >= material:
-                notice = _moved_notice(planned, row, rules_by_id[planned.rule_id], now)
-                notices.setdefault(notice.key, notice)
-                # The sent row now records the time last communicated, so moving back is a change too.
-                Reminder.objects.filter(pk=row.pk).update(anchor_at=planned.anchor_at)
+                elif row.about != about:  # renamed, moved to another room: keep the label current
+                    as_read.filter(status__in=Reminder.OPEN).update(about=about)
+            elif row.status == Reminder.Status.SENT:
+                reinstated = row.cancellation_noticed
+                moved = abs(planned.anchor_at - row.anchor_at) >= material
+                if (reinstated or moved) and as_read.filter(status=Reminder.Status.SENT).update(
+                    anchor_at=planned.anchor_at, cancellation_noticed=False
+                ):
+                    # The sent row now records what the person was last told, so a move back is a change too.
+                    notices.add("reinstated" if reinstated else "moved", row, planned.anchor_at, about)
         stale = [row for key, row in existing.items() if key not in plan]
         open_stale = [row.pk for row in stale if row.status in Reminder.OPEN]
         if open_stale:
@@ -148,59 +162,71 @@ def reminders_sync(*, scope: Scope, now: dt.datetime | None = None) -> SyncResul
         finished = subjects_finished(scope) if stale else set()
         for row in stale:
             ref = (row.subject_kind, row.subject_id)
-            if row.status == Reminder.Status.SENT and ref not in subjects and ref not in finished:
-                notice = _cancelled_notice(row, now)
-                notices.setdefault(notice.key, notice)
+            if row.status != Reminder.Status.SENT or ref in subjects or ref in finished or row.cancellation_noticed:
+                continue
+            if Reminder.objects.filter(pk=row.pk, status=Reminder.Status.SENT, cancellation_noticed=False).update(
+                cancellation_noticed=True
+            ):
+                notices.add("cancelled", row, row.anchor_at, row.about)
         Reminder.objects.bulk_create(new_rows, ignore_conflicts=True, batch_size=1000)
-        if notices:
-            keys = set(Reminder.objects.filter(key__in=notices).values_list("key", flat=True))
-            fresh = [n for k, n in notices.items() if k not in keys]
-            Reminder.objects.bulk_create(fresh, ignore_conflicts=True)
-            result.notices = len(fresh)
+        result.notices = notices.save()
     result.created = len(new_rows)
     return result
 
 
-def _moved_notice(planned: Planned, row: Reminder, rule: ReminderRule, now: dt.datetime) -> Reminder:
-    subject = planned.subject
-    what = describe(rule.what, subject)
-    return Reminder(
-        key=f"moved:{subject.kind}:{subject.pk}:u{planned.recipient_id}:"
-        f"{row.anchor_at:%Y%m%d%H%M}>{planned.anchor_at:%Y%m%d%H%M}",
-        purpose=Reminder.Purpose.CHANGE_NOTICE,
-        rule_id=planned.rule_id,
-        event_id=subject.event_id,
-        subject_kind=subject.kind,
-        subject_id=subject.pk,
-        about=what[:300],
-        recipient_id=planned.recipient_id,
-        anchor_at=planned.anchor_at,
-        due_at=now,
-        title=f"Changed: {what} is now {fmt(planned.anchor_at)}",
-        body=(
-            f"{what} has moved from {fmt(row.anchor_at)} to {fmt(planned.anchor_at)}.\n"
-            f"You were reminded of the earlier time; please note the new one."
-        ),
-    )
+class _Notices:
+    """Change notices of one sync: at most one per subject and person, numbered per subject and person, so a
+    second move (or a move back) gets its own notice while two syncs seeing the same move make only one."""
 
+    TEXT = {
+        "moved": ("Changed: {about} is now {new}", "{about} has moved from {old} to {new}.\n"
+                  "You were reminded of the earlier time; please note the new one."),
+        "cancelled": ("Cancelled: {about} ({old})", "{about} ({old}), which you were reminded of, has been "
+                      "cancelled or withdrawn. Nothing is needed from you for it."),
+        "reinstated": ("Back on: {about} ({new})", "{about}, which you were told was cancelled, is on again: "
+                       "{new}."),
+    }  # fmt: skip
 
-def _cancelled_notice(row: Reminder, now: dt.datetime) -> Reminder:
-    return Reminder(
-        key=f"cancelled:{row.subject_kind}:{row.subject_id}:u{row.recipient_id}",
-        purpose=Reminder.Purpose.CHANGE_NOTICE,
-        rule_id=None,
-        event_id=row.event_id,
-        subject_kind=row.subject_kind,
-        subject_id=row.subject_id,
-        about=row.about,
-        recipient_id=row.recipient_id,
-        anchor_at=row.anchor_at,
-        due_at=now,
-        title=f"Cancelled: {row.about or row.subject_kind} ({fmt(row.anchor_at)})"[:300],
-        body=f"{row.about or 'The ' + row.subject_kind} ({fmt(row.anchor_at)}), which you were reminded of, has been "
-        "cancelled or withdrawn. Nothing is needed from you for it.",
-    )
+    def __init__(self, now: dt.datetime) -> None:
+        self.now = now
+        self.pending: dict[tuple[str, int, int], tuple[str, Reminder, dt.datetime, str]] = {}
 
+    def add(self, kind: str, row: Reminder, new_anchor: dt.datetime, about: str) -> None:
+        self.pending.setdefault((row.subject_kind, row.subject_id, row.recipient_id), (kind, row, new_anchor, about))
 
-def rule_offset_text(rule: ReminderRule) -> str:
-    return offset_label(rule.offset_minutes)
+    def save(self) -> int:
+        if not self.pending:
+            return 0
+        from django.db.models import Count, Q
+
+        numbered = Q()
+        for kind, pk, user in self.pending:
+            numbered |= Q(subject_kind=kind, subject_id=pk, recipient_id=user)
+        counts = {
+            (k, pk, user): n
+            for k, pk, user, n in Reminder.objects.filter(numbered, purpose=Reminder.Purpose.CHANGE_NOTICE)
+            .values_list("subject_kind", "subject_id", "recipient_id")
+            .annotate(n=Count("pk"))
+        }
+        rows = []
+        for ref, (kind, row, new_anchor, about) in self.pending.items():
+            about = about or f"The {row.subject_kind}"
+            title, body = self.TEXT[kind]
+            words = {"about": about, "old": fmt(row.anchor_at), "new": fmt(new_anchor)}
+            rows.append(
+                Reminder(
+                    key=f"{kind}:{ref[0]}:{ref[1]}:u{ref[2]}:n{counts.get(ref, 0) + 1}",
+                    purpose=Reminder.Purpose.CHANGE_NOTICE,
+                    rule_id=row.rule_id,
+                    event_id=row.event_id,
+                    subject_kind=row.subject_kind,
+                    subject_id=row.subject_id,
+                    about=about[:300],
+                    recipient_id=row.recipient_id,
+                    anchor_at=new_anchor,
+                    due_at=self.now,
+                    title=title.format(**words)[:300],
+                    body=body.format(**words),
+                )
+            )
+        return len(Reminder.objects.bulk_create(rows, ignore_conflicts=True))

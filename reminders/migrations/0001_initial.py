@@ -64,6 +64,7 @@ class Migration(migrations.Migration):
                 ('queued_at', models.DateTimeField(blank=True, null=True)),
                 ('sent_at', models.DateTimeField(blank=True, null=True)),
                 ('late', models.BooleanField(default=False, help_text='Sent well after it fell due (workers were down).')),
+                ('cancellation_noticed', models.BooleanField(default=False, help_text='Sent, then its subject was cancelled and the recipient told so.')),
                 ('attempts', models.PositiveSmallIntegerField(default=0)),
                 ('retry_at', models.DateTimeField(blank=True, help_text='After a mail failure: not before this time.', null=True)),
                 ('last_error', models.TextField(blank=True)),

@@ -142,3 +142,12 @@ def test_widening_event_dates_is_fine(summit):
     event = summit["event"]
     event.end_date = dt.date(2020, 11, 18)
     event.full_clean()
+
+
+@pytest.mark.parametrize("status", [Event.Status.CANCELLED, Event.Status.HELD])
+def test_a_cancelled_or_held_event_cannot_be_postponed(summit, status):
+    Event.objects.filter(pk=summit["event"].pk).update(status=status)
+    summit["event"].refresh_from_db()
+    with pytest.raises(ValidationError, match="only planned, confirmed or postponed"):
+        event_postpone(event=summit["event"], start_date=NEW_START, by="test")
+    assert Event.objects.get().start_date == dt.date(2020, 11, 16)

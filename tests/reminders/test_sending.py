@@ -136,7 +136,8 @@ def test_mail_failing_every_time_ends_failed_and_can_be_retried(planned, setting
         now += dt.timedelta(hours=1)
     reminder = Reminder.objects.get()
     assert reminder.status == Reminder.Status.FAILED
-    assert "attempt 3 of 3" in reminder.last_error
+    assert "Mail failed 3 times; sending stopped" in reminder.last_error
+    assert "Retry" in reminder.last_error
     admin = UserFactory(username="boss", roles=["admin"])
     assert reminders_retry(queryset=Reminder.objects.all(), by=admin) == 1
     with time_machine.travel(now, tick=False):
@@ -236,3 +237,36 @@ def test_two_workers_sending_the_same_batch_send_each_reminder_once(summit):
     assert len(mail.outbox) == 31
     assert len({m.extra_headers["Message-ID"] for m in mail.outbox}) == 31
     assert Notification.objects.count() == 31
+
+
+def test_a_batch_handed_out_again_is_sent_by_the_newer_claim_only(planned, settings):
+    with time_machine.travel(DUE, tick=False):
+        first = reminders_sweep(enqueue=False)  # this claim's message is slow or lost
+    later = DUE + dt.timedelta(seconds=settings.PLANNER_REMINDER_REQUEUE_AFTER + 1)
+    with time_machine.travel(later, tick=False):
+        second = reminders_sweep(enqueue=False)
+        old = reminders_send(ids=first.batches[0], claim=DUE)
+        new = reminders_send(ids=second.batches[0], claim=later)
+    assert (old.outcomes, new.outcomes) == ({"not ours": 1}, {"sent": 1})
+    assert len(mail.outbox) == 1
+
+
+def test_one_unsendable_reminder_fails_alone_and_the_batch_goes_on(planned):
+    second = UserFactory(username="liaison-z", email="broken\nheader@example.org", roles=["liaison"])
+    planned["delegation"].liaisons.add(second)
+    long_name = "Extraordinarily long delegation name " * 8
+    planned["delegation"].partner.name = long_name[:100]
+    planned["delegation"].partner.save()
+    with time_machine.travel(BEFORE, tick=False):
+        sync_all()
+    with time_machine.travel(DUE, tick=False):
+        result = reminders_sweep(send_inline=True)
+    statuses = dict(Reminder.objects.values_list("recipient__username", "status"))
+    assert result.claimed == 2
+    assert statuses == {"liaison-x": Reminder.Status.SENT, "liaison-z": Reminder.Status.FAILED}
+    error = Reminder.objects.get(recipient=second).last_error
+    assert "The mail could not be made (BadHeaderError" in error
+    assert "Check liaison-z's email address" in error
+    assert len(mail.outbox) == 1
+    notice = Notification.objects.get(recipient=planned["liaison"])
+    assert len(notice.title) <= 200

@@ -178,3 +178,53 @@ def test_switching_a_rule_off_removes_its_pending_reminders(summit):
         result = sync_all()
     assert result.removed == 1
     assert not Reminder.objects.exists()
+
+
+def _move(session, start, capture):
+    with capture(execute=True):
+        session_update(session=session, start=start, end=start + dt.timedelta(hours=1), by="test")
+    reminders_sweep(send_inline=True)
+
+
+def test_every_material_move_after_sending_gets_its_own_notice(
+    summit, session_rule, django_capture_on_commit_callbacks
+):
+    session = SessionFactory(event=summit["event"], start=at(0, "09:00"), end=at(0, "10:00"))
+    with time_machine.travel(BEFORE, tick=False):
+        sync_all()
+    with time_machine.travel(at(0, "07:00"), tick=False):
+        reminders_sweep(send_inline=True)
+        for start in (at(0, "14:00"), at(0, "09:00"), at(0, "14:00")):  # away, back, away again
+            _move(session, start, django_capture_on_commit_callbacks)
+    notices = [m.subject for m in mail.outbox if m.to == ["setup-1@example.org"] and "Changed" in m.subject]
+    assert len(notices) == 3
+    assert [n.rsplit(" ", 2)[-1] for n in notices] == ["14:00", "09:00", "14:00"]
+
+
+def test_cancelled_then_back_on_then_cancelled_tells_each_step_once(
+    summit, session_rule, django_capture_on_commit_callbacks
+):
+    session = SessionFactory(event=summit["event"])
+    with time_machine.travel(BEFORE, tick=False):
+        sync_all()
+    with time_machine.travel(at(0, "07:00"), tick=False):
+        reminders_sweep(send_inline=True)
+        for status in (Session.Status.CANCELLED, Session.Status.SCHEDULED, Session.Status.CANCELLED):
+            with django_capture_on_commit_callbacks(execute=True):
+                session_update(session=session, status=status, by="test")
+            sync_all()  # the periodic sync on top adds nothing
+            reminders_sweep(send_inline=True)
+    told = [m.subject.split(":")[0] for m in mail.outbox if m.to == ["setup-1@example.org"]]
+    assert told == ["T-2h", "Cancelled", "Back on", "Cancelled"]
+
+
+def test_a_move_resets_late_on_a_pending_reminder(summit, session_rule, django_capture_on_commit_callbacks):
+    session = SessionFactory(event=summit["event"], start=at(0, "09:00"), end=at(0, "10:00"))
+    with time_machine.travel(BEFORE, tick=False):
+        sync_all()
+    with time_machine.travel(at(0, "08:00"), tick=False):
+        reminders_sweep(enqueue=False)  # claimed an hour late; the message is still on its way
+        assert set(Reminder.objects.values_list("late", flat=True)) == {True}
+        with django_capture_on_commit_callbacks(execute=True):
+            session_update(session=session, start=at(0, "14:00"), end=at(0, "15:00"), by="test")
+    assert set(Reminder.objects.values_list("status", "late")) == {(Reminder.Status.PENDING, False)}

@@ -25,7 +25,9 @@ def _when(text: str, option: str) -> dt.datetime:
 class Command(BaseCommand):
     help = (
         "Rehearse the reminders: run the real sync, sweep and send over simulated time, in a transaction that "
-        "is rolled back (mail goes nowhere). Shows who would be reminded of what, and when."
+        "is rolled back (mail goes nowhere). Shows who would be reminded of what, and when. While it runs "
+        "(about a second for ASEM13) it holds the reminder rows it plans: a real sweep in that second skips "
+        "them and sends them a minute later."
     )
 
     def add_arguments(self, parser):
