@@ -8,7 +8,7 @@ from django.db.models import Count, Q
 from django.utils.html import format_html
 
 from asemplanner.admin import AuditedModelAdmin
-from reminders.domain.rules import OFFSET_HELP, PLACEHOLDER_HELP, offset_label, offset_parse
+from reminders.domain.rules import OFFSET_HELP, PLACEHOLDER_HELP, offset_parse, rule_offset_label
 from reminders.domain.sending import reminders_retry
 from reminders.models import Deadline, Reminder, ReminderRule
 
@@ -48,7 +48,7 @@ class ReminderRuleForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.pk is not None and self.instance.offset_minutes is not None:
-            self.initial["offset"] = offset_label(self.instance.offset_minutes)
+            self.initial["offset"] = rule_offset_label(self.instance)
 
     def clean_offset(self) -> str:
         try:
@@ -88,7 +88,7 @@ class ReminderRuleAdmin(AuditedModelAdmin):
 
     @admin.display(description="when", ordering="offset_minutes")
     def offset_text(self, rule: ReminderRule) -> str:
-        return offset_label(rule.offset_minutes)
+        return rule_offset_label(rule)
 
     @admin.display(description="to whom")
     def recipients_text(self, rule: ReminderRule) -> str:

@@ -41,15 +41,20 @@ def offset_parse(text: str) -> int:
     return -minutes if match["sign"] == "-" else minutes
 
 
-def offset_label(minutes: int) -> str:
-    """-30240 → 'D-21'; -60 → 'T-1h'; 90 → 'T+90m'; 0 → 'T-0m'."""
+def offset_label(minutes: int, *, from_start: bool = False) -> str:
+    """How staff write it: -30240 → 'D-21'; -60 → 'T-1h'; 90 → 'T+90m'. Offsets from a start (a session,
+    a task, a bilateral) read in hours up to three days: -1440 → 'T-24h' rather than 'D-1'."""
     sign = "+" if minutes > 0 else "-"
     size = abs(minutes)
-    if size and size % 1440 == 0:
-        return f"D{sign}{size // 1440}"
+    if size and size % 1440 == 0 and not (from_start and size < 3 * 1440):
+        return f"{'T' if from_start else 'D'}{sign}{size // 1440}{'d' if from_start else ''}"
     if size and size % 60 == 0:
         return f"T{sign}{size // 60}h"
     return f"T{sign}{size}m"
+
+
+def rule_offset_label(rule) -> str:
+    return offset_label(rule.offset_minutes, from_start=rule.what not in DEADLINE_WHATS)
 
 
 # --- Templates ------------------------------------------------------------------------------------
@@ -163,7 +168,7 @@ def _offset_after_event_errors(rule) -> Errors:
 
     event = rule.event
     end = event_ends_at(event)
-    label = offset_label(rule.offset_minutes)
+    label = rule_offset_label(rule)
     offset = dt.timedelta(minutes=rule.offset_minutes)
     kind = DEADLINE_WHATS.get(rule.what)
     if kind:

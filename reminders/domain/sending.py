@@ -42,7 +42,7 @@ from kombu.exceptions import OperationalError
 from asemplanner.domain.audit import audit_entry, audit_log_many
 from asemplanner.models import Notification
 from asemplanner.timeranges import fmt
-from reminders.domain.rules import DEADLINE_WHATS, TemplateProblem, offset_label, template_render
+from reminders.domain.rules import DEADLINE_WHATS, TemplateProblem, rule_offset_label, template_render
 from reminders.domain.subjects import (
     SUBJECT_KIND,
     Scope,
@@ -186,7 +186,7 @@ def _compose(reminder: Reminder, subjects, missing_delegations, missing_events) 
         "event": subject.event_label,
         "what": describe(rule.what, subject),
         "when": when_text(reminder.anchor_at),
-        "offset": offset_label(rule.offset_minutes),
+        "offset": rule_offset_label(rule),
         "delegation": subject.label if subject.kind == "delegation" else "",
         "missing": missing,
         "link": _link(reminder),

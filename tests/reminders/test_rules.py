@@ -42,9 +42,24 @@ def test_offset_parse_refuses_with_a_reason(text, message):
         offset_parse(text)
 
 
-@pytest.mark.parametrize("minutes", [-30240, -1440, -60, -30, 0, 45, 120, 2880])
-def test_offset_label_round_trips(minutes):
-    assert offset_parse(offset_label(minutes)) == minutes
+@pytest.mark.parametrize("minutes", [-30240, -1440, -60, -30, 0, 45, 120, 2880, -4320])
+@pytest.mark.parametrize("from_start", [False, True])
+def test_offset_label_round_trips(minutes, from_start):
+    assert offset_parse(offset_label(minutes, from_start=from_start)) == minutes
+
+
+@pytest.mark.parametrize(
+    ("minutes", "from_start", "label"),
+    [
+        pytest.param(-21 * 1440, False, "D-21", id="deadline_days"),
+        pytest.param(2 * 1440, False, "D+2", id="deadline_after"),
+        pytest.param(-1440, True, "T-24h", id="start_day_in_hours"),
+        pytest.param(-3 * 1440, True, "T-3d", id="start_days"),
+        pytest.param(-90, True, "T-90m", id="start_minutes"),
+    ],
+)
+def test_offset_label_reads_as_staff_write_it(minutes, from_start, label):
+    assert offset_label(minutes, from_start=from_start) == label
 
 
 @pytest.mark.parametrize(
