@@ -58,6 +58,8 @@ ROLE_MODEL_PERMISSIONS: dict[str, dict[str, str]] = {
         "reminders.deadline": "vacd",
         "reminders.reminderrule": "vacd",
         "reminders.reminder": "vc",
+        "badges.devicetoken": "vad",
+        "badges.printrecord": "v",
     },
     PROTOCOL: {
         "events.event": "v",
@@ -129,6 +131,8 @@ ROLE_MODEL_PERMISSIONS: dict[str, dict[str, str]] = {
         "asemplanner.notification": "vc",
         "reminders.deadline": "v",
         "reminders.reminder": "v",
+        "badges.devicetoken": "vad",
+        "badges.printrecord": "v",
     },
     LIAISON: {},
 }

@@ -71,6 +71,23 @@ def grow(model_label: str, n: int, user=None) -> None:
             case "asemplanner.auditentry":
                 venue = f.VenueFactory()
                 audit_log(action="events.venue.created", instance=venue, by=f.UserFactory(), changes={})
+            case "badges.devicetoken" | "badges.printrecord":
+                import datetime as dt
+
+                from badges.domain.badges import badge_mark_printed
+                from badges.domain.tokens import token_create
+                from delegations.domain.delegations import accreditation_approve
+
+                event = f.SideEventFactory()
+                token, _ = token_create(
+                    name=f"Desk {event.pk}", event=event, scopes=["badges:print"],
+                    expires_at=timezone.now() + dt.timedelta(days=1), by="test",
+                )  # fmt: skip
+                person = f.PersonFactory(delegation=f.DelegationFactory(event=event))
+                accreditation = accreditation_approve(
+                    accreditation=f.AccreditationFactory(person=person, event=event), by="test"
+                )
+                badge_mark_printed(accreditation=accreditation, token=token, version=1, printed_at=timezone.now())
             case "reminders.deadline":
                 f.DeadlineFactory(event=f.SideEventFactory())
             case "reminders.reminderrule":

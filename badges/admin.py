@@ -1,0 +1,125 @@
+"""Accreditation staff make device tokens for print stations (the secret is shown once) and revoke them."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from badges.domain.tokens import token_create, token_errors, token_revoke
+from badges.models import DeviceToken, PrintRecord
+
+
+class DeviceTokenForm(forms.ModelForm):
+    scopes = forms.MultipleChoiceField(
+        choices=DeviceToken.Scope.choices, widget=forms.CheckboxSelectMultiple, initial=[DeviceToken.Scope.READ]
+    )
+
+    class Meta:
+        model = DeviceToken
+        fields = ("name", "event", "scopes", "expires_at")
+
+    def clean(self):
+        cleaned = super().clean()
+        probe = DeviceToken(scopes=cleaned.get("scopes") or [], expires_at=cleaned.get("expires_at"))
+        for field, message in token_errors(probe).items():
+            if field not in self.errors:
+                self.add_error(field, message)
+        return cleaned
+
+
+@admin.register(DeviceToken)
+class DeviceTokenAdmin(admin.ModelAdmin):
+    form = DeviceTokenForm
+    list_display = ("name", "event", "prefix", "scope_list", "expires_at", "last_used_at", "state")
+    list_filter = ("event", ("revoked_at", admin.EmptyFieldListFilter))
+    search_fields = ("name", "prefix")
+    list_select_related = ("event",)
+    actions = ["revoke"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ()
+        return (
+            "name",
+            "event",
+            "scopes",
+            "expires_at",
+            "prefix",
+            "created_at",
+            "created_by",
+            "last_used_at",
+            "revoked_at",
+        )
+
+    def get_fields(self, request, obj=None):
+        return self.get_readonly_fields(request, obj) or ("name", "event", "scopes", "expires_at")
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False if obj is not None else super().has_change_permission(request, obj)
+
+    @admin.display(description="scopes")
+    def scope_list(self, token: DeviceToken) -> str:
+        return ", ".join(token.scopes)
+
+    @admin.display(description="state")
+    def state(self, token: DeviceToken) -> str:
+        if token.revoked_at:
+            return "revoked"
+        return "expired" if token.expires_at <= timezone.now() else "active"
+
+    def save_model(self, request, obj, form, change):
+        try:
+            token, raw = token_create(
+                name=obj.name, event=obj.event, scopes=form.cleaned_data["scopes"], expires_at=obj.expires_at,
+                by=request.user,
+            )  # fmt: skip
+        except ValidationError as exc:  # checked again in the form's clean; this is the race with another add
+            raise forms.ValidationError(exc.messages) from exc
+        form.instance = token
+        obj.pk = token.pk
+        messages.warning(
+            request,
+            f"Token for “{token.name}”: {raw} — copy it into the station now. It is shown only this once and "
+            "cannot be recovered; if it is lost, revoke this token and make a new one.",
+        )
+
+    def save_related(self, request, form, formsets, change):
+        pass  # no relations; token_create saved and audited everything
+
+    def log_addition(self, request, obj, message):
+        pass  # audited by token_create
+
+    @admin.action(description="Revoke the selected tokens (effective on the next request)", permissions=["delete"])
+    def revoke(self, request, queryset):
+        tokens = list(queryset.filter(revoked_at__isnull=True))
+        for token in tokens:
+            token_revoke(token=token, by=request.user)
+        self.message_user(request, f"{len(tokens)} token(s) revoked.")
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # Tokens are revoked, not deleted (the print log refers to them); the permission gates revoking.
+        return request.user.has_perm("badges.delete_devicetoken") and obj is None
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+
+@admin.register(PrintRecord)
+class PrintRecordAdmin(admin.ModelAdmin):
+    list_display = ("received_at", "accreditation", "version", "station", "printed_at")
+    list_filter = ("station",)
+    search_fields = ("accreditation__badge_number", "accreditation__person__family_name")
+    list_select_related = ("accreditation__person", "accreditation__event", "station")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -1,0 +1,285 @@
+"""Badges as print stations see them: plain data (never passport, birth date, travel or hotel), the signed QR
+payload, reprints and the print log. Reads are built from `.values()`: a page of any size is two queries."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from django.core import signing
+from django.db import transaction
+from django.db.models import Q, QuerySet
+
+from asemplanner.domain.audit import instance_save
+from badges.models import BadgeState, DeviceToken, PrintRecord
+from delegations.choices import Category
+from delegations.models import Accreditation
+
+QR_SALT = "asemplanner.badges.qr"
+CATEGORY_COLOURS = {
+    Category.PRINCIPAL: "#8e1b1b",
+    Category.DELEGATE: "#1d4e89",
+    Category.SECURITY: "#1f1f1f",
+    Category.MEDIA: "#e07b00",
+    Category.LIAISON: "#2e7d32",
+    Category.SUPPORT: "#6d4c41",
+    Category.HOST: "#6a1b9a",
+}
+# What a station may see: these columns and nothing else leave through the API.
+BADGE_COLUMNS = {
+    "pk": "pk",
+    "badge_number": "badge_number",
+    "version": "badge_version",
+    "status": "status",
+    "category": "category",
+    "event": "event__acronym",
+    "honorific": "person__honorific",
+    "given_name": "person__given_name",
+    "family_name": "person__family_name",
+    "function": "person__function",
+    "delegation": "person__delegation__partner__name",
+    "partner_code": "person__delegation__partner__code",
+    "photo": "person__photo",
+    "seq": "feed_state__seq",
+}
+LISTED = Accreditation.HAS_BADGE
+FILTERS = {"event", "status", "category", "delegation", "q", "cursor", "limit"}
+MAX_LIMIT = 500
+DEFAULT_LIMIT = 100
+
+
+class BadRequest(Exception):
+    """A request the client must fix: `field` names the parameter, the message says what is allowed."""
+
+    def __init__(self, field: str, message: str, code: str = "invalid") -> None:
+        super().__init__(message)
+        self.field, self.message, self.code = field, message, code
+
+
+def badges_for(token: DeviceToken) -> QuerySet[Accreditation]:
+    """The token's event only, approved (or printed, collected) accreditations only."""
+    return Accreditation.objects.filter(event_id=token.event_id, status__in=LISTED)
+
+
+def badge_rows(queryset: QuerySet[Accreditation]) -> list[dict[str, Any]]:
+    """Plain dicts for a page of badges: one query for the rows, one for their zones."""
+    names = ["id" if name == "pk" else name for name in BADGE_COLUMNS]
+    rows = [dict(zip(names, values, strict=True)) for values in queryset.values_list(*BADGE_COLUMNS.values())]
+    zones: dict[int, list[str]] = defaultdict(list)
+    through = Accreditation.zones.through.objects.filter(accreditation_id__in=[r["id"] for r in rows])
+    for accreditation_id, code in through.order_by("securityzone__level", "securityzone__code").values_list(
+        "accreditation_id", "securityzone__code"
+    ):
+        zones[accreditation_id].append(code)
+    for row in rows:
+        row["zones"] = zones.get(row["id"], [])
+        row["colour"] = CATEGORY_COLOURS.get(row["category"], "#555555")
+        row["has_photo"] = bool(row.pop("photo"))
+        row["seq"] = row["seq"] or 0
+    return rows
+
+
+class WrongEvent(Exception):
+    """Asked for an event the token is not for: answered as not found (it sees nothing of other events)."""
+
+
+def badge_filters(params, token: DeviceToken) -> QuerySet[Accreditation]:
+    unknown = sorted(set(params) - FILTERS)
+    if unknown:
+        raise BadRequest(
+            unknown[0], f"Unknown parameter(s): {', '.join(unknown)}. Allowed: {', '.join(sorted(FILTERS))}."
+        )
+    # An empty free-text filter filters nothing; an empty enum, cursor or limit is an error (below).
+    params = {name: value for name, value in params.items() if value != "" or name not in {"q", "delegation", "event"}}
+    queryset = badges_for(token)
+    if "event" in params and params["event"] != token.event.acronym:
+        raise WrongEvent(f"This token is for {token.event.acronym}; there is no {params['event'][:20]} for it.")
+    if "status" in params:
+        allowed = [str(s) for s in LISTED]
+        if params["status"] not in allowed:
+            raise BadRequest("status", f"Unknown status “{params['status']}”. Allowed: {', '.join(allowed)}.")
+        queryset = queryset.filter(status=params["status"])
+    if "category" in params:
+        if params["category"] not in Category.values:
+            raise BadRequest(
+                "category", f"Unknown category “{params['category']}”. Allowed: {', '.join(Category.values)}."
+            )
+        queryset = queryset.filter(category=params["category"])
+    if "delegation" in params:
+        queryset = queryset.filter(person__delegation__partner__code__iexact=params["delegation"])
+    if params.get("q"):
+        if len(params["q"]) > 100:
+            raise BadRequest("q", f"q is {len(params['q'])} characters; search with at most 100.")
+        term = params["q"].strip()
+        queryset = queryset.filter(
+            Q(person__given_name__icontains=term)
+            | Q(person__family_name__icontains=term)
+            | Q(badge_number__iexact=term)
+        )
+    return queryset
+
+
+def page_limit(params) -> int:
+    raw = params.get("limit", str(DEFAULT_LIMIT))
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+        raise BadRequest("limit", f"limit must be a whole number from 1 to {MAX_LIMIT}; got “{raw[:20]}”.")
+    return int(raw)
+
+
+CURSOR_PATTERN = r"^a[0-9]{1,18}$"
+
+
+def cursor_encode(value: int) -> str:
+    """Opaque to clients ("the `next` of the last page"); in fact the last id seen, after an "a"."""
+    return f"a{value}"
+
+
+def cursor_decode(raw: str, *, field: str = "cursor") -> int:
+    if not re.match(CURSOR_PATTERN, raw):
+        raise BadRequest(
+            field, f"“{raw[:40]}” is not a cursor from this API; use the `next` value of a page as is.", "bad_cursor"
+        )
+    return int(raw[1:])
+
+
+def badge_page(params, token: DeviceToken) -> tuple[list[dict[str, Any]], int | None]:
+    """A page in a stable order (by id): a cursor stays valid while badges are added or changed."""
+    queryset = badge_filters(params, token)
+    limit = page_limit(params)
+    if "cursor" in params:
+        queryset = queryset.filter(pk__gt=cursor_decode(params["cursor"]))
+    rows = badge_rows(queryset.order_by("pk")[: limit + 1])
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, (rows[-1]["id"] if more and rows else None)
+
+
+def badge_get(token: DeviceToken, badge_number: str, *, listed_only: bool = True) -> Accreditation:
+    """The token's badge with this number, or Accreditation.DoesNotExist (a 404: another event's is not found)."""
+    queryset = Accreditation.objects.filter(event_id=token.event_id, badge_number=badge_number)
+    if listed_only:
+        queryset = queryset.filter(status__in=LISTED)
+    return queryset.select_related("person__delegation__partner", "event").get()
+
+
+# --- QR ------------------------------------------------------------------------------------------------
+def qr_payload(badge_number: str, version: int) -> str:
+    """Badge number and version, signed (HMAC with SECRET_KEY): a checkpoint verifies it without the database."""
+    return signing.dumps({"n": badge_number, "v": version}, salt=QR_SALT, compress=True)
+
+
+def qr_read(payload: str) -> tuple[str, int]:
+    data = signing.loads(payload, salt=QR_SALT)
+    return str(data["n"]), int(data["v"])
+
+
+@dataclass
+class Verdict:
+    valid: bool
+    status: str  # current, superseded, revoked, unknown, forged
+    badge_number: str | None = None
+    version: int | None = None
+    current_version: int | None = None
+
+
+def badge_verify(token: DeviceToken, payload: str) -> Verdict:
+    try:
+        number, version = qr_read(payload)
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        return Verdict(False, "forged")
+    row = (
+        Accreditation.objects.filter(event_id=token.event_id, badge_number=number)
+        .values("badge_version", "status")
+        .first()
+    )
+    if row is None:
+        return Verdict(False, "unknown", number, version)
+    if row["status"] == Accreditation.Status.REVOKED:
+        return Verdict(False, "revoked", number, version, row["badge_version"])
+    if row["status"] not in LISTED:
+        return Verdict(False, "unknown", number, version)
+    if version != row["badge_version"]:
+        return Verdict(False, "superseded", number, version, row["badge_version"])
+    return Verdict(True, "current", number, version, row["badge_version"])
+
+
+# --- Writes ------------------------------------------------------------------------------------------
+class Conflict(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+@transaction.atomic
+def badge_reprint(*, accreditation: Accreditation, token: DeviceToken) -> Accreditation:
+    """A new version: the old QR verifies as superseded from now on."""
+    locked = Accreditation.objects.select_for_update().get(pk=accreditation.pk)
+    if locked.status not in LISTED:
+        raise Conflict(
+            "badge_revoked",
+            f"Badge {locked.badge_number} is {locked.get_status_display().lower()}; it must not be printed.",
+        )
+    locked.badge_version += 1
+    instance_save(
+        instance=locked, by=f"station:{token.name}", action="delegations.accreditation.reprinted", validate=False
+    )
+    return locked
+
+
+@transaction.atomic
+def badge_mark_printed(
+    *, accreditation: Accreditation, token: DeviceToken, version: int, printed_at: dt.datetime
+) -> PrintRecord:
+    locked = Accreditation.objects.select_for_update().get(pk=accreditation.pk)
+    if locked.status not in LISTED:
+        raise Conflict("badge_revoked", f"Badge {locked.badge_number} was revoked; do not hand it out, destroy it.")
+    if version != locked.badge_version:
+        raise Conflict(
+            "version_superseded",
+            f"Version {version} of badge {locked.badge_number} is superseded by version {locked.badge_version}; "
+            "print the current version.",
+        )
+    record = PrintRecord.objects.create(accreditation=locked, version=version, station=token, printed_at=printed_at)
+    if locked.status == Accreditation.Status.APPROVED:
+        locked.status = Accreditation.Status.PRINTED
+        instance_save(
+            instance=locked, by=f"station:{token.name}", action="delegations.accreditation.printed", validate=False
+        )
+    return record
+
+
+def printed_at_parse(value) -> dt.datetime:
+    from django.utils import timezone
+    from django.utils.dateparse import parse_datetime
+
+    parsed = parse_datetime(value) if isinstance(value, str) else None
+    if parsed is None or timezone.is_naive(parsed):
+        raise BadRequest(
+            "printed_at",
+            "printed_at must be an ISO 8601 date and time with a time zone, e.g. 2026-11-15T09:30:00+07:00.",
+        )
+    return parsed
+
+
+def feed_rows(token: DeviceToken, after: int, limit: int) -> tuple[list[dict[str, Any]], int]:
+    """Changes after `after`, oldest first: current badges, and tombstones for revoked ones. Two queries."""
+    states = list(
+        BadgeState.objects.filter(event_id=token.event_id, seq__gt=after)
+        .order_by("seq")
+        .values_list("pk", "seq")[:limit]
+    )
+    ids = [pk for pk, _ in states]
+    live = {row["id"]: row for row in badge_rows(Accreditation.objects.filter(pk__in=ids, status__in=LISTED))}
+    gone = {} if len(live) == len(ids) else dict(
+        Accreditation.objects.filter(pk__in=set(ids) - set(live)).values_list("pk", "badge_number")
+    )  # fmt: skip
+    changes = []
+    for pk, seq in states:
+        if pk in live:
+            changes.append({"seq": seq, "type": "badge", "badge_number": live[pk]["badge_number"], "badge": live[pk]})
+        else:
+            changes.append({"seq": seq, "type": "tombstone", "badge_number": gone.get(pk), "badge": None})
+    return changes, (states[-1][1] if states else after)

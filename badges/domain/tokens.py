@@ -1,0 +1,83 @@
+"""Device tokens: made once (the secret is shown once and only its hash kept), checked on every request."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from asemplanner.domain.audit import Actor, audit_log, instance_save
+from badges.models import DeviceToken
+
+PREFIX = "asem"
+LAST_USED_GRANULARITY = dt.timedelta(minutes=1)  # a busy station writes its last-used time once a minute, not per call
+
+
+def token_hash(raw: str) -> str:
+    # The secret is 256 random bits: a fast hash is enough (nothing to brute-force), and lookup stays one query.
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def token_errors(token: DeviceToken) -> dict[str, str]:
+    errors = {}
+    unknown = sorted(set(token.scopes or []) - set(DeviceToken.Scope.values))
+    if not token.scopes:
+        errors["scopes"] = f"Choose at least one scope: {', '.join(DeviceToken.Scope.values)}."
+    elif unknown:
+        errors["scopes"] = f"Unknown scope(s) {', '.join(unknown)}; allowed: {', '.join(DeviceToken.Scope.values)}."
+    if token.expires_at and token.expires_at <= timezone.now():
+        errors["expires_at"] = "The expiry is in the past; choose a time after now (e.g. the day after the event)."
+    return errors
+
+
+@transaction.atomic
+def token_create(*, name: str, event, scopes: list[str], expires_at: dt.datetime, by: Actor) -> tuple[DeviceToken, str]:
+    """Returns the token and its secret. The secret is not stored: show it to the station's operator now."""
+    prefix = secrets.token_hex(4)
+    raw = f"{PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
+    token = DeviceToken(name=name, event=event, scopes=sorted(set(scopes)), expires_at=expires_at, prefix=prefix)
+    token.token_hash = token_hash(raw)
+    token.created_by = by if not isinstance(by, str) else None
+    errors = token_errors(token)
+    if errors:
+        raise ValidationError(errors)
+    instance_save(instance=token, by=by, action="badges.devicetoken.created")
+    return token, raw
+
+
+def token_revoke(*, token: DeviceToken, by: Actor) -> DeviceToken:
+    """Takes effect on the station's next request."""
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        instance_save(instance=token, by=by, action="badges.devicetoken.revoked", validate=False)
+    return token
+
+
+class TokenRefused(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+def token_authenticate(raw: str) -> DeviceToken:
+    """The live token for this secret, or TokenRefused saying why (unknown, revoked, expired)."""
+    token = DeviceToken.objects.select_related("event").filter(token_hash=token_hash(raw)).first()
+    if token is None:
+        raise TokenRefused("token_invalid", "The device token is not known. Ask the accreditation office for a token.")
+    now = timezone.now()
+    if token.revoked_at is not None:
+        raise TokenRefused("token_revoked", f"The device token “{token.name}” was revoked; ask for a new one.")
+    if token.expires_at <= now:
+        raise TokenRefused("token_expired", f"The device token “{token.name}” expired; ask for a new one.")
+    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_GRANULARITY:
+        DeviceToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
+    return token
+
+
+def token_audit_use(*, token: DeviceToken, action: str, instance, changes=None) -> None:
+    audit_log(action=action, instance=instance, by=f"station:{token.name}", changes=changes or {})

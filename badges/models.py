@@ -1,0 +1,94 @@
+"""Print stations' device tokens, the badge change feed, the print log and idempotency records."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class DeviceToken(models.Model):
+    """A print station's (or checkpoint's) credential: one event, some scopes, an expiry. Only its hash is kept."""
+
+    class Scope(models.TextChoices):
+        READ = "badges:read", "Read badges (list, detail, photo, PDF, feed, verify)"
+        PRINT = "badges:print", "Report prints and reprint"
+
+    name = models.CharField(max_length=100, unique=True, help_text="The station, e.g. 'Sokha accreditation desk 2'.")
+    event = models.ForeignKey("events.Event", on_delete=models.CASCADE, related_name="device_tokens")
+    scopes = models.JSONField(default=list, help_text="Any of badges:read, badges:print.")
+    prefix = models.CharField(max_length=12, unique=True, editable=False, help_text="Shown to tell tokens apart.")
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["event", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    # DRF's IsAuthenticated asks the authenticated "user"; a valid token is one.
+    is_authenticated = True
+
+
+class FeedCounter(models.Model):
+    """One row: the last change-feed sequence number handed out. Writers lock it, so numbers follow commits."""
+
+    value = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"feed at {self.value}"
+
+
+class BadgeState(models.Model):
+    """Where a badge stands in the change feed: the sequence number of its latest change."""
+
+    accreditation = models.OneToOneField(
+        "delegations.Accreditation", on_delete=models.CASCADE, primary_key=True, related_name="feed_state"
+    )
+    event = models.ForeignKey("events.Event", on_delete=models.CASCADE, related_name="+")
+    seq = models.BigIntegerField(unique=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["event", "seq"], name="badge_feed")]
+
+    def __str__(self) -> str:
+        return f"badge {self.accreditation_id} at {self.seq}"
+
+
+class PrintRecord(models.Model):
+    """A station says it printed a badge version."""
+
+    accreditation = models.ForeignKey("delegations.Accreditation", on_delete=models.CASCADE, related_name="prints")
+    version = models.PositiveSmallIntegerField()
+    station = models.ForeignKey(DeviceToken, on_delete=models.PROTECT, related_name="prints")
+    printed_at = models.DateTimeField(help_text="When the station printed it (its clock).")
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+
+    def __str__(self) -> str:
+        return f"{self.accreditation} v{self.version} printed by {self.station}"
+
+
+class IdempotencyRecord(models.Model):
+    """The response to a POST with an Idempotency-Key, replayed when the same key comes again."""
+
+    token = models.ForeignKey(DeviceToken, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=100)
+    fingerprint = models.CharField(max_length=64, help_text="Method, path and body of the first request.")
+    status_code = models.PositiveSmallIntegerField(null=True, help_text="Empty while the first request runs.")
+    body = models.JSONField(null=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["token", "key"], name="idempotency_key_once_per_token")]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.status_code or 'running'})"

@@ -1,0 +1,74 @@
+"""Accreditation staff make a token in the admin: the secret is shown once, only its hash is kept."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from asemplanner.models import AuditEntry
+from badges.domain.tokens import token_hash
+from badges.models import DeviceToken
+from tests.factories import EventFactory, UserFactory
+
+ADD = "/admin/badges/devicetoken/add/"
+
+
+@pytest.fixture
+def staff(client, db):
+    client.force_login(UserFactory(username="acc", roles=["accreditation"]))
+    return client
+
+
+def form(event, **overrides):
+    data = {
+        "name": "Sokha desk 1", "event": event.pk, "scopes": ["badges:read", "badges:print"],
+        "expires_at_0": (timezone.localdate() + dt.timedelta(days=10)).isoformat(), "expires_at_1": "18:00",
+    }  # fmt: skip
+    data.update(overrides)
+    return data
+
+
+def test_token_is_shown_once_and_stored_hashed(staff):
+    event = EventFactory()
+    response = staff.post(ADD, form(event), follow=True)
+    message = next(str(m) for m in response.context["messages"])
+    raw = message.split(": ", 1)[1].split(" — ", 1)[0]
+    token = DeviceToken.objects.get()
+    assert raw.startswith(f"asem_{token.prefix}_")
+    assert token.token_hash == token_hash(raw)
+    assert raw not in str(DeviceToken.objects.values().get())
+    assert AuditEntry.objects.filter(action="badges.devicetoken.created").exists()
+    assert raw not in str(list(AuditEntry.objects.values_list("changes", flat=True)))
+    page = staff.get(f"/admin/badges/devicetoken/{token.pk}/change/").content.decode()
+    assert raw not in page
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "fragment"),
+    [
+        pytest.param({"scopes": []}, "scopes", "required", id="no_scope"),
+        pytest.param({"scopes": ["badges:admin"]}, "scopes", "Select a valid choice", id="unknown_scope"),
+        pytest.param({"expires_at_0": "2020-01-01"}, "expires_at", "in the past", id="expired_already"),
+    ],
+)
+def test_bad_token_form_is_refused(staff, overrides, field, fragment):
+    response = staff.post(ADD, form(EventFactory(), **overrides))
+    assert response.status_code == 200
+    assert fragment in " ".join(response.context["adminform"].form.errors[field])
+    assert not DeviceToken.objects.exists()
+
+
+def test_revoke_action(staff):
+    staff.post(ADD, form(EventFactory()))
+    token = DeviceToken.objects.get()
+    staff.post("/admin/badges/devicetoken/", {"action": "revoke", "_selected_action": [token.pk]})
+    token.refresh_from_db()
+    assert token.revoked_at is not None
+    assert AuditEntry.objects.filter(action="badges.devicetoken.revoked").exists()
+
+
+def test_other_roles_cannot_make_tokens(client, db):
+    client.force_login(UserFactory(username="guard", roles=["security"]))
+    assert client.get(ADD).status_code == 403
