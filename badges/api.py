@@ -10,7 +10,7 @@ import hashlib
 import json
 
 from django.db import IntegrityError, transaction
-from django.http import HttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.urls import reverse
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.types import OpenApiTypes
@@ -27,6 +27,7 @@ from badges.domain.feed import feed_head
 from badges.domain.pdf import SIZES, badge_pdf, badges_sheet_pdf, photo_jpeg
 from badges.domain.tokens import TokenRefused, token_authenticate
 from badges.models import DeviceToken, IdempotencyRecord
+from badges.renderers import ORJSONRenderer
 from badges.serializers import (
     BadgePageSerializer,
     BadgeSerializer,
@@ -146,6 +147,7 @@ class HasScope(BasePermission):
 class StationView(APIView):
     authentication_classes = [DeviceTokenAuthentication]
     permission_classes = [HasScope]
+    renderer_classes = [ORJSONRenderer]
     scope = READ
 
     def badge(self, request, badge_number: str) -> Accreditation:
@@ -190,6 +192,21 @@ class BadgeList(StationView):
     def get(self, request):
         rows, after = domain.badge_page(request.query_params, request.auth)
         return Response({"results": rows, "next": _next_link(request, after)})
+
+
+class BadgeExport(StationView):
+    @extend_schema(
+        operation_id="badges_export",
+        summary="Every approved badge of the token's event, streamed as one JSON object per line",
+        responses={(200, "application/x-ndjson"): OpenApiTypes.STR, **{k: v for k, v in ERRORS.items() if k != 404}},
+    )
+    def get(self, request):
+        unknown = sorted(request.query_params)
+        if unknown:
+            raise domain.BadRequest(unknown[0], f"Unknown parameter(s): {', '.join(unknown)}. The export takes none.")
+        response = StreamingHttpResponse(domain.badge_export_lines(request.auth), content_type="application/x-ndjson")
+        response["Cache-Control"] = "private, no-store"
+        return response
 
 
 class BadgeDetail(StationView):

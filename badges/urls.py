@@ -5,6 +5,7 @@ from badges import api
 urlpatterns = [
     path("badges/", api.BadgeList.as_view(), name="badges-list"),
     path("badges/pdf", api.BadgeBatchPdf.as_view(), name="badges-batch-pdf"),
+    path("badges/export", api.BadgeExport.as_view(), name="badges-export"),
     path("badges/<str:badge_number>/", api.BadgeDetail.as_view(), name="badges-detail"),
     path("badges/<str:badge_number>/photo.jpg", api.BadgePhoto.as_view(), name="badges-photo"),
     path("badges/<str:badge_number>/pdf", api.BadgePdf.as_view(), name="badges-pdf"),

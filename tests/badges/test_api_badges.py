@@ -142,3 +142,13 @@ def test_empty_text_filters_filter_nothing_but_empty_choices_are_refused(summit,
     assert len(api.get("/api/v1/badges/?q=&delegation=&event=").json()["results"]) == 5
     for query in ("category=", "status=", "cursor=", "limit="):
         assert api.get(f"/api/v1/badges/?{query}").status_code == 400, query
+
+
+def test_export_streams_every_badge_once(summit, api):
+    approved_badges(summit["event"], 3)
+    response = api.get("/api/v1/badges/export")
+    assert response["Content-Type"] == "application/x-ndjson"
+    lines = [json.loads(line) for line in b"".join(response.streaming_content).splitlines()]
+    assert len(lines) == 8
+    assert len({line["badge_number"] for line in lines}) == 8
+    assert api.get("/api/v1/badges/export?limit=5").status_code == 400
