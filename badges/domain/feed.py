@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import transaction
 from django.db.models import Max
 
 from badges.models import BadgeState, FeedCounter
@@ -34,6 +35,7 @@ def on_writes(entries: list[Any]) -> None:
         badges_touch(accreditations)
 
 
+@transaction.atomic
 def badges_touch(accreditation_ids: set[int]) -> int:
     """Give these badges the next sequence numbers (approved, printed, collected or revoked ones)."""
     rows = list(
