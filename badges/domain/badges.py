@@ -69,7 +69,10 @@ def badge_rows(queryset: QuerySet[Accreditation]) -> list[dict[str, Any]]:
     names = ["id" if name == "pk" else name for name in BADGE_COLUMNS]
     rows = [dict(zip(names, values, strict=True)) for values in queryset.values_list(*BADGE_COLUMNS.values())]
     zones: dict[int, list[str]] = defaultdict(list)
-    through = Accreditation.zones.through.objects.filter(accreditation_id__in=[r["id"] for r in rows])
+    if not rows:
+        return rows
+    # The page's own query as a subquery, not a list of its ids: a page of 500 would send 500 parameters.
+    through = Accreditation.zones.through.objects.filter(accreditation_id__in=queryset.values("pk"))
     for accreditation_id, code in through.order_by("securityzone__level", "securityzone__code").values_list(
         "accreditation_id", "securityzone__code"
     ):
@@ -280,22 +283,29 @@ def printed_at_parse(value) -> dt.datetime:
     return parsed
 
 
-def feed_rows(token: DeviceToken, after: int, limit: int) -> tuple[list[dict[str, Any]], int]:
-    """Changes after `after`, oldest first: current badges, and tombstones for revoked ones. Two queries."""
+def feed_rows(token: DeviceToken, after: int, limit: int) -> tuple[list[dict[str, Any]], int, bool]:
+    """Changes after `after`, oldest first: current badges, and tombstones for revoked ones; the new cursor;
+    whether more wait. One query when nothing changed, three otherwise."""
     states = list(
         BadgeState.objects.filter(event_id=token.event_id, seq__gt=after)
         .order_by("seq")
-        .values_list("pk", "seq")[:limit]
+        .values_list("pk", "seq")[: limit + 1]
     )
+    more = len(states) > limit
+    states = states[:limit]
+    if not states:
+        return [], after, False
     ids = [pk for pk, _ in states]
     live = {row["id"]: row for row in badge_rows(Accreditation.objects.filter(pk__in=ids, status__in=LISTED))}
-    gone = {} if len(live) == len(ids) else dict(
-        Accreditation.objects.filter(pk__in=set(ids) - set(live)).values_list("pk", "badge_number")
-    )  # fmt: skip
+    gone = (
+        {}
+        if len(live) == len(ids)
+        else dict(Accreditation.objects.filter(pk__in=set(ids) - set(live)).values_list("pk", "badge_number"))
+    )
     changes = []
     for pk, seq in states:
         if pk in live:
             changes.append({"seq": seq, "type": "badge", "badge_number": live[pk]["badge_number"], "badge": live[pk]})
         else:
             changes.append({"seq": seq, "type": "tombstone", "badge_number": gone.get(pk), "badge": None})
-    return changes, (states[-1][1] if states else after)
+    return changes, states[-1][1], more

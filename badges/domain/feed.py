@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Max
 
 from badges.models import BadgeState, FeedCounter
 from delegations.models import Accreditation
@@ -58,8 +57,3 @@ def badges_touch(accreditation_ids: set[int]) -> int:
     BadgeState.objects.bulk_create(fresh, batch_size=500)
     BadgeState.objects.bulk_update(moved, ["seq"], batch_size=500)
     return len(rows)
-
-
-def feed_head(event_id: int) -> int:
-    """The newest sequence number of an event's badges (0 when none): the feed's ETag. One query."""
-    return BadgeState.objects.filter(event_id=event_id).aggregate(head=Max("seq"))["head"] or 0

@@ -40,7 +40,7 @@ def test_unchanged_poll_is_304_with_one_query_after_auth(summit, api, django_ass
     first = pull(api)
     cursor, etag = first.json()["cursor"], None
     etag = pull(api, cursor)["ETag"]
-    with django_assert_num_queries(2):  # the token, the feed head
+    with django_assert_num_queries(2):  # the token, the one query that finds no change
         response = pull(api, cursor, HTTP_IF_NONE_MATCH=etag)
     assert response.status_code == 304
     approved_badges(summit["event"], 1)
