@@ -6,12 +6,15 @@ answer. Every error is `{"error": {"code", "message", "fields"}}` (see `error_re
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
+import re
 
 from django.db import IntegrityError, transaction
 from django.http import HttpResponse, StreamingHttpResponse
 from django.urls import reverse
+from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -43,7 +46,7 @@ from delegations.models import Accreditation
 
 READ, PRINT = DeviceToken.Scope.READ.value, DeviceToken.Scope.PRINT.value
 FEED_LIMIT = 500
-BATCH_MAX = 500
+BATCH_MAX = 200  # each badge's photo is decoded and placed: a sheet of 200 takes a few seconds
 ERRORS = {
     400: OpenApiResponse(ErrorSerializer, description="Bad input: `fields` names the parameter."),
     401: OpenApiResponse(ErrorSerializer, description="No token, or an unknown, revoked or expired one."),
@@ -150,6 +153,8 @@ class StationView(APIView):
     scope = READ
 
     def badge(self, request, badge_number: str) -> Accreditation:
+        if "\x00" in badge_number or len(badge_number) > 20:
+            raise exceptions.NotFound(f"No badge {badge_number[:30]!r} for {request.auth.event.acronym}.")
         try:
             return domain.badge_get(request.auth, badge_number)
         except Accreditation.DoesNotExist as exc:
@@ -223,11 +228,10 @@ class BadgePhoto(StationView):
         responses={(200, "image/jpeg"): OpenApiTypes.BINARY, **ERRORS},
     )
     def get(self, request, badge_number: str):
-        person = self.badge(request, badge_number).person
-        if not person.photo:
-            raise exceptions.NotFound(f"Badge {badge_number} has no photo yet.")
-        with person.photo.open("rb") as f:
-            data = photo_jpeg(f)
+        accreditation = self.badge(request, badge_number)
+        data = _photo(accreditation)
+        if data is None:
+            raise exceptions.NotFound(f"Badge {badge_number} has no photo (none uploaded, or the file is unreadable).")
         return HttpResponse(data, content_type="image/jpeg", headers={"Cache-Control": "private, no-store"})
 
 
@@ -279,6 +283,8 @@ class BadgeBatchPdf(StationView):
         if data.validated_data.get("delegation"):
             queryset = queryset.filter(person__delegation__partner__code__iexact=data.validated_data["delegation"])
         numbers = data.validated_data.get("badge_numbers")
+        if numbers is not None and not numbers:
+            raise domain.BadRequest("badge_numbers", "badge_numbers is empty; list the badges, or leave it out.")
         if numbers:
             queryset = queryset.filter(badge_number__in=numbers)
             missing = sorted(set(numbers) - set(queryset.values_list("badge_number", flat=True)))
@@ -312,26 +318,15 @@ def idempotent(request, handler) -> Response:
     """Run `handler` once per (token, Idempotency-Key): a repeat gets the first answer; a repeat while the first
     still runs gets 409; the same key with a different request gets 422."""
     key = request.headers.get("Idempotency-Key", "")
-    if not (1 <= len(key) <= 100) or not all(c.isalnum() or c in "-_" for c in key):
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,100}", key):
         raise domain.BadRequest(
             "Idempotency-Key", f"The Idempotency-Key header is missing or malformed. {KEY_HELP}", "bad_idempotency_key"
         )
     body = json.dumps(request.data, sort_keys=True, default=str) if request.data else ""
     fingerprint = hashlib.sha256(f"{request.method} {request.path}\n{body}".encode()).hexdigest()
-    try:
-        with transaction.atomic():
-            record = IdempotencyRecord.objects.create(token=request.auth, key=key, fingerprint=fingerprint)
-    except IntegrityError:
-        first = IdempotencyRecord.objects.get(token=request.auth, key=key)
-        if first.fingerprint != fingerprint:
-            return error_response(
-                422, "idempotency_key_reused", "This Idempotency-Key was used for a different request; use a new key."
-            )
-        if first.status_code is None:
-            return error_response(
-                409, "request_in_progress", "A request with this Idempotency-Key is still running; retry shortly."
-            )
-        return Response(first.body, status=first.status_code, headers={"Idempotent-Replayed": "true"})
+    record = _idempotency_claim(request.auth, key, fingerprint)
+    if isinstance(record, Response):
+        return record
     try:
         response = handler()
     except (domain.BadRequest, domain.Conflict, exceptions.APIException) as exc:
@@ -341,6 +336,39 @@ def idempotent(request, handler) -> Response:
         raise
     IdempotencyRecord.objects.filter(pk=record.pk).update(status_code=response.status_code, body=response.data)
     return response
+
+
+STALLED_AFTER = dt.timedelta(seconds=60)
+
+
+def _idempotency_claim(token, key: str, fingerprint: str):
+    """The record this request may fill in, or the Response to give instead (a replay, 409 or 422).
+
+    A first attempt that never finished (its worker died) is taken over after a minute, so a retry with the
+    same key does not meet 409 for ever."""
+    for _ in range(3):
+        try:
+            with transaction.atomic():
+                return IdempotencyRecord.objects.create(token=token, key=key, fingerprint=fingerprint)
+        except IntegrityError:
+            pass
+        first = IdempotencyRecord.objects.filter(token=token, key=key).first()
+        if first is None:
+            continue  # the first attempt failed and let its key go between our insert and this read: try again
+        if first.fingerprint != fingerprint:
+            return error_response(
+                422, "idempotency_key_reused", "This Idempotency-Key was used for a different request; use a new key."
+            )
+        if first.status_code is not None:
+            return Response(first.body, status=first.status_code, headers={"Idempotent-Replayed": "true"})
+        stalled = timezone.now() - first.created_at > STALLED_AFTER
+        if not (stalled and IdempotencyRecord.objects.filter(pk=first.pk, status_code__isnull=True).delete()[0]):
+            return error_response(
+                409,
+                "request_in_progress",
+                "A request with this Idempotency-Key is still running; retry in a few seconds.",
+            )
+    return error_response(409, "request_in_progress", "This Idempotency-Key is busy; retry in a few seconds.")
 
 
 def _print_record(record) -> dict:
@@ -420,12 +448,12 @@ class Feed(StationView):
         if unknown:
             raise domain.BadRequest(unknown[0], f"Unknown parameter(s): {', '.join(unknown)}. Allowed: cursor, limit.")
         raw = request.query_params.get("cursor", "0")
-        if not raw.isdigit() or len(raw) > 18:
+        if not re.fullmatch(r"[0-9]{1,18}", raw):
             raise domain.BadRequest(
                 "cursor", f"cursor must be 0 or a `cursor` this feed returned; got “{raw[:20]}”.", "bad_cursor"
             )
         raw_limit = request.query_params.get("limit", str(FEED_LIMIT))
-        if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= FEED_LIMIT:
+        if not re.fullmatch(r"[0-9]{1,4}", raw_limit) or not 1 <= int(raw_limit) <= FEED_LIMIT:
             raise domain.BadRequest(
                 "limit", f"limit must be a whole number from 1 to {FEED_LIMIT}; got “{raw_limit[:20]}”."
             )

@@ -48,13 +48,21 @@ class FeedCounter(models.Model):
 
 
 class BadgeState(models.Model):
-    """Where a badge stands in the change feed: the sequence number of its latest change."""
+    """Where a badge stands in the change feed: the sequence number of its latest change.
+
+    It outlives its accreditation (no database constraint, nothing cascades): a deleted badge must still reach
+    the stations, as a tombstone with its number."""
 
     accreditation = models.OneToOneField(
-        "delegations.Accreditation", on_delete=models.CASCADE, primary_key=True, related_name="feed_state"
+        "delegations.Accreditation",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        primary_key=True,
+        related_name="feed_state",
     )
     event = models.ForeignKey("events.Event", on_delete=models.CASCADE, related_name="+")
     seq = models.BigIntegerField(unique=True)
+    badge_number = models.CharField(max_length=20, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["event", "seq"], name="badge_feed")]

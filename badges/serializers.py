@@ -92,8 +92,21 @@ class FeedSerializer(serializers.Serializer):
 
 
 class PrintInputSerializer(serializers.Serializer):
-    version = StrictIntegerField(min_value=1, help_text="The version printed (the badge's current one).")
+    version = StrictIntegerField(
+        min_value=1, max_value=32767, help_text="The version printed (the badge's current one)."
+    )
     printed_at = serializers.DateTimeField(help_text="When it was printed, ISO 8601 with a time zone.")
+
+    def validate_printed_at(self, value):
+        from django.utils.dateparse import parse_datetime
+
+        raw = self.initial_data.get("printed_at") if isinstance(self.initial_data, dict) else None
+        parsed = parse_datetime(raw) if isinstance(raw, str) else None
+        if parsed is not None and parsed.tzinfo is None:
+            raise serializers.ValidationError(
+                "Give the time zone too, e.g. 2026-11-15T09:30:00+07:00: stations may not share the planner's zone."
+            )
+        return value
 
 
 class PrintRecordSerializer(serializers.Serializer):
@@ -109,7 +122,7 @@ class BatchInputSerializer(serializers.Serializer):
     """The selection: every badge of the token's event, narrowed by either or both fields; at most 500."""
 
     badge_numbers = serializers.ListField(
-        child=StrictRegexField(BADGE_NUMBER), required=False, max_length=500, help_text="Up to 500."
+        child=StrictRegexField(BADGE_NUMBER), required=False, min_length=1, max_length=200, help_text="1 to 200."
     )
     delegation = StrictRegexField(PARTNER_CODE, required=False, help_text="A partner code, e.g. FRA.")
 

@@ -276,6 +276,13 @@ class Accreditation(models.Model):
                     f"{self.person} is in the delegation to {home}; accredit them to {home} "
                     "or to one of its side events."
                 )
+        if self.pk and self.event_id and self.status in self.HAS_BADGE:
+            stored = type(self).objects.filter(pk=self.pk).values_list("event_id", "status").first()
+            if stored and stored[0] != self.event_id and stored[1] != self.Status.REQUESTED:
+                errors["event"] = (
+                    "A badge has been issued for this accreditation's event; it cannot move to another event. "
+                    "Revoke it and request an accreditation for the other event."
+                )
         if self.status in self.HAS_BADGE and not self.badge_number:
             errors["badge_number"] = "An approved accreditation needs a badge number; approve it to assign one."
         if self.status == self.Status.REVOKED and not self.revoked_reason:

@@ -59,8 +59,9 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='BadgeState',
             fields=[
-                ('accreditation', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='feed_state', serialize=False, to='delegations.accreditation')),
+                ('accreditation', models.OneToOneField(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, primary_key=True, related_name='feed_state', serialize=False, to='delegations.accreditation')),
                 ('seq', models.BigIntegerField(unique=True)),
+                ('badge_number', models.CharField(blank=True, max_length=20)),
                 ('event', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='events.event')),
             ],
             options={

@@ -7,9 +7,14 @@ def start(apps, schema_editor):
     FeedCounter = apps.get_model("badges", "FeedCounter")
     BadgeState = apps.get_model("badges", "BadgeState")
     Accreditation = apps.get_model("delegations", "Accreditation")
-    rows = list(Accreditation.objects.exclude(status="requested").order_by("pk").values_list("pk", "event_id"))
+    rows = list(
+        Accreditation.objects.exclude(status="requested").order_by("pk").values_list("pk", "event_id", "badge_number")
+    )
     BadgeState.objects.bulk_create(
-        [BadgeState(accreditation_id=pk, event_id=event_id, seq=n) for n, (pk, event_id) in enumerate(rows, 1)],
+        [
+            BadgeState(accreditation_id=pk, event_id=event_id, seq=n, badge_number=number or "")
+            for n, (pk, event_id, number) in enumerate(rows, 1)
+        ],
         batch_size=500,
     )
     FeedCounter.objects.update_or_create(pk=1, defaults={"value": len(rows)})

@@ -152,3 +152,31 @@ def test_export_streams_every_badge_once(summit, api):
     assert len(lines) == 8
     assert len({line["badge_number"] for line in lines}) == 8
     assert api.get("/api/v1/badges/export?limit=5").status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("url", "status"),
+    [
+        pytest.param("/api/v1/badges/?limit=%C2%B2", 400, id="superscript_limit"),
+        pytest.param("/api/v1/feed/?cursor=%C2%B2", 400, id="superscript_cursor"),
+        pytest.param("/api/v1/feed/?limit=%C2%B2", 400, id="superscript_feed_limit"),
+        pytest.param("/api/v1/badges/?q=%00", 400, id="nul_in_search"),
+        pytest.param("/api/v1/badges/?delegation=a%00b", 400, id="nul_in_delegation"),
+        pytest.param("/api/v1/badges/%00/", 404, id="nul_in_path"),
+        pytest.param("/api/v1/badges/%00/pdf", 404, id="nul_in_pdf_path"),
+    ],
+)
+def test_odd_input_is_a_client_error_not_a_500(summit, api, url, status):
+    response = api.get(url)
+    assert response.status_code == status
+    assert response.json()["error"]["code"]
+
+
+def test_photo_whose_file_is_gone_is_a_404(summit, api, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    person = summit["badges"][0].person
+    person.photo.name = "photos/missing.jpg"
+    person.save()
+    response = api.get(f"/api/v1/badges/{summit['badges'][0].badge_number}/photo.jpg")
+    assert response.status_code == 404
+    assert "unreadable" in response.json()["error"]["message"]

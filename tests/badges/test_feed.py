@@ -107,3 +107,44 @@ def test_nothing_missed_or_repeated_while_writes_run(summit):
     for person in Person.objects.filter(family_name__startswith="Changed"):
         number = person.accreditations.get().badge_number
         assert seen[number] == person.family_name, "a later change was missed"
+
+
+def test_deleted_and_unapproved_badges_become_tombstones(summit, api):
+    from asemplanner.domain.audit import instance_delete, instance_save
+    from delegations.models import Accreditation
+
+    cursor = pull(api).json()["cursor"]
+    gone, back = summit["badges"][0], summit["badges"][1]
+    gone_number, back_number = gone.badge_number, back.badge_number
+    instance_delete(instance=gone, by="test")
+    back.status = Accreditation.Status.REQUESTED
+    back.badge_number = None
+    instance_save(instance=back, by="test", validate=False)
+    changes = pull(api, cursor).json()["changes"]
+    assert [(c["type"], c["badge_number"]) for c in changes] == [
+        ("tombstone", gone_number), ("tombstone", back_number),
+    ]  # fmt: skip
+
+
+def test_partner_rename_reaches_the_feed_and_passport_changes_do_not(summit, api):
+    from asemplanner.domain.audit import instance_save
+
+    cursor = pull(api).json()["cursor"]
+    person_update(person=summit["badges"][0].person, passport_number="NEW123", by="test")
+    assert pull(api, cursor).json()["changes"] == []
+    partner = summit["badges"][0].person.delegation.partner
+    partner.name = "French Republic"
+    instance_save(instance=partner, by="test")
+    changes = pull(api, cursor).json()["changes"]
+    assert {c["badge"]["delegation"] for c in changes} == {"French Republic"}
+    assert len(changes) == 5
+
+
+def test_an_approved_accreditation_cannot_move_to_another_event(summit):
+    from django.core.exceptions import ValidationError
+
+    badge = summit["badges"][0]
+    badge.event = summit["other"]
+    with pytest.raises(ValidationError) as info:
+        badge.full_clean()
+    assert "cannot move to another event" in " ".join(info.value.message_dict["event"])

@@ -138,3 +138,46 @@ def test_two_stations_racing_with_one_key_record_one_print(summit):
         thread.join()
     assert sorted(results) in ([201, 201], [201, 409])  # a replay, or "still running"
     assert PrintRecord.objects.count() == 1
+
+
+def test_a_stalled_first_attempt_is_taken_over_after_a_minute(summit, api):
+    import datetime as dt
+    import hashlib
+    import json
+
+    import time_machine
+    from django.utils import timezone
+
+    number = summit["badges"][0].badge_number
+    path = f"/api/v1/badges/{number}/prints"
+    fingerprint = hashlib.sha256(f"POST {path}\n{json.dumps(PRINTED, sort_keys=True)}".encode()).hexdigest()
+    IdempotencyRecord.objects.create(token=summit["token"], key="print-1", fingerprint=fingerprint)  # its worker died
+    assert post(api, path, PRINTED, key="print-1").status_code == 409
+    with time_machine.travel(timezone.now() + dt.timedelta(seconds=61), tick=False):
+        assert post(api, path, PRINTED, key="print-1").status_code == 201
+    assert PrintRecord.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        pytest.param({"version": 1, "printed_at": "2020-11-14T09:00:00"}, "printed_at", id="no_time_zone"),
+        pytest.param({"version": 99999999999, "printed_at": "2020-11-14T09:00:00+07:00"}, "version", id="huge"),
+        pytest.param({"version": "1", "printed_at": "2020-11-14T09:00:00+07:00"}, "version", id="string"),
+    ],
+)
+def test_more_bad_print_bodies(summit, api, body, field):
+    response = post(api, f"/api/v1/badges/{summit['badges'][0].badge_number}/prints", body)
+    assert response.status_code == 400
+    assert field in response.json()["error"]["fields"]
+
+
+def test_empty_batch_list_is_a_400(summit, api):
+    response = api.post("/api/v1/badges/pdf", {"badge_numbers": []}, format="json")
+    assert response.status_code == 400
+    assert "badge_numbers" in response.json()["error"]["fields"]
+
+
+def test_non_idempotency_key_characters(summit, api):
+    response = post(api, f"/api/v1/badges/{summit['badges'][0].badge_number}/prints", PRINTED, key="clé²")
+    assert response.status_code == 400
