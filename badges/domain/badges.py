@@ -179,11 +179,9 @@ def badge_export_lines(token: DeviceToken):
         after = rows[-1]["id"]
 
 
-def badge_get(token: DeviceToken, badge_number: str, *, listed_only: bool = True) -> Accreditation:
+def badge_get(token: DeviceToken, badge_number: str) -> Accreditation:
     """The token's badge with this number, or Accreditation.DoesNotExist (a 404: another event's is not found)."""
-    queryset = Accreditation.objects.filter(event_id=token.event_id, badge_number=badge_number)
-    if listed_only:
-        queryset = queryset.filter(status__in=LISTED)
+    queryset = Accreditation.objects.filter(event_id=token.event_id, badge_number=badge_number, status__in=LISTED)
     return queryset.select_related("person__delegation__partner", "event").get()
 
 

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from asemplanner.domain.audit import Actor, audit_log, instance_save
+from asemplanner.domain.audit import Actor, instance_save
 from badges.models import DeviceToken
 
 PREFIX = "asem"
@@ -77,7 +77,3 @@ def token_authenticate(raw: str) -> DeviceToken:
         DeviceToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now
     return token
-
-
-def token_audit_use(*, token: DeviceToken, action: str, instance, changes=None) -> None:
-    audit_log(action=action, instance=instance, by=f"station:{token.name}", changes=changes or {})

@@ -50,7 +50,6 @@ from reminders.domain.subjects import (
     missing_for_delegations,
     missing_for_events,
     subjects_load,
-    when_text,
 )
 from reminders.models import Reminder
 
@@ -185,7 +184,7 @@ def _compose(reminder: Reminder, subjects, missing_delegations, missing_events) 
         "recipient": user.get_full_name() or user.username,
         "event": subject.event_label,
         "what": describe(rule.what, subject),
-        "when": when_text(reminder.anchor_at),
+        "when": fmt(reminder.anchor_at),
         "offset": rule_offset_label(rule),
         "delegation": subject.label if subject.kind == "delegation" else "",
         "missing": missing,

@@ -12,9 +12,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
+from django.db.models import Count, Q
 
 from asemplanner.roles import STAFF_ROLES
-from asemplanner.timeranges import fmt
 from delegations.models import Accreditation, Delegation, Person
 from events.models import Event, Session
 from protocol.models import BilateralMeeting, ProtocolTask
@@ -32,7 +32,6 @@ SUBJECT_KIND = {
     "bilateral": "bilateral",
     "session": "session",
 }
-SUBJECT_KINDS = ("delegation", "event", "session", "task", "bilateral")
 NAMES_SHOWN = 8
 
 
@@ -73,8 +72,6 @@ class Scope:
 def _event_filter(qs, scope: Scope, kind: str, event_field: str = "event_id"):
     if scope.all:
         return qs
-    from django.db.models import Q
-
     return qs.filter(Q(**{f"{event_field}__in": scope.events}) | Q(pk__in=scope.ids(kind)))
 
 
@@ -194,6 +191,18 @@ def _names(people: list, total: int, what: str) -> str:
     return f"{what} for {len(people)} of {total} members: {shown}{more}"
 
 
+# Deadline kind → (does this member, with this travel record, lack it?, how to say what is lacking).
+MEMBER_CHECKS = {
+    "photos": (lambda p, t: not p.photo, "a photo"),
+    "passports": (lambda p, t: not (p.passport_number and p.passport_expiry), "passport data"),
+    "travel": (
+        lambda p, t: not (t and t.arrival_at and t.departure_at),
+        "arrival and departure",
+    ),
+    "hotel": (lambda p, t: not (t and t.hotel_id), "a hotel"),
+}
+
+
 def missing_for_delegations(delegation_ids: set[int]) -> dict[int, dict[str, str]]:
     """delegation id → {deadline kind: what is still missing ('' when complete)}. Two queries.
 
@@ -221,26 +230,10 @@ def missing_for_delegations(delegation_ids: set[int]) -> dict[int, dict[str, str
     result: dict[int, dict[str, str]] = {}
     for delegation_id in delegation_ids:
         members = people.get(delegation_id, [])
-        total = len(members)
-
-        def travel(p):
-            return getattr(p, "travel", None)
-
-        lacking = {
-            "photos": [p for p in members if not p.photo],
-            "passports": [p for p in members if not (p.passport_number and p.passport_expiry)],
-            "travel": [p for p in members if not (travel(p) and travel(p).arrival_at and travel(p).departure_at)],
-            "hotel": [p for p in members if not (travel(p) and travel(p).hotel_id)],
-        }
-        texts = {
-            kind: _names(found, total, label) if found else ""
-            for kind, (found, label) in {
-                "photos": (lacking["photos"], "a photo"),
-                "passports": (lacking["passports"], "passport data"),
-                "travel": (lacking["travel"], "arrival and departure"),
-                "hotel": (lacking["hotel"], "a hotel"),
-            }.items()
-        }
+        texts = {}
+        for kind, (lacks, label) in MEMBER_CHECKS.items():
+            found = [p for p in members if lacks(p, getattr(p, "travel", None))]
+            texts[kind] = _names(found, len(members), label) if found else ""
         if not members:
             texts["members"] = "the member list: no members entered yet"
         elif not heads.get(delegation_id):
@@ -253,8 +246,6 @@ def missing_for_delegations(delegation_ids: set[int]) -> dict[int, dict[str, str
 
 def missing_for_events(event_ids: set[int]) -> dict[int, str]:
     """event id → how many accreditations still wait for approval ('' when none). One query."""
-    from django.db.models import Count
-
     waiting = dict(
         Accreditation.objects.filter(event_id__in=event_ids, status=Accreditation.Status.REQUESTED)
         .values("event_id")
@@ -270,7 +261,3 @@ def describe(what: str, subject: Subject) -> str:
         label = dict(Deadline.Kind.choices)[kind]
         return f"{label} — {subject.label}" if subject.kind == "delegation" else f"{label} — {subject.event_label}"
     return f"{subject.label} ({subject.event_label})"
-
-
-def when_text(anchor: dt.datetime) -> str:
-    return fmt(anchor)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from asemplanner.timeranges import fmt
@@ -82,9 +83,7 @@ def reminders_plan(subjects: dict[tuple[str, int], Subject], rules: list[Reminde
     return plan
 
 
-def _in_scope(scope: Scope):
-    from django.db.models import Q
-
+def _in_scope(scope: Scope) -> Q:
     if scope.all:
         return Q()
     condition = Q(event_id__in=scope.events)
@@ -197,8 +196,6 @@ class _Notices:
     def save(self) -> int:
         if not self.pending:
             return 0
-        from django.db.models import Count, Q
-
         numbered = Q()
         for kind, pk, user in self.pending:
             numbered |= Q(subject_kind=kind, subject_id=pk, recipient_id=user)
