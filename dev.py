@@ -97,7 +97,10 @@ def up(port: int, host: str) -> int:
     if wait_for(url, 60):
         say(f"the planner is running at {url}  (web, Celery worker and beat; Ctrl-C stops them)")
         say("log in with one of the demo logins printed above (demo only)")
-        say(f"liaison officers (liaison-fra, liaison-khm) sign in at http://{host}:{port}/accounts/login/")
+        say(
+            f"liaison officers (liaison-fra, liaison-khm) sign in at http://{host}:{port}/accounts/login/ "
+            "and land on their delegation's portal"
+        )
         say("see the summit's reminders over simulated time: .venv/bin/python manage.py reminders_rehearse")
     try:
         while True:

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "protocol",
     "reminders",
     "badges",
+    "portal",
 ]
 
 MIDDLEWARE = [
@@ -275,6 +276,13 @@ PLANNER_HOST_PARTNER = env("PLANNER_HOST_PARTNER", "KHM")
 PLANNER_PROTOCOL_BUFFER_MINUTES = int(env("PLANNER_PROTOCOL_BUFFER_MINUTES", "15"))
 # Seconds a committed change waits so a burst of saves is checked by one task (see events/domain/conflict_triggers).
 PLANNER_CONFLICT_CHECK_DELAY = float(env("PLANNER_CONFLICT_CHECK_DELAY", "0.5"))
+# Days before the first and after the last day of an event (with its side events) that travel may fall on.
+PLANNER_TRAVEL_WINDOW_DAYS = int(env("PLANNER_TRAVEL_WINDOW_DAYS", "3"))
+# Badge photos (delegations/domain/photos.py): the largest upload accepted, and the most pixels it may decode to.
+PLANNER_PHOTO_MAX_BYTES = int(env("PLANNER_PHOTO_MAX_BYTES", str(5_000_000)))
+PLANNER_PHOTO_MAX_PIXELS = int(env("PLANNER_PHOTO_MAX_PIXELS", str(40_000_000)))
+# Days a liaison's invitation link stays valid.
+PLANNER_INVITATION_DAYS = int(env("PLANNER_INVITATION_DAYS", "7"))
 # Mail staff notices (new clashes) as well as putting them in the admin inbox.
 PLANNER_NOTIFY_BY_EMAIL = env_bool("PLANNER_NOTIFY_BY_EMAIL", False)
 

@@ -1,12 +1,20 @@
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Count
+from django.http import Http404
+from django.urls import path, reverse
+from django.utils.html import format_html
 
 from asemplanner.admin import AuditedModelAdmin
 from asemplanner.roles import SENSITIVE_PERMISSION
 from delegations.domain.delegations import accreditations_approve
-from delegations.models import Accreditation, Delegation, Partner, Person, Travel
+from delegations.domain.liaisons import invitation_errors, invitation_revoke, liaison_invite
+from delegations.domain.photos import photo_prepare, photo_response
+from delegations.models import Accreditation, Delegation, LiaisonInvitation, Partner, Person, Travel
 from events.admin import ConflictsOnPageMixin
 
 
@@ -70,8 +78,29 @@ class AccreditationInline(admin.TabularInline):
     show_change_link = True
 
 
+class PersonAdminForm(forms.ModelForm):
+    """The photo goes through the same checks and re-encoding as the liaison portal's upload (a plain file
+    field: Django's image field would answer a fake with its own vaguer message first)."""
+
+    photo = forms.FileField(required=False, widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png"}))
+
+    class Meta:
+        model = Person
+        fields = "__all__"  # noqa: DJ007 — the admin's fieldsets choose what is shown
+
+    def clean_photo(self):
+        photo = self.cleaned_data.get("photo")
+        if photo and photo != self.initial.get("photo") and hasattr(photo, "read"):
+            try:
+                return photo_prepare(photo)
+            except ValidationError as exc:
+                raise ValidationError(exc.message_dict["photo"]) from None
+        return photo
+
+
 @admin.register(Person)
 class PersonAdmin(ConflictsOnPageMixin, AuditedModelAdmin):
+    form = PersonAdminForm
     conflict_resource = "person"
     list_display = ("__str__", "function", "delegation", "rank", "category", "has_photo")
     list_filter = ("category", "rank", "delegation__event", "delegation__partner__region")
@@ -84,13 +113,40 @@ class PersonAdmin(ConflictsOnPageMixin, AuditedModelAdmin):
             None,
             {"fields": ("delegation", ("honorific", "given_name", "family_name"), "function", ("rank", "category"))},
         ),
-        ("Contact and needs", {"fields": ("nationality", "email", "phone", "languages", "photo")}),
+        ("Contact and needs", {"fields": ("nationality", "email", "phone", "languages", "photo", "photo_preview")}),
         ("Sensitive (security and accreditation only)", {"fields": Person.SENSITIVE_FIELDS}),
     ]
+
+    readonly_fields = ("photo_preview",)
 
     @admin.display(description="photo", boolean=True)
     def has_photo(self, person: Person) -> bool:
         return bool(person.photo)
+
+    @admin.display(description="current photo")
+    def photo_preview(self, person: Person) -> str:
+        if not person.pk or not person.photo:
+            return "—"
+        url = reverse("admin:delegations_person_photo", args=[person.pk])
+        return format_html('<img src="{}" alt="Badge photo of {}" width="120">', url, person.full_name)
+
+    def get_urls(self):
+        photo = path("<int:pk>/photo.jpg", self.admin_site.admin_view(self.photo_view), name="delegations_person_photo")
+        return [photo, *super().get_urls()]
+
+    def photo_view(self, request, pk):
+        """Photos are not public files (MEDIA_ROOT is never served): staff who may view people see them here."""
+        person = Person.objects.filter(pk=pk).first()
+        if person is None or not self.has_view_permission(request, person):
+            raise Http404("No such person.")
+        return photo_response(person)
+
+    def save_model(self, request, obj, form, change):
+        replaced = change and "photo" in form.changed_data and form.initial.get("photo")
+        super().save_model(request, obj, form, change)
+        if replaced:
+            old, storage = form.initial["photo"].name, obj.photo.storage
+            transaction.on_commit(lambda: storage.delete(old))
 
     @staticmethod
     def may_see_sensitive(request) -> bool:
@@ -145,3 +201,80 @@ class AccreditationAdmin(AuditedModelAdmin):
                 "and were left unchanged.",
                 messages.WARNING,
             )
+
+
+class LiaisonInvitationForm(forms.ModelForm):
+    class Meta:
+        model = LiaisonInvitation
+        fields = ("delegation", "email", "name")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("delegation") and data.get("email"):
+            for field, message in invitation_errors(delegation=data["delegation"], email=data["email"]).items():
+                self.add_error(field, message)
+        return data
+
+
+@admin.register(LiaisonInvitation)
+class LiaisonInvitationAdmin(admin.ModelAdmin):
+    """Invite a liaison officer: the mail carries a link that works once and expires. Audited by the domain."""
+
+    form = LiaisonInvitationForm
+    list_display = ("email", "name", "delegation", "status_display", "created_at", "expires_at", "invited_by")
+    list_filter = ("delegation__event", ("accepted_at", admin.EmptyFieldListFilter))
+    search_fields = ("email", "name", "delegation__partner__name")
+    autocomplete_fields = ("delegation",)
+    list_select_related = ("delegation__partner", "delegation__event", "invited_by")
+    actions = ["resend", "revoke"]
+    SHOWN = ("delegation", "email", "name", "status_display", "created_at", "expires_at", "invited_by",
+             "accepted_at", "accepted_by", "revoked_at")  # fmt: skip
+
+    @admin.display(description="status")
+    def status_display(self, invitation: LiaisonInvitation) -> str:
+        return invitation.status
+
+    def get_fields(self, request, obj=None):
+        return ("delegation", "email", "name") if obj is None else self.SHOWN
+
+    def get_readonly_fields(self, request, obj=None):
+        return () if obj is None else self.SHOWN
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        # An invitation is sent, resent or withdrawn, never edited: the change right is for the actions.
+        return obj is None and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def save_model(self, request, obj, form, change):
+        invitation, _token = liaison_invite(delegation=obj.delegation, email=obj.email, name=obj.name, by=request.user)
+        obj.pk = invitation.pk
+        when = invitation.expires_at.astimezone().strftime("%d %b %Y %H:%M")
+        self.message_user(request, f"Invitation mailed to {invitation.email}; the link works once, until {when}.")
+
+    def save_related(self, request, form, formsets, change):
+        return None  # no many-to-many fields; the domain function has audited the invitation
+
+    @admin.action(description="Send again (a new link; the old one stops working)", permissions=["change"])
+    def resend(self, request, queryset):
+        sent = 0
+        for invitation in queryset.select_related("delegation"):
+            if invitation.accepted_at or invitation_errors(delegation=invitation.delegation, email=invitation.email):
+                continue
+            liaison_invite(
+                delegation=invitation.delegation, email=invitation.email, name=invitation.name, by=request.user
+            )
+            sent += 1
+        self.message_user(
+            request, f"Sent {sent} new invitation(s); accepted ones and those no longer valid were skipped."
+        )
+
+    @admin.action(description="Withdraw (the link stops working)", permissions=["change"])
+    def revoke(self, request, queryset):
+        withdrawn = 0
+        for invitation in queryset:
+            if invitation.status == "pending":
+                invitation_revoke(invitation=invitation, by=request.user)
+                withdrawn += 1
+        self.message_user(request, f"Withdrew {withdrawn} pending invitation(s).")

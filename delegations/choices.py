@@ -24,3 +24,8 @@ class Rank(models.IntegerChoices):
     MINISTER = 40, "Minister"
     SENIOR_OFFICIAL = 50, "Senior official"
     OTHER = 90, "Other"
+
+
+# What a delegation's liaison may choose: host organising staff are the committee's own people, accredited by
+# the organisers, never listed by a delegation.
+LIAISON_CATEGORIES = [(value, label) for value, label in Category.choices if value != Category.HOST]

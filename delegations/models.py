@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from pathlib import PurePath
 
@@ -10,10 +11,12 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 
-from asemplanner.timeranges import range_errors
+from asemplanner.timeranges import local_day_bounds
 
 from .choices import Category, Rank
+from .validators import flight_number_validator, person_errors, travel_errors
 
 
 class Partner(models.Model):
@@ -150,9 +153,13 @@ class Person(models.Model):
         return f"{self.given_name} {self.family_name}"
 
     def clean(self) -> None:
-        errors = {}
-        if self.passport_expiry and self.date_of_birth and self.passport_expiry <= self.date_of_birth:
-            errors["passport_expiry"] = "Passport expiry must be after the date of birth."
+        event = self.delegation.event if self.delegation_id else None
+        errors = person_errors(
+            passport_expiry=self.passport_expiry,
+            date_of_birth=self.date_of_birth,
+            event_end=event.end_date if event else None,
+            event=str(event or ""),
+        )
         joining = self.delegation_id and (
             self.pk is None or not Person.objects.filter(pk=self.pk, delegation_id=self.delegation_id).exists()
         )
@@ -171,7 +178,7 @@ class Travel(models.Model):
     """How a person arrives and leaves, and where they stay."""
 
     person = models.OneToOneField(Person, on_delete=models.CASCADE, related_name="travel")
-    arrival_flight = models.CharField(max_length=20, blank=True)
+    arrival_flight = models.CharField(max_length=20, blank=True, validators=[flight_number_validator])
     arrival_at = models.DateTimeField(null=True, blank=True)
     arrival_airport = models.ForeignKey(
         "events.Venue",
@@ -181,7 +188,7 @@ class Travel(models.Model):
         related_name="+",
         limit_choices_to={"kind": "airport"},
     )
-    departure_flight = models.CharField(max_length=20, blank=True)
+    departure_flight = models.CharField(max_length=20, blank=True, validators=[flight_number_validator])
     departure_at = models.DateTimeField(null=True, blank=True)
     departure_airport = models.ForeignKey(
         "events.Venue",
@@ -217,9 +224,23 @@ class Travel(models.Model):
         return f"Travel of {self.person}"
 
     def clean(self) -> None:
-        errors = range_errors(self.arrival_at, self.departure_at, start_field="arrival_at", end_field="departure_at")
+        window = label = None
+        if self.person_id:
+            event = self.person.delegation.event
+            window, label = travel_window(event), f"the travel window of {event} and its side events"
+        errors = travel_errors(
+            arrival_at=self.arrival_at, departure_at=self.departure_at, window=window, window_label=label or ""
+        )
         if errors:
             raise ValidationError(errors)
+
+
+def travel_window(event) -> tuple[dt.datetime, dt.datetime]:
+    """From PLANNER_TRAVEL_WINDOW_DAYS before the first day of the event (and its side events) to as many
+    days after the last: delegations come early for side events and bilaterals, and leave late."""
+    first, last = event.days_with_side_events()
+    days = dt.timedelta(days=settings.PLANNER_TRAVEL_WINDOW_DAYS)
+    return local_day_bounds(first - days, last + days)
 
 
 class Accreditation(models.Model):
@@ -289,3 +310,77 @@ class Accreditation(models.Model):
             errors["revoked_reason"] = "Say why the accreditation is revoked."
         if errors:
             raise ValidationError(errors)
+
+
+class LiaisonInvitation(models.Model):
+    """A link that lets one person become a liaison officer of one delegation: used once, expires.
+
+    Only a digest of the token is stored; the token itself travels in the invitation mail alone.
+    """
+
+    SENSITIVE_FIELDS = ("token_hash",)
+
+    delegation = models.ForeignKey(Delegation, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField(help_text="Where the invitation goes; it becomes the liaison's username.")
+    name = models.CharField(max_length=150, blank=True, help_text="Whom the mail greets, e.g. Ms Claire Dubois.")
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(editable=False)
+    accepted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "liaison invitation"
+
+    def __str__(self) -> str:
+        return f"{self.email} → {self.delegation}"
+
+    @property
+    def status(self) -> str:
+        if self.accepted_at:
+            return "accepted"
+        if self.revoked_at:
+            return "revoked"
+        if self.expires_at <= timezone.now():
+            return "expired"
+        return "pending"
+
+
+class MemberImport(models.Model):
+    """A delegation list uploaded by a liaison that passed every check, waiting for their confirmation.
+
+    A file with errors is never stored: the upload page lists them and nothing is kept. The parsed rows wait
+    here between the preview and the confirmation; they may hold passport data, so they stay out of the
+    audit trail (each imported person has an entry of their own) and are emptied once imported or discarded.
+    """
+
+    AUDIT_EXCLUDED = ("rows",)
+
+    class Status(models.TextChoices):
+        READY = "ready", "Ready to import"
+        IMPORTED = "imported", "Imported"
+        DISCARDED = "discarded", "Discarded"
+
+    delegation = models.ForeignKey(Delegation, on_delete=models.CASCADE, related_name="imports")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    file_name = models.CharField(max_length=200)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.READY)
+    rows = models.JSONField(default=list, blank=True, help_text="The parsed rows, field → value.")
+    n_rows = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    imported_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.delegation})"

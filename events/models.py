@@ -129,6 +129,15 @@ class Event(models.Model):
         if errors:
             raise ValidationError(errors)
 
+    def days_with_side_events(self) -> tuple[dt.date, dt.date]:
+        """First and last day of this event and, for a summit, of its side events (one query for a summit)."""
+        if self.kind != self.Kind.SUMMIT or self.pk is None:
+            return self.start_date, self.end_date
+        span = self.side_events.aggregate(first=models.Min("start_date"), last=models.Max("end_date"))
+        first = min(filter(None, (self.start_date, span["first"])))
+        last = max(filter(None, (self.end_date, span["last"])))
+        return first, last
+
     def _programme_outside_errors(self) -> dict[str, str]:
         """New dates must still hold the programme; moving both is what postponing does."""
         first = timezone.make_aware(dt.datetime.combine(self.start_date, dt.time.min))

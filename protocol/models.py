@@ -200,6 +200,11 @@ class BilateralWindow(models.Model):
 
     def clean(self) -> None:
         errors = range_errors(self.start, self.end)
+        if not errors and self.meeting_id:
+            event = self.meeting.event
+            errors = within_days_errors(
+                self.start, self.end, first=event.start_date, last=event.end_date, what=str(event)
+            )
         if errors:
             raise ValidationError(errors)
 

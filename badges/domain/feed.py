@@ -18,6 +18,10 @@ from delegations.models import Accreditation
 PERSON_FIELDS = {"honorific", "given_name", "family_name", "function", "photo", "delegation"}
 
 
+def _created(entry: Any) -> bool:
+    return all(before is None for before, _after in (entry.changes or {}).values())
+
+
 def on_writes(entries: list[Any]) -> None:
     """Called inside the writing transaction for every audited write (asemplanner.domain.changes)."""
     accreditations: set[int] = set()
@@ -32,8 +36,8 @@ def on_writes(entries: list[Any]) -> None:
             continue
         if label == "delegations.accreditation":
             accreditations.add(pk)
-        elif label == "delegations.person" and PERSON_FIELDS & set(entry.changes or {}):
-            people.add(pk)
+        elif label == "delegations.person" and PERSON_FIELDS & set(entry.changes or {}) and not _created(entry):
+            people.add(pk)  # a person just added has no badge yet: nothing to look up
         elif label == "delegations.partner" and {"name", "code"} & set(entry.changes or {}):
             partners.add(pk)
         elif label == "delegations.delegation" and "partner" in (entry.changes or {}):

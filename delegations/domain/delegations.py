@@ -8,7 +8,15 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from asemplanner.domain.audit import Actor, audit_entry, audit_log_many, diff, instance_save, snapshot
+from asemplanner.domain.audit import (
+    Actor,
+    audit_entry,
+    audit_log_many,
+    diff,
+    instance_delete,
+    instance_save,
+    snapshot,
+)
 from delegations.models import Accreditation, Delegation, Partner, Person, Travel
 from events.models import Event
 
@@ -44,6 +52,42 @@ def person_update(*, person: Person, by: Actor, **changes: Any) -> Person:
     return person
 
 
+@transaction.atomic
+def person_remove(*, person: Person, by: Actor) -> None:
+    """Take a member off the delegation, with their travel record and unanswered accreditation requests.
+
+    Refused while a badge exists (approved, printed, collected or revoked: the accreditation office keeps
+    that record) or protocol tasks are planned for them (the protocol office must re-plan them first)."""
+    kept = list(person.accreditations.exclude(status=Accreditation.Status.REQUESTED).select_related("event"))
+    if kept:
+        which = ", ".join(f"{a.event} ({a.get_status_display().lower()})" for a in kept)
+        raise ValidationError(
+            {
+                "person": f"{person} has a badge record for {which}. Ask the accreditation office to revoke and "
+                "remove it before taking them off the delegation."
+            }
+        )
+    tasks = person.protocol_tasks.count()
+    if tasks:
+        raise ValidationError(
+            {
+                "person": f"{tasks} protocol task(s) are planned for {person} (airport reception, motorcade…). "
+                "Ask the protocol office to re-plan them before taking them off the delegation."
+            }
+        )
+    delegation = person.delegation
+    if delegation.head_id == person.pk:
+        delegation.head = None
+        instance_save(instance=delegation, by=by, action="delegations.delegation.head_cleared")
+    for accreditation in person.accreditations.all():
+        instance_delete(instance=accreditation, by=by, action="delegations.accreditation.withdrawn")
+    photo = person.photo.name if person.photo else ""
+    instance_delete(instance=person, by=by, action="delegations.person.removed")
+    if photo:
+        storage = Person._meta.get_field("photo").storage
+        transaction.on_commit(lambda: storage.delete(photo))
+
+
 def travel_set(*, person: Person, by: Actor, **fields: Any) -> Travel:
     travel = Travel.objects.filter(person=person).first() or Travel(person=person)
     for name, value in fields.items():
@@ -61,6 +105,16 @@ def accreditation_request(*, person: Person, event: Event, category: str, by: Ac
 def badge_number_for(accreditation: Accreditation) -> str:
     """Derived from the row id: unique by construction, so two approvals at once cannot collide."""
     return f"{accreditation.event.acronym}-{accreditation.pk:06d}"
+
+
+def accreditation_withdraw(*, accreditation: Accreditation, by: Actor) -> None:
+    """A request the accreditation office has not answered yet can be taken back."""
+    if accreditation.status != Accreditation.Status.REQUESTED:
+        current = accreditation.get_status_display().lower()
+        raise ValidationError(
+            {"status": f"Only a request waiting for approval can be withdrawn; this accreditation is {current}."}
+        )
+    instance_delete(instance=accreditation, by=by, action="delegations.accreditation.withdrawn")
 
 
 @transaction.atomic

@@ -21,6 +21,9 @@ from events.models import ConflictCheckRequest
 
 SCHEDULED_FLAG = "planner:conflict-check-scheduled"
 CHECK_TASK = "events.check_pending_conflicts"
+# Past this many changed objects in one transaction (a spreadsheet import, a postponement) one full scan
+# is cheaper than storing and re-checking each of them.
+FULL_SCAN_ABOVE = 500
 log = logging.getLogger(__name__)
 
 
@@ -63,6 +66,8 @@ def check_delay() -> float:
 
 def conflict_check_request(keys: set[str]) -> bool:
     """Store the keys and make sure one check task is coming. Returns True when this call enqueued it."""
+    if len(keys) > FULL_SCAN_ABOVE:
+        keys = {"all"}
     ConflictCheckRequest.objects.bulk_create(
         [ConflictCheckRequest(key=key) for key in sorted(keys)], ignore_conflicts=True
     )

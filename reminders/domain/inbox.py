@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from django.utils import timezone
 
 from asemplanner.models import Notification
+from delegations.domain.readiness import Readiness, ReadinessItem, readiness_for
 from delegations.models import Delegation
 from reminders.domain.subjects import missing_for_delegations
 from reminders.models import Deadline, Reminder
@@ -27,7 +28,7 @@ class DelegationDeadlines:
 
 
 def inbox_for(user, *, limit: int = 50) -> tuple[list[DelegationDeadlines], list[Reminder], list[Notification]]:
-    """Five queries whatever the number of delegations, deadlines or notices."""
+    """Six queries whatever the number of delegations, deadlines or notices."""
     now = timezone.now()
     delegations = list(
         Delegation.objects.filter(liaisons=user).select_related("partner", "event").order_by("event__start_date")
@@ -59,3 +60,28 @@ def inbox_for(user, *, limit: int = 50) -> tuple[list[DelegationDeadlines], list
     )
     notices = list(Notification.objects.filter(recipient=user).order_by("-created_at")[:limit])
     return sections, coming, notices
+
+
+@dataclass
+class ChecklistRow:
+    item: ReadinessItem
+    deadline: Deadline | None
+    overdue: bool
+
+
+@dataclass
+class Checklist:
+    readiness: Readiness
+    rows: list[ChecklistRow]
+
+
+def checklist_for(delegation: Delegation) -> Checklist:
+    """The delegation's readiness, each item beside the event's deadline for it (four queries)."""
+    now = timezone.now()
+    readiness = readiness_for(delegation)
+    deadlines = {d.kind: d for d in Deadline.objects.filter(event_id=delegation.event_id)}
+    rows = []
+    for kind, item in readiness.items.items():
+        deadline = deadlines.get(kind)
+        rows.append(ChecklistRow(item, deadline, bool(deadline and not item.complete and deadline.due_at < now)))
+    return Checklist(readiness, rows)

@@ -132,7 +132,8 @@ def _enqueue(ids: list[int], claim: dt.datetime) -> None:
 def _link(reminder: Reminder) -> str:
     base = settings.PLANNER_BASE_URL.rstrip("/")
     if not reminder.recipient.is_staff:
-        return base + reverse("reminders:inbox")
+        # Liaisons act on their delegation's portal, where the checklist says what is missing.
+        return base + reverse("portal:home")
     app_model = {
         "delegation": "delegations_delegation",
         "event": "events_event",

@@ -15,7 +15,8 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, Q
 
 from asemplanner.roles import STAFF_ROLES
-from delegations.models import Accreditation, Delegation, Person
+from delegations.domain.readiness import readiness_for_delegations
+from delegations.models import Accreditation, Delegation
 from events.models import Event, Session
 from protocol.models import BilateralMeeting, ProtocolTask
 from reminders.domain.rules import DEADLINE_WHATS, event_ends_at
@@ -32,7 +33,6 @@ SUBJECT_KIND = {
     "bilateral": "bilateral",
     "session": "session",
 }
-NAMES_SHOWN = 8
 
 
 @dataclass
@@ -185,61 +185,17 @@ def recipients(rule, subject: Subject, roles: dict[str, set[int]]) -> set[int]:
 
 
 # --- What is still missing ------------------------------------------------------------------------
-def _names(people: list, total: int, what: str) -> str:
-    shown = ", ".join(p.full_name for p in people[:NAMES_SHOWN])
-    more = f" and {len(people) - NAMES_SHOWN} more" if len(people) > NAMES_SHOWN else ""
-    return f"{what} for {len(people)} of {total} members: {shown}{more}"
-
-
-# Deadline kind → (does this member, with this travel record, lack it?, how to say what is lacking).
-MEMBER_CHECKS = {
-    "photos": (lambda p, t: not p.photo, "a photo"),
-    "passports": (lambda p, t: not (p.passport_number and p.passport_expiry), "passport data"),
-    "travel": (
-        lambda p, t: not (t and t.arrival_at and t.departure_at),
-        "arrival and departure",
-    ),
-    "hotel": (lambda p, t: not (t and t.hotel_id), "a hotel"),
-}
-
-
 def missing_for_delegations(delegation_ids: set[int]) -> dict[int, dict[str, str]]:
-    """delegation id → {deadline kind: what is still missing ('' when complete)}. Two queries.
+    """delegation id → {deadline kind: what is still missing ('' when complete)}. Three queries.
 
-    Names people only: the text goes into mail and inboxes, so it never carries passport numbers."""
-    heads = dict(Delegation.objects.filter(pk__in=delegation_ids).values_list("pk", "head_id"))
-    people: dict[int, list[Person]] = defaultdict(list)
-    for person in (
-        Person.objects.filter(delegation_id__in=delegation_ids)
-        .select_related("travel")
-        .only(
-            "delegation_id",
-            "honorific",
-            "given_name",
-            "family_name",
-            "photo",
-            "passport_number",
-            "passport_expiry",
-            "travel__arrival_at",
-            "travel__departure_at",
-            "travel__hotel_id",
-        )
-        .order_by("family_name", "given_name")
-    ):
-        people[person.delegation_id].append(person)
+    The checks are the delegation's readiness (delegations.domain.readiness), so the dashboard, the
+    reminders page and the mails agree. A delegation without members is reminded of its member list only:
+    photos or passports of nobody are not yet missing."""
     result: dict[int, dict[str, str]] = {}
-    for delegation_id in delegation_ids:
-        members = people.get(delegation_id, [])
-        texts = {}
-        for kind, (lacks, label) in MEMBER_CHECKS.items():
-            found = [p for p in members if lacks(p, getattr(p, "travel", None))]
-            texts[kind] = _names(found, len(members), label) if found else ""
-        if not members:
-            texts["members"] = "the member list: no members entered yet"
-        elif not heads.get(delegation_id):
-            texts["members"] = "the head of delegation: none chosen among the members"
-        else:
-            texts["members"] = ""
+    for delegation_id, readiness in readiness_for_delegations(delegation_ids).items():
+        texts = readiness.missing()
+        if not readiness.n_members:
+            texts = {kind: (text if kind == "members" else "") for kind, text in texts.items()}
         result[delegation_id] = texts
     return result
 

@@ -42,6 +42,11 @@ def grow(model_label: str, n: int, user=None) -> None:
                 f.TravelFactory(hotel=f.VenueFactory(kind="hotel"))
             case "delegations.accreditation":
                 f.AccreditationFactory()
+            case "delegations.liaisoninvitation":
+                from delegations.domain.liaisons import liaison_invite
+
+                email = f"{f.UserFactory().username}@mfa.example"
+                liaison_invite(delegation=f.DelegationFactory(), email=email, by=user)
             case "protocol.securityzone":
                 f.RoomFactory(zone=f.SecurityZoneFactory())
             case "protocol.team":

@@ -237,6 +237,27 @@ def test_many_saves_in_one_transaction_store_one_batch_and_enqueue_one_task(publ
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_transaction_touching_hundreds_of_objects_asks_for_one_full_scan(published):
+    """A spreadsheet import adds thousands of people at once: one full scan, not thousands of requests."""
+    from asemplanner.domain.audit import audit_entries_created, audit_log_many
+    from asemplanner.domain.bulk import rows_insert
+    from delegations.models import Person
+    from events.domain.conflict_triggers import FULL_SCAN_ABOVE
+
+    delegation = DelegationFactory()
+    with transaction.atomic():
+        people = rows_insert(
+            [
+                Person(delegation=delegation, given_name=f"G{i}", family_name="F", function="x")
+                for i in range(FULL_SCAN_ABOVE + 100)
+            ]
+        )
+        audit_log_many(audit_entries_created(instances=people, action="delegations.person.imported", by="t"))
+    assert published.names == [CHECK_TASK]
+    assert list(ConflictCheckRequest.objects.values_list("key", flat=True)) == ["all"]
+
+
+@pytest.mark.django_db(transaction=True)
 def test_burst_of_100_separate_saves_enqueues_a_handful_of_tasks(published):
     event, room = EventFactory(), RoomFactory()
     session = session_create(event=event, title="S", room=room, start=at(0, "10:00"), end=at(0, "10:30"), by="t")

@@ -502,7 +502,9 @@ def test_bilateral_request_with_bad_window_saves_nothing(cambodia, germany, wind
             requester=cambodia, counterpart=germany, duration=30, priority=3, by="liaison", windows=[good, bad]
         )
 
-    assert "not after its start" in exc.value.message_dict["end"][0]
+    (message,) = exc.value.message_dict["windows"]
+    assert message.startswith("Preferred window 2: ")  # says which window, not just which field
+    assert "not after its start" in message
     assert not BilateralMeeting.objects.exists()
     assert not BilateralWindow.objects.exists()
     assert not AuditEntry.objects.exists()

@@ -49,7 +49,7 @@ def test_due_reminder_is_sent_once_within_one_sweep(planned):
     assert (reminder.status, reminder.sent_at, reminder.late) == (Reminder.Status.SENT, DUE, False)
     inbox = Notification.objects.get(recipient=planned["liaison"])
     assert inbox.title == message.subject
-    assert inbox.link.endswith("/inbox/")
+    assert inbox.link.endswith("/portal/")  # liaisons act on their delegation's portal
 
 
 def test_sweeping_again_or_redelivering_the_batch_sends_nothing_more(planned):

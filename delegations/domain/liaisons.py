@@ -1,0 +1,157 @@
+"""Liaison officers' accounts: staff invite them by mail, the link lets them set a password, once.
+
+The invitation token is random, shown only in the mail, and stored as a SHA-256 digest, so a copy of the
+database lets nobody accept an invitation. A link is good for PLANNER_INVITATION_DAYS and one use; a new
+invitation to the same address for the same delegation replaces the old one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.core.validators import validate_email
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from asemplanner.domain.audit import Actor, instance_save
+from asemplanner.roles import LIAISON
+from asemplanner.timeranges import fmt
+from delegations.domain.delegations import delegation_set_liaisons
+from delegations.models import Delegation, LiaisonInvitation
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def invitation_link(token: str) -> str:
+    return settings.PLANNER_BASE_URL.rstrip("/") + reverse("accept_invitation", args=[token])
+
+
+def invitation_errors(*, delegation: Delegation, email: str) -> dict[str, str]:
+    """Why this address cannot be invited to this delegation ({} when it can)."""
+    email = (email or "").strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError:
+        return {"email": f"“{email}” is not an e-mail address; enter one such as name@mfa.gov."}
+    existing = get_user_model().objects.filter(email__iexact=email).first()
+    if existing is not None and existing.is_staff:
+        return {"email": f"{email} belongs to a staff account; liaison officers need an address of their own."}
+    if existing is not None and delegation.liaisons.filter(pk=existing.pk).exists():
+        return {"email": f"{email} is already a liaison officer of {delegation}."}
+    return {}
+
+
+@transaction.atomic
+def liaison_invite(*, delegation: Delegation, email: str, by: Actor, name: str = "") -> tuple[LiaisonInvitation, str]:
+    """Make an invitation and mail its link (after commit). Returns the invitation and the token."""
+    email = (email or "").strip().lower()
+    errors = invitation_errors(delegation=delegation, email=email)
+    if errors:
+        raise ValidationError(errors)
+    now = timezone.now()
+    for old in LiaisonInvitation.objects.filter(
+        delegation=delegation, email=email, accepted_at__isnull=True, revoked_at__isnull=True
+    ):
+        old.revoked_at = now
+        instance_save(instance=old, by=by, action="delegations.liaisoninvitation.replaced")
+    token = secrets.token_urlsafe(32)
+    invitation = LiaisonInvitation(
+        delegation=delegation,
+        email=email,
+        name=name.strip(),
+        token_hash=token_digest(token),
+        invited_by=by if not isinstance(by, str) and by is not None and by.pk else None,
+        expires_at=now + dt.timedelta(days=settings.PLANNER_INVITATION_DAYS),
+    )
+    instance_save(instance=invitation, by=by, action="delegations.liaisoninvitation.sent")
+    link = invitation_link(token)
+    transaction.on_commit(lambda: _mail_invitation(invitation, link))
+    return invitation, token
+
+
+def _mail_invitation(invitation: LiaisonInvitation, link: str) -> None:
+    greeting = f"Dear {invitation.name}," if invitation.name else "Dear colleague,"
+    send_mail(
+        f"Your liaison officer account for {invitation.delegation}",
+        f"{greeting}\n\n"
+        f"The organising committee invites you to keep the data of {invitation.delegation} current in the "
+        "ASEM summit planner: members, photos, passports, travel, hotels and bilateral meetings.\n\n"
+        f"Open this link to choose your password (it works once, until {fmt(invitation.expires_at)}):\n{link}\n\n"
+        "If you did not expect this message, ignore it.",
+        None,
+        [invitation.email],
+    )
+
+
+def invitation_for_token(token: str) -> LiaisonInvitation | None:
+    """The invitation this link is for, whatever its state (the page says why an old one no longer works)."""
+    if not token or len(token) > 100:
+        return None
+    return (
+        LiaisonInvitation.objects.filter(token_hash=token_digest(token))
+        .select_related("delegation__partner", "delegation__event")
+        .first()
+    )
+
+
+def _usable(invitation: LiaisonInvitation) -> None:
+    status = invitation.status
+    if status == "accepted":
+        raise ValidationError("This invitation has already been used. Sign in with the password you chose.")
+    if status == "revoked":
+        raise ValidationError("This invitation was withdrawn or replaced by a newer one. Use the newest mail.")
+    if status == "expired":
+        raise ValidationError(
+            f"This invitation expired on {fmt(invitation.expires_at)}. Ask the organising committee for a new one."
+        )
+
+
+@transaction.atomic
+def invitation_accept(
+    *, invitation: LiaisonInvitation, user=None, password: str = "", first_name: str = "", last_name: str = ""
+):
+    """Accept the invitation: as the signed-in `user` (who is then liaison of one more delegation), or by
+    making an account whose username is the invited address. Returns the user."""
+    invitation = LiaisonInvitation.objects.select_for_update().get(pk=invitation.pk)  # two clicks, one account
+    _usable(invitation)
+    User = get_user_model()
+    if user is None or not user.is_authenticated:
+        if User.objects.filter(username__iexact=invitation.email).exists():
+            raise ValidationError(
+                f"An account for {invitation.email} exists already: sign in first, then open the link again."
+            )
+        user = User(username=invitation.email, email=invitation.email, first_name=first_name, last_name=last_name)
+        try:
+            validate_password(password, user)
+        except ValidationError as exc:
+            raise ValidationError({"password1": exc.messages}) from None
+        user.set_password(password)
+        instance_save(instance=user, by=invitation.email, action="auth.user.created_by_invitation")
+        user.groups.add(Group.objects.get_or_create(name=LIAISON)[0])
+    elif user.is_staff:
+        raise ValidationError("Staff accounts cannot be liaison officers. Sign out and accept with a new account.")
+    delegation = invitation.delegation
+    delegation_set_liaisons(delegation=delegation, liaisons=[*delegation.liaisons.all(), user], by=user)
+    invitation.accepted_at = timezone.now()
+    invitation.accepted_by = user
+    instance_save(instance=invitation, by=user, action="delegations.liaisoninvitation.accepted")
+    return user
+
+
+def invitation_revoke(*, invitation: LiaisonInvitation, by: Actor) -> LiaisonInvitation:
+    if invitation.status != "pending":
+        raise ValidationError(f"Only a pending invitation can be withdrawn; this one is {invitation.status}.")
+    invitation.revoked_at = timezone.now()
+    instance_save(instance=invitation, by=by, action="delegations.liaisoninvitation.revoked")
+    return invitation

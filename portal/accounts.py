@@ -1,0 +1,83 @@
+"""Liaison officers' accounts: accepting an invitation (the link in the mail) and choosing a password."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.password_validation import password_validators_help_text_html
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods
+
+from delegations.domain.liaisons import invitation_accept, invitation_for_token
+from portal.common import attach_errors
+
+
+class AcceptInvitationForm(forms.Form):
+    first_name = forms.CharField(label="Given name(s)", max_length=150)
+    last_name = forms.CharField(label="Family name", max_length=150)
+    password1 = forms.CharField(
+        label="Choose a password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=password_validators_help_text_html(),
+    )
+    password2 = forms.CharField(
+        label="The same password again",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("password1") and data.get("password2") and data["password1"] != data["password2"]:
+            self.add_error("password2", "The two passwords differ. Type the same password twice.")
+        return data
+
+
+@sensitive_post_parameters("password1", "password2")
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def accept_invitation(request, token: str):
+    invitation = invitation_for_token(token)
+    if invitation is None:
+        return render(request, "registration/invitation_invalid.html", status=404)
+    signed_in = request.user.is_authenticated
+    form = None if signed_in else AcceptInvitationForm(request.POST or None)
+    problem = ""
+    if invitation.status != "pending":
+        problem = {
+            "accepted": "This invitation has already been used. Sign in with the password you chose.",
+            "revoked": "This invitation was withdrawn or replaced by a newer one. Use the newest mail.",
+            "expired": "This invitation has expired. Ask the organising committee for a new one.",
+        }[invitation.status]
+    elif request.method == "POST" and (signed_in or form.is_valid()):
+        data = form.cleaned_data if form is not None else {}
+        try:
+            user = invitation_accept(
+                invitation=invitation,
+                user=request.user if signed_in else None,
+                password=data.get("password1", ""),
+                first_name=data.get("first_name", ""),
+                last_name=data.get("last_name", ""),
+            )
+        except ValidationError as exc:
+            if form is not None:
+                attach_errors(form, exc)
+            else:
+                problem = " ".join(exc.messages)
+        else:
+            if not signed_in:
+                login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, f"Welcome. You are now a liaison officer of {invitation.delegation}.")
+            return redirect("portal:dashboard", invitation.delegation_id)
+    status = 410 if problem and invitation.status != "pending" else 200
+    return render(
+        request,
+        "registration/accept_invitation.html",
+        {"invitation": invitation, "form": form, "problem": problem, "signed_in": signed_in},
+        status=status,
+    )

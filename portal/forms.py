@@ -1,0 +1,296 @@
+"""The liaison portal's forms: fields and widgets from the models, validation by the domain.
+
+Each form only parses what the browser sent (types, required fields, choices). The view passes the result
+to the domain write function, which runs the one set of rules the admin and the API use too; what it
+refuses comes back onto the form's fields (`portal.common.attach_errors`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from functools import cache
+
+from django import forms
+from django.conf import settings
+from django.utils import timezone
+
+from delegations.choices import LIAISON_CATEGORIES
+from delegations.models import Delegation, Person, Travel
+from events.models import Event, Venue
+
+
+class DomainModelForm(forms.ModelForm):
+    """A ModelForm whose model validation is left to the domain function the view calls (so a rule, and its
+    message, lives in one place and a refused change is refused before anything is written)."""
+
+    def _post_clean(self) -> None:
+        return None
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
+class PersonForm(DomainModelForm):
+    """A member. Passport data is write-only here: once on file it is never shown again, only replaced."""
+
+    class Meta:
+        model = Person
+        fields = [
+            "honorific",
+            "given_name",
+            "family_name",
+            "function",
+            "rank",
+            "category",
+            "nationality",
+            "email",
+            "phone",
+            "languages",
+            "passport_number",
+            "passport_expiry",
+            "date_of_birth",
+        ]
+        widgets = {
+            "passport_expiry": DateInput(),
+            "date_of_birth": DateInput(),
+            "phone": forms.TextInput({"type": "tel"}),
+        }
+        labels = {"given_name": "Given name(s)", "family_name": "Family name", "languages": "Interpretation needs"}
+        help_texts = {
+            "nationality": "Three capital letters (ISO 3166), e.g. FRA, KHM.",
+            "category": "Decides the badge and where it admits its holder.",
+            "passport_number": "As printed in the passport. Only the security and accreditation offices see it.",
+        }
+
+    SENSITIVE = Person.SENSITIVE_FIELDS
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].choices = LIAISON_CATEGORIES
+        self.fields["nationality"].widget.attrs.update({"autocapitalize": "characters", "maxlength": 3})
+        for name in ("given_name", "family_name"):
+            self.fields[name].widget.attrs["autocomplete"] = "off"
+        stored = self.instance.pk is not None
+        for name in self.SENSITIVE:
+            self.initial[name] = None  # never sent back to the browser
+            if stored and getattr(self.instance, name):
+                self.fields[name].help_text = "On file. Leave empty to keep it, or enter a new value to replace it."
+                self.fields[name].widget.attrs["placeholder"] = "On file"
+
+    def _keep(self, name: str):
+        value = self.cleaned_data.get(name)
+        if value in (None, "") and self.instance.pk is not None:
+            return getattr(self.instance, name)
+        return value
+
+    def clean_passport_number(self):
+        return (self._keep("passport_number") or "").strip().upper()
+
+    def clean_passport_expiry(self):
+        return self._keep("passport_expiry")
+
+    def clean_date_of_birth(self):
+        return self._keep("date_of_birth")
+
+    def clean_nationality(self):
+        return (self.cleaned_data.get("nationality") or "").strip().upper()
+
+
+class HeadForm(forms.Form):
+    head = forms.ModelChoiceField(
+        queryset=Person.objects.none(), label="Head of delegation", empty_label="Choose a member"
+    )
+
+    def __init__(self, *args, delegation: Delegation, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["head"].queryset = Person.objects.filter(delegation=delegation).order_by("rank", "family_name")
+        self.fields["head"].initial = delegation.head_id
+
+
+class PhotoForm(forms.Form):
+    photo = forms.FileField(
+        label="Photo",
+        help_text=(
+            "A recent passport-style photo, JPEG or PNG, at most 5 MB and at least 240 × 320 pixels. "
+            "It is checked and re-saved without its metadata (such as location)."
+        ),
+        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png"}),
+    )
+
+
+@cache
+def time_zone_choices() -> list[tuple[str, str]]:
+    """The planner's own zone first, then UTC and every zone of Europe, Asia and Oceania, by name."""
+    regions = ("Europe/", "Asia/", "Australia/", "Pacific/Auckland")
+    names = sorted(z for z in zoneinfo.available_timezones() if z.startswith(regions))
+    first = settings.TIME_ZONE
+    return [(first, f"{first.split('/')[-1].replace('_', ' ')} time ({first})"), ("UTC", "UTC")] + [
+        (name, name.replace("_", " ")) for name in names if name != first
+    ]
+
+
+class LocalDateTimeField(forms.DateTimeField):
+    """A date and time as typed, without a zone yet: the form applies the zone chosen beside it."""
+
+    widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return timezone.make_naive(value) if value is not None and timezone.is_aware(value) else value
+
+    def prepare_value(self, value):
+        if isinstance(value, dt.datetime) and timezone.is_aware(value):
+            return timezone.localtime(value).replace(tzinfo=None)
+        return value
+
+
+class TravelForm(DomainModelForm):
+    arrival_at = LocalDateTimeField(label="Arrival (date and time)", required=False)
+    arrival_zone = forms.ChoiceField(label="Time zone of the arrival time", choices=(), required=False)
+    departure_at = LocalDateTimeField(label="Departure (date and time)", required=False)
+    departure_zone = forms.ChoiceField(label="Time zone of the departure time", choices=(), required=False)
+    also_for = forms.ModelMultipleChoiceField(
+        queryset=Person.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Same flights and hotel for",
+        help_text="Members travelling together: their travel is set to the same.",
+    )
+
+    class Meta:
+        model = Travel
+        fields = [
+            "arrival_flight",
+            "arrival_at",
+            "arrival_zone",
+            "arrival_airport",
+            "departure_flight",
+            "departure_at",
+            "departure_zone",
+            "departure_airport",
+            "hotel",
+            "also_for",
+        ]
+        labels = {"arrival_flight": "Arrival flight", "departure_flight": "Departure flight"}
+        help_texts = {"arrival_flight": "e.g. PG931", "departure_flight": "e.g. PG932"}
+
+    def __init__(self, *args, person: Person, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("arrival_zone", "departure_zone"):
+            self.fields[name].choices = time_zone_choices()
+            self.fields[name].initial = settings.TIME_ZONE
+        self.fields["arrival_airport"].queryset = Venue.objects.filter(kind=Venue.Kind.AIRPORT)
+        self.fields["departure_airport"].queryset = Venue.objects.filter(kind=Venue.Kind.AIRPORT)
+        self.fields["hotel"].queryset = Venue.objects.filter(kind=Venue.Kind.HOTEL)
+        self.fields["also_for"].queryset = (
+            Person.objects.filter(delegation_id=person.delegation_id).exclude(pk=person.pk).order_by("family_name")
+        )
+        for name in ("arrival_flight", "departure_flight"):
+            self.fields[name].widget.attrs["autocapitalize"] = "characters"
+
+    def clean_arrival_flight(self):
+        return (self.cleaned_data.get("arrival_flight") or "").strip().upper()
+
+    def clean_departure_flight(self):
+        return (self.cleaned_data.get("departure_flight") or "").strip().upper()
+
+    def clean(self):
+        data = super().clean()
+        for name in ("arrival", "departure"):
+            value, zone = data.get(f"{name}_at"), data.get(f"{name}_zone") or settings.TIME_ZONE
+            if value is not None:
+                data[f"{name}_at"] = value.replace(tzinfo=zoneinfo.ZoneInfo(zone))
+        return data
+
+    TRAVEL_FIELDS = ("arrival_flight", "arrival_at", "arrival_airport", "departure_flight", "departure_at",
+                     "departure_airport", "hotel")  # fmt: skip
+
+    def travel_fields(self) -> dict:
+        """What `travel_set` takes: the model's fields, times made aware in the chosen zones."""
+        return {name: self.cleaned_data.get(name) for name in self.TRAVEL_FIELDS}
+
+
+class AccreditationRequestForm(forms.Form):
+    people = forms.ModelMultipleChoiceField(
+        queryset=Person.objects.none(), widget=forms.CheckboxSelectMultiple, label="Members"
+    )
+    event = forms.ModelChoiceField(queryset=Event.objects.none(), label="Event", empty_label="Choose an event")
+    category = forms.ChoiceField(
+        choices=[("", "Each member's own category"), *LIAISON_CATEGORIES],
+        required=False,
+        label="Category",
+    )
+
+    def __init__(self, *args, delegation: Delegation, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["people"].queryset = Person.objects.filter(delegation=delegation).order_by("family_name")
+        summit = delegation.event.parent or delegation.event
+        self.fields["event"].queryset = Event.objects.filter(pk=summit.pk) | Event.objects.filter(
+            parent=summit
+        ).exclude(status=Event.Status.CANCELLED)
+        self.fields["event"].label_from_instance = lambda event: f"{event.acronym} — {event.name}"
+
+
+class BilateralRequestForm(forms.Form):
+    DURATIONS = [(15, "15 minutes"), (20, "20 minutes"), (30, "30 minutes"), (45, "45 minutes"), (60, "1 hour"),
+                 (90, "1 hour 30 minutes")]  # fmt: skip
+    PRIORITIES = [(5, "5 — essential"), (4, "4 — high"), (3, "3 — normal"), (2, "2 — low"), (1, "1 — if time allows")]
+
+    counterpart = forms.ModelChoiceField(
+        queryset=Delegation.objects.none(), label="Meet with", empty_label="Choose a delegation"
+    )
+    duration = forms.TypedChoiceField(choices=DURATIONS, coerce=int, initial=30, label="Duration")
+    priority = forms.TypedChoiceField(choices=PRIORITIES, coerce=int, initial=3, label="Priority for your delegation")
+    subject = forms.CharField(max_length=300, required=False, label="Subject", help_text="e.g. Trade and climate")
+
+    WINDOWS = 3
+
+    def __init__(self, *args, delegation: Delegation, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.delegation = delegation
+        self.fields["counterpart"].queryset = (
+            Delegation.objects.filter(event_id=delegation.event_id)
+            .exclude(pk=delegation.pk)
+            .exclude(status=Delegation.Status.DECLINED)
+            .select_related("partner")
+            .order_by("partner__name")
+        )
+        self.fields["counterpart"].label_from_instance = lambda d: d.partner.name
+        event = delegation.event
+        days = [event.start_date + dt.timedelta(days=n) for n in range((event.end_date - event.start_date).days + 1)]
+        day_choices = [("", "—")] + [(d.isoformat(), f"{d:%a} {d.day} {d:%b %Y}") for d in days]
+        for n in range(1, self.WINDOWS + 1):
+            self.fields[f"window{n}_day"] = forms.ChoiceField(choices=day_choices, required=False, label="Day")
+            self.fields[f"window{n}_from"] = forms.TimeField(
+                required=False, label="From", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+            )
+            self.fields[f"window{n}_to"] = forms.TimeField(
+                required=False, label="To", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+            )
+
+    def window_groups(self):
+        return [
+            (n, self[f"window{n}_day"], self[f"window{n}_from"], self[f"window{n}_to"])
+            for n in range(1, self.WINDOWS + 1)
+        ]
+
+    def clean(self):
+        data = super().clean()
+        windows = []
+        tz = timezone.get_current_timezone()
+        for n in range(1, self.WINDOWS + 1):
+            day, start, end = data.get(f"window{n}_day"), data.get(f"window{n}_from"), data.get(f"window{n}_to")
+            if not (day or start or end):
+                continue
+            if not (day and start and end):
+                self.add_error(f"window{n}_day", f"Preferred window {n}: give the day, a from time and a to time.")
+                continue
+            date = dt.date.fromisoformat(day)
+            windows.append((dt.datetime.combine(date, start, tzinfo=tz), dt.datetime.combine(date, end, tzinfo=tz)))
+        data["windows"] = windows
+        return data

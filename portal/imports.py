@@ -1,0 +1,152 @@
+"""Spreadsheet import of a delegation list: upload → preview → confirm (or discard).
+
+Thin views over `delegations.domain.imports`, which reads and checks the file, keeps a valid list for the
+preview and adds the members. A file with errors comes straight back to the upload page with every problem
+listed (row, column, what is wrong) and nothing stored.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect
+from django.utils.text import slugify
+
+from delegations.domain.access import access_member_import
+from delegations.domain.imports import (
+    CATEGORY_LABELS,
+    COLUMNS,
+    MAX_BYTES,
+    MAX_ROWS,
+    RANK_LABELS,
+    REQUIRED,
+    ImportRefused,
+    import_template,
+    member_import_confirm,
+    member_import_discard,
+    member_import_expired,
+    member_import_people,
+    member_import_stage,
+    places_left,
+)
+from portal.common import FORM, READ, WRITE, delegation_view, page
+
+SHOWN_ERRORS = 200  # a file of garbage has thousands; the first ones say what to fix
+SHOWN_ROWS = 1000
+TEMPLATE_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(
+        label="Delegation list (.xlsx or .csv)",
+        help_text=(
+            "An Excel workbook (the first sheet is read) or a CSV file. Row 1 names the columns: Given name, "
+            "Family name and Function are required; the others are optional. One member per row."
+        ),
+        widget=forms.FileInput(
+            attrs={"accept": ".xlsx,.csv," + ",".join(t.split(";")[0] for t in TEMPLATE_TYPES.values())}
+        ),
+    )
+
+
+def _plural(n: int, one: str, many: str) -> str:
+    return f"{n:,} {one if n == 1 else many}"
+
+
+@delegation_view(FORM, section="members")
+def upload(request, delegation):
+    form = ImportForm(request.POST, request.FILES) if request.method == "POST" else ImportForm()
+    errors = []
+    file_name = ""
+    if request.method == "POST" and form.is_valid():
+        uploaded = form.cleaned_data["file"]
+        file_name = uploaded.name
+        data = uploaded.read(MAX_BYTES + 1)  # the domain refuses anything larger; no need to read it all
+        member_import, errors = member_import_stage(
+            delegation=delegation, file_name=file_name, data=data, by=request.user
+        )
+        if member_import is not None:
+            return redirect("portal:import_preview", delegation.pk, member_import.pk)
+    row_errors = [error for error in errors if not error.file_level]
+    return page(
+        request,
+        "portal/import_upload.html",
+        delegation,
+        form=form,
+        file_name=file_name,
+        file_errors=[error for error in errors if error.file_level],
+        row_errors=row_errors[:SHOWN_ERRORS],
+        row_errors_count=_plural(len(row_errors), "problem", "problems"),
+        more_errors=max(len(row_errors) - SHOWN_ERRORS, 0),
+        has_errors=bool(errors),
+        places_left=places_left(delegation),
+        required=[COLUMNS[name] for name in REQUIRED],
+        optional=[header for name, header in COLUMNS.items() if name not in REQUIRED],
+        rank_labels=RANK_LABELS,
+        category_labels=CATEGORY_LABELS,
+        max_mb=MAX_BYTES // 1_000_000,
+        max_rows=f"{MAX_ROWS:,}",
+    )
+
+
+@delegation_view(READ, section="members")
+def template(request, delegation, kind):
+    if kind not in TEMPLATE_TYPES:
+        raise Http404("Templates come as .csv or .xlsx.")
+    response = HttpResponse(import_template(kind), content_type=TEMPLATE_TYPES[kind])
+    name = slugify(delegation.partner.code) or "delegation"
+    response["Content-Disposition"] = f'attachment; filename="{name}-delegation-list.{kind}"'
+    return response
+
+
+@delegation_view(READ, section="members")
+def preview(request, delegation, import_id):
+    member_import = access_member_import(delegation, import_id)
+    expired = member_import_expired(member_import)
+    ready = member_import.status == member_import.Status.READY and not expired
+    people = member_import_people(member_import=member_import) if ready else []
+    left = places_left(delegation)
+    return page(
+        request,
+        "portal/import_preview.html",
+        delegation,
+        member_import=member_import,
+        ready=ready,
+        expired=expired,
+        people=people[:SHOWN_ROWS],
+        more_people=max(len(people) - SHOWN_ROWS, 0),
+        count=_plural(member_import.n_rows, "member", "members"),
+        places_left=left,
+        left_after=max(left - member_import.n_rows, 0),
+    )
+
+
+@delegation_view(WRITE, section="members")
+def confirm(request, delegation, import_id):
+    member_import = access_member_import(delegation, import_id)
+    try:
+        people = member_import_confirm(member_import=member_import, by=request.user)
+    except ImportRefused as exc:
+        for message in exc.messages[:SHOWN_ERRORS]:
+            messages.error(request, message)
+        return redirect("portal:import_preview", delegation.pk, member_import.pk)
+    added = _plural(len(people), "member was", "members were")
+    messages.success(request, f"{added} added from {member_import.file_name}. Next: their photos and travel.")
+    return redirect("portal:members", delegation.pk)
+
+
+@delegation_view(WRITE, section="members")
+def discard(request, delegation, import_id):
+    member_import = access_member_import(delegation, import_id)
+    try:
+        member_import_discard(member_import=member_import, by=request.user)
+    except ImportRefused as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+        return redirect("portal:import_preview", delegation.pk, member_import.pk)
+    messages.success(request, f"{member_import.file_name} was discarded; nobody was added.")
+    return redirect("portal:import_upload", delegation.pk)

@@ -1,0 +1,41 @@
+"""The liaison portal. Every URL here is walked by tests/portal/test_access.py as two liaisons, an
+anonymous visitor and staff: a new URL must be added to that walk, or the test fails."""
+
+from django.urls import path
+
+from portal import imports, views
+
+app_name = "portal"
+D = "<int:delegation_id>/"
+P = "<int:delegation_id>/members/<int:person_id>/"
+urlpatterns = [
+    path("", views.home, name="home"),
+    path(D, views.dashboard, name="dashboard"),
+    path(D + "members/", views.members, name="members"),
+    path(D + "members/add/", views.member_add, name="member_add"),
+    path(D + "members/head/", views.set_head, name="set_head"),
+    path(P, views.member_edit, name="member_edit"),
+    path(P + "remove/", views.member_remove, name="member_remove"),
+    path(P + "photo/", views.member_photo, name="member_photo"),
+    path(P + "photo.jpg", views.member_photo_file, name="member_photo_file"),
+    path(P + "travel/", views.member_travel, name="member_travel"),
+    path(P + "programme.ics", views.member_calendar, name="member_calendar"),
+    path(D + "accreditations/", views.accreditations, name="accreditations"),
+    path(
+        D + "accreditations/<int:accreditation_id>/withdraw/",
+        views.accreditation_withdraw_view,
+        name="accreditation_withdraw",
+    ),
+    path(D + "bilaterals/", views.bilaterals, name="bilaterals"),
+    path(D + "bilaterals/request/", views.bilateral_new, name="bilateral_request"),
+    path(D + "bilaterals/<int:bilateral_id>/accept/", views.bilateral_accept_view, name="bilateral_accept"),
+    path(D + "bilaterals/<int:bilateral_id>/decline/", views.bilateral_decline_view, name="bilateral_decline"),
+    path(D + "bilaterals/<int:bilateral_id>/cancel/", views.bilateral_cancel_view, name="bilateral_cancel"),
+    path(D + "programme/", views.programme, name="programme"),
+    path(D + "programme.ics", views.programme_calendar, name="programme_calendar"),
+    path(D + "import/", imports.upload, name="import_upload"),
+    path(D + "import/template.<str:kind>", imports.template, name="import_template"),
+    path(D + "import/<int:import_id>/", imports.preview, name="import_preview"),
+    path(D + "import/<int:import_id>/confirm/", imports.confirm, name="import_confirm"),
+    path(D + "import/<int:import_id>/discard/", imports.discard, name="import_discard"),
+]

@@ -1,0 +1,351 @@
+"""The liaison portal's pages: one delegation at a time, reached only through `access_delegation`."""
+
+from __future__ import annotations
+
+from itertools import groupby
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.text import slugify
+from django.views.decorators.http import require_http_methods
+
+from delegations.domain.access import access_accreditation, access_person, liaison_delegations
+from delegations.domain.delegations import (
+    accreditation_request,
+    accreditation_withdraw,
+    delegation_set_head,
+    person_add,
+    person_remove,
+    person_update,
+    travel_set,
+)
+from delegations.domain.photos import person_set_photo, photo_response
+from delegations.domain.readiness import readiness_for_delegations
+from delegations.models import Accreditation, Person, Travel
+from events.domain.programme import programme_for, programme_ics
+from portal.common import FORM, WRITE, attach_errors, delegation_view, page
+from portal.forms import AccreditationRequestForm, BilateralRequestForm, HeadForm, PersonForm, PhotoForm, TravelForm
+from protocol.domain.access import access_bilateral
+from protocol.domain.bilaterals import bilateral_accept, bilateral_cancel, bilateral_decline, bilateral_request
+from protocol.models import BilateralMeeting
+from reminders.domain.inbox import checklist_for
+
+
+@login_required
+@require_http_methods(["GET", "HEAD"])
+def home(request):
+    """The liaison's delegations, each with how ready it is; straight to the one when there is one."""
+    delegations = list(liaison_delegations(request.user).select_related("partner", "event"))
+    if len(delegations) == 1:
+        return redirect("portal:dashboard", delegations[0].pk)
+    readiness = readiness_for_delegations({d.pk for d in delegations})
+    rows = [(d, readiness[d.pk]) for d in delegations]
+    return render(request, "portal/home.html", {"rows": rows})
+
+
+@delegation_view(section="dashboard")
+def dashboard(request, delegation):
+    checklist = checklist_for(delegation)
+    incoming = BilateralMeeting.objects.filter(counterpart=delegation, status=BilateralMeeting.Status.REQUESTED).count()
+    return page(request, "portal/dashboard.html", delegation, checklist=checklist, incoming=incoming)
+
+
+# --- Members --------------------------------------------------------------------------------------
+@delegation_view(section="members")
+def members(request, delegation):
+    people = list(
+        Person.objects.filter(delegation=delegation)
+        .select_related("travel")
+        .prefetch_related("accreditations")
+        .order_by("rank", "family_name", "given_name")
+    )
+    return page(
+        request,
+        "portal/members.html",
+        delegation,
+        people=people,
+        head_form=HeadForm(delegation=delegation),
+        places_left=max(delegation.quota - len(people), 0),
+    )
+
+
+@delegation_view(WRITE, section="members")
+def set_head(request, delegation):
+    form = HeadForm(request.POST, delegation=delegation)
+    if form.is_valid():
+        try:
+            delegation_set_head(delegation=delegation, person=form.cleaned_data["head"], by=request.user)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, f"{form.cleaned_data['head']} now leads the delegation.")
+    else:
+        messages.error(request, "Choose one of the delegation's members as head of delegation.")
+    return redirect("portal:members", delegation.pk)
+
+
+@delegation_view(FORM, section="members")
+def member_add(request, delegation):
+    form = PersonForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            person = person_add(delegation=delegation, by=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            attach_errors(form, exc)
+        else:
+            messages.success(request, f"{person} was added. Next: a photo for the badge.")
+            return redirect("portal:member_photo", delegation.pk, person.pk)
+    return page(request, "portal/member_form.html", delegation, form=form, person=None)
+
+
+@delegation_view(FORM, section="members")
+def member_edit(request, delegation, person_id):
+    person = access_person(delegation, person_id)
+    form = PersonForm(request.POST or None, instance=person)
+    if request.method == "POST" and form.is_valid():
+        try:
+            person_update(person=person, by=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            person.refresh_from_db()
+            attach_errors(form, exc)
+        else:
+            messages.success(request, f"Saved the changes to {person}.")
+            return redirect("portal:members", delegation.pk)
+    return page(request, "portal/member_form.html", delegation, form=form, person=person)
+
+
+@delegation_view(FORM, section="members")
+def member_remove(request, delegation, person_id):
+    person = access_person(delegation, person_id)
+    if request.method == "POST":
+        try:
+            person_remove(person=person, by=request.user)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return redirect("portal:member_edit", delegation.pk, person.pk)
+        messages.success(request, f"{person} is no longer a member of the delegation.")
+        return redirect("portal:members", delegation.pk)
+    return page(request, "portal/member_remove.html", delegation, person=person)
+
+
+@delegation_view(FORM, section="members")
+def member_photo(request, delegation, person_id):
+    person = access_person(delegation, person_id)
+    form = PhotoForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            person_set_photo(person=person, upload=form.cleaned_data["photo"], by=request.user)
+        except ValidationError as exc:
+            person.refresh_from_db()
+            attach_errors(form, exc)
+        else:
+            messages.success(request, f"The photo of {person} was saved.")
+            return redirect("portal:members", delegation.pk)
+    return page(request, "portal/member_photo.html", delegation, form=form, person=person)
+
+
+@delegation_view(section="members")
+def member_photo_file(request, delegation, person_id):
+    """The stored (already re-encoded) photo, to the delegation's liaisons only; never cached by proxies."""
+    person = access_person(delegation, person_id)
+    return photo_response(person)
+
+
+@delegation_view(FORM, section="members")
+def member_travel(request, delegation, person_id):
+    person = access_person(delegation, person_id)
+    travel = Travel.objects.filter(person=person).first() or Travel(person=person)
+    form = TravelForm(request.POST or None, instance=travel, person=person)
+    if request.method == "POST" and form.is_valid():
+        companions = list(form.cleaned_data["also_for"])
+        try:
+            with transaction.atomic():  # the whole party or nobody: one refused record refuses them all
+                for member in [person, *companions]:
+                    try:
+                        travel_set(person=member, by=request.user, **form.travel_fields())
+                    except ValidationError as exc:
+                        if member == person:
+                            raise
+                        raise ValidationError(f"For {member}: {' '.join(exc.messages)}") from exc
+        except ValidationError as exc:
+            attach_errors(form, exc)
+        else:
+            who = f"{person} and {len(companions)} more" if companions else str(person)
+            messages.success(request, f"Travel saved for {who}.")
+            return redirect("portal:members", delegation.pk)
+    return page(request, "portal/member_travel.html", delegation, form=form, person=person)
+
+
+# --- Accreditations -------------------------------------------------------------------------------
+@delegation_view(FORM, section="accreditations")
+def accreditations(request, delegation):
+    form = AccreditationRequestForm(request.POST or None, delegation=delegation)
+    if request.method == "POST" and form.is_valid():
+        event, category = form.cleaned_data["event"], form.cleaned_data["category"]
+        try:
+            with transaction.atomic():
+                for person in form.cleaned_data["people"]:
+                    try:
+                        accreditation_request(
+                            person=person, event=event, category=category or person.category, by=request.user
+                        )
+                    except ValidationError as exc:
+                        raise ValidationError(f"{person}: {' '.join(exc.messages)}") from exc
+        except ValidationError as exc:
+            attach_errors(form, exc)
+        else:
+            count = len(form.cleaned_data["people"])
+            messages.success(
+                request, f"Requested {count} accreditation(s) for {event}. The accreditation office approves them."
+            )
+            return redirect("portal:accreditations", delegation.pk)
+    rows = (
+        Accreditation.objects.filter(person__delegation=delegation)
+        .select_related("person", "event")
+        .order_by("person__family_name", "person__given_name", "event__start_date")
+    )
+    return page(request, "portal/accreditations.html", delegation, form=form, accreditations=rows)
+
+
+@delegation_view(WRITE, section="accreditations")
+def accreditation_withdraw_view(request, delegation, accreditation_id):
+    accreditation = access_accreditation(delegation, accreditation_id)
+    try:
+        accreditation_withdraw(accreditation=accreditation, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"Withdrew the request for {accreditation.person} at {accreditation.event}.")
+    return redirect("portal:accreditations", delegation.pk)
+
+
+# --- Bilaterals -----------------------------------------------------------------------------------
+@delegation_view(section="bilaterals")
+def bilaterals(request, delegation):
+    meetings = list(
+        BilateralMeeting.objects.filter(Q(requester=delegation) | Q(counterpart=delegation))
+        .select_related("requester__partner", "counterpart__partner", "room__venue", "event")
+        .prefetch_related("windows")
+        .order_by("start", "-priority", "requested_at")
+    )
+    status = BilateralMeeting.Status
+    incoming = [m for m in meetings if m.counterpart_id == delegation.pk and m.status == status.REQUESTED]
+    outgoing = [m for m in meetings if m.requester_id == delegation.pk and m.status == status.REQUESTED]
+    accepted = [m for m in meetings if m.status == status.ACCEPTED]
+    scheduled = [m for m in meetings if m.status in BilateralMeeting.PLACED]
+    closed = [m for m in meetings if m.status in (status.DECLINED, status.CANCELLED)]
+    return page(
+        request,
+        "portal/bilaterals.html",
+        delegation,
+        incoming=incoming,
+        outgoing=outgoing,
+        accepted=accepted,
+        scheduled=scheduled,
+        closed=closed,
+    )
+
+
+@delegation_view(FORM, section="bilaterals")
+def bilateral_new(request, delegation):
+    form = BilateralRequestForm(request.POST or None, delegation=delegation)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            meeting = bilateral_request(
+                requester=delegation,
+                counterpart=data["counterpart"],
+                duration=data["duration"],
+                priority=data["priority"],
+                subject=data["subject"],
+                windows=data["windows"],
+                by=request.user,
+            )
+        except ValidationError as exc:
+            attach_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                f"Requested a bilateral with {meeting.counterpart.partner}. Their liaison officers have been told.",
+            )
+            return redirect("portal:bilaterals", delegation.pk)
+    return page(request, "portal/bilateral_form.html", delegation, form=form)
+
+
+def _bilateral_action(request, delegation, bilateral_id, act, done: str):
+    meeting = access_bilateral(delegation, bilateral_id)
+    try:
+        act(meeting)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        other = meeting.counterpart if meeting.requester_id == delegation.pk else meeting.requester
+        messages.success(request, f"{done} the bilateral with {other.partner}.")
+    return redirect("portal:bilaterals", delegation.pk)
+
+
+def _invited(delegation, meeting) -> None:
+    if meeting.counterpart_id != delegation.pk:
+        raise ValidationError("Only the invited delegation can answer this request.")
+
+
+@delegation_view(WRITE, section="bilaterals")
+def bilateral_accept_view(request, delegation, bilateral_id):
+    def act(meeting):
+        _invited(delegation, meeting)
+        bilateral_accept(meeting=meeting, by=request.user)
+
+    return _bilateral_action(request, delegation, bilateral_id, act, "Accepted")
+
+
+@delegation_view(WRITE, section="bilaterals")
+def bilateral_decline_view(request, delegation, bilateral_id):
+    def act(meeting):
+        _invited(delegation, meeting)
+        bilateral_decline(meeting=meeting, by=request.user)
+
+    return _bilateral_action(request, delegation, bilateral_id, act, "Declined")
+
+
+@delegation_view(WRITE, section="bilaterals")
+def bilateral_cancel_view(request, delegation, bilateral_id):
+    def act(meeting):
+        bilateral_cancel(meeting=meeting, delegation=delegation, by=request.user)
+
+    return _bilateral_action(request, delegation, bilateral_id, act, "Called off")
+
+
+# --- Programme ------------------------------------------------------------------------------------
+@delegation_view(section="programme")
+def programme(request, delegation):
+    items = programme_for(delegation)
+    days = [(day, list(entries)) for day, entries in groupby(items, key=lambda item: item.day)]
+    people = Person.objects.filter(delegation=delegation).order_by("rank", "family_name")
+    return page(request, "portal/programme.html", delegation, days=days, people=people)
+
+
+def _calendar(items, *, name: str, filename: str) -> HttpResponse:
+    response = HttpResponse(programme_ics(items, name=name), content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}.ics"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@delegation_view(section="programme")
+def programme_calendar(request, delegation):
+    name = f"{delegation.event} programme — {delegation.partner}"
+    filename = slugify(f"{delegation.event}-{delegation.partner.code}-programme")
+    return _calendar(programme_for(delegation), name=name, filename=filename)
+
+
+@delegation_view(section="programme")
+def member_calendar(request, delegation, person_id):
+    person = access_person(delegation, person_id)
+    name = f"{delegation.event} programme — {person.full_name}"
+    filename = slugify(f"{delegation.event}-{person.full_name}-programme")
+    return _calendar(programme_for(delegation, person=person), name=name, filename=filename)

@@ -1,0 +1,142 @@
+"""Liaison invitations: a link that works once and expires, stored only as a digest; accepting makes the account."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import time_machine
+from django.contrib.auth import get_user_model
+from django.core import mail
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from asemplanner.models import AuditEntry
+from delegations.domain.liaisons import (
+    invitation_accept,
+    invitation_for_token,
+    invitation_revoke,
+    liaison_invite,
+    token_digest,
+)
+from delegations.models import LiaisonInvitation
+from tests.factories import DelegationFactory, UserFactory
+
+
+@pytest.fixture
+def delegation(db):
+    return DelegationFactory()
+
+
+def test_invite_mails_a_link_and_stores_only_a_digest(delegation, django_capture_on_commit_callbacks):
+    staff = UserFactory(username="boss", roles=["protocol"])
+    with django_capture_on_commit_callbacks(execute=True):
+        invitation, token = liaison_invite(
+            delegation=delegation, email=" Claire@MFA.example ", name="Ms Claire", by=staff
+        )
+    assert invitation.email == "claire@mfa.example"
+    assert invitation.token_hash == token_digest(token) != token
+    assert not LiaisonInvitation.objects.filter(token_hash=token).exists()
+    (message,) = mail.outbox
+    assert message.to == ["claire@mfa.example"]
+    assert f"/accounts/invitation/{token}/" in message.body
+    assert "Dear Ms Claire" in message.body
+    entry = AuditEntry.objects.get(action="delegations.liaisoninvitation.sent")
+    assert entry.actor == staff
+    assert token not in str(entry.changes) and invitation.token_hash not in str(entry.changes)
+
+
+@pytest.mark.parametrize(
+    ("email", "expected"),
+    [
+        pytest.param("not-an-address", "is not an e-mail address", id="malformed"),
+        pytest.param("staff@example.org", "belongs to a staff account", id="staff"),
+        pytest.param("already@example.org", "is already a liaison officer", id="already_liaison"),
+    ],
+)
+def test_invite_refuses_bad_addresses(delegation, email, expected):
+    UserFactory(username="staff", email="staff@example.org", roles=["admin"])
+    delegation.liaisons.add(UserFactory(username="already", email="already@example.org"))
+    with pytest.raises(ValidationError) as exc:
+        liaison_invite(delegation=delegation, email=email, by="test")
+    assert expected in exc.value.message_dict["email"][0]
+    assert not LiaisonInvitation.objects.exists()
+
+
+def test_a_new_invitation_replaces_the_pending_one(delegation):
+    first, first_token = liaison_invite(delegation=delegation, email="a@mfa.example", by="test")
+    second, _ = liaison_invite(delegation=delegation, email="a@mfa.example", by="test")
+    first.refresh_from_db()
+    assert first.status == "revoked"
+    assert second.status == "pending"
+    with pytest.raises(ValidationError, match="withdrawn or replaced"):
+        invitation_accept(invitation=invitation_for_token(first_token), password="a-long-enough-pass")
+
+
+def test_accepting_makes_a_liaison_account_once(delegation):
+    invitation, token = liaison_invite(delegation=delegation, email="a@mfa.example", by="test")
+    user = invitation_accept(
+        invitation=invitation_for_token(token), password="tonle-sap-2020", first_name="Ana", last_name="Lima"
+    )
+    assert user.username == user.email == "a@mfa.example"
+    assert user.check_password("tonle-sap-2020")
+    assert not user.is_staff
+    assert list(user.groups.values_list("name", flat=True)) == ["liaison"]
+    assert list(delegation.liaisons.all()) == [user]
+    invitation.refresh_from_db()
+    assert (invitation.status, invitation.accepted_by) == ("accepted", user)
+    with pytest.raises(ValidationError, match="already been used"):
+        invitation_accept(invitation=invitation, password="tonle-sap-2020")
+    assert get_user_model().objects.filter(username="a@mfa.example").count() == 1
+    actions = set(AuditEntry.objects.values_list("action", flat=True))
+    assert {"auth.user.created_by_invitation", "delegations.liaisoninvitation.accepted"} <= actions
+
+
+def test_a_weak_password_is_refused_and_nothing_is_made(delegation):
+    invitation, _ = liaison_invite(delegation=delegation, email="a@mfa.example", by="test")
+    with pytest.raises(ValidationError) as exc:
+        invitation_accept(invitation=invitation, password="12345")
+    assert exc.value.message_dict["password1"]
+    assert not get_user_model().objects.filter(username="a@mfa.example").exists()
+    invitation.refresh_from_db()
+    assert invitation.status == "pending"
+
+
+def test_an_expired_invitation_is_refused(delegation, settings):
+    settings.PLANNER_INVITATION_DAYS = 7
+    invitation, _ = liaison_invite(delegation=delegation, email="a@mfa.example", by="test")
+    with time_machine.travel(timezone.now() + dt.timedelta(days=7, seconds=1)):
+        assert invitation.status == "expired"
+        with pytest.raises(ValidationError, match="expired"):
+            invitation_accept(invitation=invitation, password="tonle-sap-2020")
+
+
+def test_a_signed_in_liaison_accepts_a_second_delegation(delegation):
+    liaison = UserFactory(username="lia", email="lia@mfa.example", roles=["liaison"])
+    other = DelegationFactory(event=delegation.event)
+    other.liaisons.add(liaison)
+    invitation, _ = liaison_invite(delegation=delegation, email="lia@mfa.example", by="test")
+    assert invitation_accept(invitation=invitation, user=liaison) == liaison
+    assert set(liaison.liaison_delegations.all()) == {delegation, other}
+
+
+def test_an_existing_account_must_sign_in_to_accept(delegation):
+    UserFactory(username="a@mfa.example", email="a@mfa.example", roles=["liaison"])
+    invitation, _ = liaison_invite(delegation=delegation, email="a@mfa.example", by="test")
+    with pytest.raises(ValidationError, match="sign in first"):
+        invitation_accept(invitation=invitation, password="tonle-sap-2020")
+
+
+def test_revoked_invitation_cannot_be_accepted(delegation):
+    invitation, _ = liaison_invite(delegation=delegation, email="a@mfa.example", by="test")
+    invitation_revoke(invitation=invitation, by="test")
+    with pytest.raises(ValidationError, match="withdrawn"):
+        invitation_accept(invitation=invitation, password="tonle-sap-2020")
+    with pytest.raises(ValidationError, match="Only a pending invitation"):
+        invitation_revoke(invitation=invitation, by="test")
+
+
+@pytest.mark.parametrize("token", ["", "x" * 500, "does-not-exist"], ids=["empty", "huge", "unknown"])
+def test_unknown_tokens_find_nothing(delegation, token):
+    liaison_invite(delegation=delegation, email="a@mfa.example", by="test")
+    assert invitation_for_token(token) is None
