@@ -4,7 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from asemplanner.views import home
-from portal.accounts import accept_invitation
+from portal.accounts import SignInForm, accept_invitation
 
 urlpatterns = [
     path("", home, name="home"),
@@ -21,6 +21,7 @@ urlpatterns = [
         auth_views.PasswordChangeDoneView.as_view(template_name="accounts/password_change_done.html"),
         name="password_change_done",
     ),
+    path("accounts/login/", auth_views.LoginView.as_view(authentication_form=SignInForm), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("accounts/invitation/<str:token>/", accept_invitation, name="accept_invitation"),
     path("inbox/", include("reminders.urls")),

@@ -11,6 +11,7 @@ from django.utils.html import format_html
 
 from asemplanner.admin import AuditedModelAdmin
 from asemplanner.roles import SENSITIVE_PERMISSION
+from asemplanner.timeranges import fmt
 from delegations.domain.delegations import accreditations_approve
 from delegations.domain.liaisons import invitation_errors, invitation_revoke, liaison_invite
 from delegations.domain.photos import photo_prepare, photo_response
@@ -250,8 +251,11 @@ class LiaisonInvitationAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         invitation, _token = liaison_invite(delegation=obj.delegation, email=obj.email, name=obj.name, by=request.user)
         obj.pk = invitation.pk
-        when = invitation.expires_at.astimezone().strftime("%d %b %Y %H:%M")
-        self.message_user(request, f"Invitation mailed to {invitation.email}; the link works once, until {when}.")
+        self.message_user(
+            request,
+            f"Invitation saved and being mailed to {invitation.email}; the link works once, until "
+            f"{fmt(invitation.expires_at)}. Should the mail fail, a notice in your inbox says so.",
+        )
 
     def save_related(self, request, form, formsets, change):
         return None  # no many-to-many fields; the domain function has audited the invitation

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.password_validation import password_validators_help_text_html
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
@@ -14,6 +15,15 @@ from django.views.decorators.http import require_http_methods
 
 from delegations.domain.liaisons import invitation_accept, invitation_for_token
 from portal.common import attach_errors
+
+
+class SignInForm(AuthenticationForm):
+    """Liaisons sign in with the address they were invited at, which is stored in lower case: "Hans@AA.de"
+    must work as well as "hans@aa.de"."""
+
+    def clean_username(self):
+        username = self.cleaned_data.get("username", "")
+        return username.strip().lower() if "@" in username else username
 
 
 class AcceptInvitationForm(forms.Form):

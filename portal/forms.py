@@ -13,6 +13,7 @@ from functools import cache
 
 from django import forms
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 
 from delegations.choices import LIAISON_CATEGORIES
@@ -203,8 +204,24 @@ class TravelForm(DomainModelForm):
         data = super().clean()
         for name in ("arrival", "departure"):
             value, zone = data.get(f"{name}_at"), data.get(f"{name}_zone") or settings.TIME_ZONE
-            if value is not None:
-                data[f"{name}_at"] = value.replace(tzinfo=zoneinfo.ZoneInfo(zone))
+            if value is None:
+                continue
+            tz = zoneinfo.ZoneInfo(zone)
+            aware = value.replace(tzinfo=tz)
+            if aware.astimezone(dt.UTC).astimezone(tz).replace(tzinfo=None) != value:
+                self.add_error(
+                    f"{name}_at",
+                    f"{value:%H:%M} on {value:%d %b %Y} does not exist in {zone}: the clocks go forward then. "
+                    "Check the time, or the time zone.",
+                )
+            elif value.replace(tzinfo=tz, fold=1).utcoffset() != aware.utcoffset():
+                self.add_error(
+                    f"{name}_at",
+                    f"{value:%H:%M} on {value:%d %b %Y} happens twice in {zone}: the clocks go back then. Enter it "
+                    "in UTC, or in Phnom Penh time.",
+                )
+            else:
+                data[f"{name}_at"] = aware
         return data
 
     TRAVEL_FIELDS = ("arrival_flight", "arrival_at", "arrival_airport", "departure_flight", "departure_at",
@@ -229,10 +246,12 @@ class AccreditationRequestForm(forms.Form):
     def __init__(self, *args, delegation: Delegation, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["people"].queryset = Person.objects.filter(delegation=delegation).order_by("family_name")
-        summit = delegation.event.parent or delegation.event
-        self.fields["event"].queryset = Event.objects.filter(pk=summit.pk) | Event.objects.filter(
-            parent=summit
-        ).exclude(status=Event.Status.CANCELLED)
+        home = delegation.event  # its own event and, for a summit's delegation, the side events (Accreditation.clean)
+        self.fields["event"].queryset = (
+            Event.objects.filter(Q(pk=home.pk) | Q(parent=home))
+            .exclude(status=Event.Status.CANCELLED)
+            .order_by("start_date")
+        )
         self.fields["event"].label_from_instance = lambda event: f"{event.acronym} — {event.name}"
 
 

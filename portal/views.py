@@ -7,22 +7,22 @@ from itertools import groupby
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.text import slugify
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
 from delegations.domain.access import access_accreditation, access_person, liaison_delegations
 from delegations.domain.delegations import (
-    accreditation_request,
     accreditation_withdraw,
+    accreditations_request,
     delegation_set_head,
     person_add,
     person_remove,
     person_update,
-    travel_set,
+    travel_set_party,
 )
 from delegations.domain.photos import person_set_photo, photo_response
 from delegations.domain.readiness import readiness_for_delegations
@@ -60,8 +60,7 @@ def dashboard(request, delegation):
 def members(request, delegation):
     people = list(
         Person.objects.filter(delegation=delegation)
-        .select_related("travel")
-        .prefetch_related("accreditations")
+        .select_related("travel__hotel")
         .order_by("rank", "family_name", "given_name")
     )
     return page(
@@ -89,6 +88,7 @@ def set_head(request, delegation):
     return redirect("portal:members", delegation.pk)
 
 
+@sensitive_post_parameters(*Person.SENSITIVE_FIELDS)  # never in an error report
 @delegation_view(FORM, section="members")
 def member_add(request, delegation):
     form = PersonForm(request.POST or None)
@@ -103,6 +103,7 @@ def member_add(request, delegation):
     return page(request, "portal/member_form.html", delegation, form=form, person=None)
 
 
+@sensitive_post_parameters(*Person.SENSITIVE_FIELDS)
 @delegation_view(FORM, section="members")
 def member_edit(request, delegation, person_id):
     person = access_person(delegation, person_id)
@@ -164,14 +165,7 @@ def member_travel(request, delegation, person_id):
     if request.method == "POST" and form.is_valid():
         companions = list(form.cleaned_data["also_for"])
         try:
-            with transaction.atomic():  # the whole party or nobody: one refused record refuses them all
-                for member in [person, *companions]:
-                    try:
-                        travel_set(person=member, by=request.user, **form.travel_fields())
-                    except ValidationError as exc:
-                        if member == person:
-                            raise
-                        raise ValidationError(f"For {member}: {' '.join(exc.messages)}") from exc
+            travel_set_party(people=[person, *companions], by=request.user, **form.travel_fields())
         except ValidationError as exc:
             attach_errors(form, exc)
         else:
@@ -186,22 +180,15 @@ def member_travel(request, delegation, person_id):
 def accreditations(request, delegation):
     form = AccreditationRequestForm(request.POST or None, delegation=delegation)
     if request.method == "POST" and form.is_valid():
-        event, category = form.cleaned_data["event"], form.cleaned_data["category"]
+        event, people = form.cleaned_data["event"], form.cleaned_data["people"]
         try:
-            with transaction.atomic():
-                for person in form.cleaned_data["people"]:
-                    try:
-                        accreditation_request(
-                            person=person, event=event, category=category or person.category, by=request.user
-                        )
-                    except ValidationError as exc:
-                        raise ValidationError(f"{person}: {' '.join(exc.messages)}") from exc
+            accreditations_request(people=people, event=event, category=form.cleaned_data["category"], by=request.user)
         except ValidationError as exc:
             attach_errors(form, exc)
         else:
-            count = len(form.cleaned_data["people"])
             messages.success(
-                request, f"Requested {count} accreditation(s) for {event}. The accreditation office approves them."
+                request,
+                f"Requested {len(people)} accreditation(s) for {event}. The accreditation office approves them.",
             )
             return redirect("portal:accreditations", delegation.pk)
     rows = (
@@ -289,16 +276,10 @@ def _bilateral_action(request, delegation, bilateral_id, act, done: str):
     return redirect("portal:bilaterals", delegation.pk)
 
 
-def _invited(delegation, meeting) -> None:
-    if meeting.counterpart_id != delegation.pk:
-        raise ValidationError("Only the invited delegation can answer this request.")
-
-
 @delegation_view(WRITE, section="bilaterals")
 def bilateral_accept_view(request, delegation, bilateral_id):
     def act(meeting):
-        _invited(delegation, meeting)
-        bilateral_accept(meeting=meeting, by=request.user)
+        bilateral_accept(meeting=meeting, delegation=delegation, by=request.user)
 
     return _bilateral_action(request, delegation, bilateral_id, act, "Accepted")
 
@@ -306,8 +287,7 @@ def bilateral_accept_view(request, delegation, bilateral_id):
 @delegation_view(WRITE, section="bilaterals")
 def bilateral_decline_view(request, delegation, bilateral_id):
     def act(meeting):
-        _invited(delegation, meeting)
-        bilateral_decline(meeting=meeting, by=request.user)
+        bilateral_decline(meeting=meeting, delegation=delegation, by=request.user)
 
     return _bilateral_action(request, delegation, bilateral_id, act, "Declined")
 

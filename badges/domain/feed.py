@@ -19,7 +19,7 @@ PERSON_FIELDS = {"honorific", "given_name", "family_name", "function", "photo", 
 
 
 def _created(entry: Any) -> bool:
-    return all(before is None for before, _after in (entry.changes or {}).values())
+    return entry.action.endswith((".created", ".imported"))
 
 
 def on_writes(entries: list[Any]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -39,7 +40,10 @@ def delegation_set_liaisons(*, delegation: Delegation, liaisons, by: Actor) -> D
     return delegation
 
 
+@transaction.atomic
 def person_add(*, delegation: Delegation, by: Actor, **fields: Any) -> Person:
+    # The delegation row is locked so that two adds (or an add and an import) cannot both take the last place.
+    Delegation.objects.select_for_update().filter(pk=delegation.pk).first()
     person = Person(delegation=delegation, **fields)
     instance_save(instance=person, by=by)
     return person
@@ -96,10 +100,40 @@ def travel_set(*, person: Person, by: Actor, **fields: Any) -> Travel:
     return travel
 
 
+@transaction.atomic
+def travel_set_party(*, people: Sequence[Person], by: Actor, **fields: Any) -> list[Travel]:
+    """The same flights and hotel for members travelling together: all of them or, if one is refused,
+    none (the message names whom it was about)."""
+    saved = []
+    for number, person in enumerate(people):
+        try:
+            saved.append(travel_set(person=person, by=by, **fields))
+        except ValidationError as exc:
+            if number == 0:
+                raise
+            raise ValidationError(f"For {person}: {' '.join(exc.messages)}") from exc
+    return saved
+
+
 def accreditation_request(*, person: Person, event: Event, category: str, by: Actor) -> Accreditation:
     accreditation = Accreditation(person=person, event=event, category=category)
     instance_save(instance=accreditation, by=by, action="delegations.accreditation.requested")
     return accreditation
+
+
+@transaction.atomic
+def accreditations_request(*, people: Sequence[Person], event: Event, by: Actor, category: str = "") -> list:
+    """Request accreditations for several members at once (each in their own category unless one is given):
+    all or none, the message naming the member a refusal is about."""
+    requested = []
+    for person in people:
+        try:
+            requested.append(
+                accreditation_request(person=person, event=event, category=category or person.category, by=by)
+            )
+        except ValidationError as exc:
+            raise ValidationError(f"{person}: {' '.join(exc.messages)}") from exc
+    return requested
 
 
 def badge_number_for(accreditation: Accreditation) -> str:

@@ -54,6 +54,9 @@ from delegations.validators import person_errors
 # (every delegation of a summit) is ~5,000 rows and ~1 MB as CSV.
 MAX_BYTES: int = getattr(settings, "PLANNER_IMPORT_MAX_BYTES", 5_000_000)
 MAX_ROWS: int = getattr(settings, "PLANNER_IMPORT_MAX_ROWS", 10_000)
+# Columns read per row: the template has 13; a sheet may carry a few more, but one stray cell in column XFD
+# must not make every row 16,384 cells long in memory.
+MAX_COLUMNS = 60
 # What an .xlsx may unpack to. Real workbooks compress 5–10×; a zip bomb compresses 1,000× and more.
 MAX_UNPACKED_BYTES: int = getattr(settings, "PLANNER_IMPORT_MAX_UNPACKED_BYTES", 100_000_000)
 STALE_AFTER = dt.timedelta(hours=24)  # an unconfirmed upload older than this is dropped, not imported
@@ -183,6 +186,9 @@ class Member:
     passport_key: str
     email_key: str
 
+    def keys(self) -> tuple[tuple[str, str], str, str]:
+        return self.name_key, self.passport_key, self.email_key
+
 
 class _Refused(Exception):
     """The file cannot be read at all (format, encoding, limits): one file-level message."""
@@ -251,8 +257,10 @@ def _table(rows: Iterable[tuple[int, Sequence[Any]]]) -> Table:
             "Row 1 is empty. Row 1 must be the header naming the columns (e.g. Given name, Family name, Function), "
             "with one member per row below it."
         )
+    header = _within_width(*first)
     body: list[tuple[int, list[Any]]] = []
     for number, cells in iterator:
+        cells = _within_width(number, cells)
         if _blank(cells):
             continue
         if len(body) == MAX_ROWS:
@@ -260,10 +268,28 @@ def _table(rows: Iterable[tuple[int, Sequence[Any]]]) -> Table:
                 f"The file has more than {MAX_ROWS:,} members (rows below the header), the most one import may "
                 "hold. Split it into smaller files."
             )
-        body.append((number, list(cells)))
+        body.append((number, cells))
     if not body:
         raise _Refused("The file has a header row but no members below it. Add one member per row under the header.")
-    return Table(header=list(first[1]), rows=body)
+    return Table(header=header, rows=body)
+
+
+def _within_width(number: int, cells: Sequence[Any]) -> list[Any]:
+    """The row's cells up to its last value (a read-only sheet pads rows with empty cells), refused when a
+    value lies beyond the MAX_COLUMNS read."""
+    if len(cells) > MAX_COLUMNS and not _blank(cells[MAX_COLUMNS:]):
+        raise _Refused(_too_wide(number))
+    end = min(len(cells), MAX_COLUMNS)
+    while end and (cells[end - 1] is None or cells[end - 1] == ""):
+        end -= 1
+    return list(cells[:end])
+
+
+def _too_wide(number: int) -> str:
+    return (
+        f"Row {number} has values beyond column {_letter(MAX_COLUMNS - 1)}; a delegation list needs the template's "
+        f"{len(COLUMNS)} columns. Delete the columns to the right of the list, or copy the list into the template."
+    )
 
 
 def _decode(data: bytes) -> str:
@@ -367,7 +393,8 @@ def _xlsx_rows(data: bytes) -> Iterator[tuple[int, tuple[Any, ...]]]:
         sheet.reset_dimensions()  # some programs write a wrong size; read every row there is
         try:
             # Missing rows come as empty ones, so the count is the row number Excel shows.
-            yield from enumerate(sheet.iter_rows(values_only=True), start=1)
+            # One column more than is read, so a value beyond the limit is seen (and refused), not dropped.
+            yield from enumerate(sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS + 1), start=1)
         except Exception:  # as above
             raise _Refused(f"The workbook cannot be read to the end; it may be damaged. {SAVE_AS}") from None
     finally:
@@ -549,6 +576,57 @@ def _keys(given: str, family: str, passport: str, email: str) -> tuple[tuple[str
     return (_fold(given), _fold(family)), passport.strip().upper(), email.strip().casefold()
 
 
+# Kinds of duplicate: the field whose column is blamed, the message for a repeat within the file and the
+# one for a member already on file. A name counts when both parts are given; the others when not empty.
+DUPLICATES = [
+    ("name", "family_name", "Same name as row {first} ({who}). List each member once.",
+     "{member} is already a member of the delegation. Delete this row, or change their details on the members page."),
+    ("passport", "passport_number", "Same passport number as row {first} ({who}).",
+     "This passport number is already on file for {member}, a member of the delegation."),
+    ("email", "email", "Same e-mail address as row {first} ({who}).",
+     "This e-mail address is already on file for {member}, a member of the delegation."),
+]  # fmt: skip
+
+
+def _members_index(existing: Sequence[Member]) -> dict[str, dict[Any, Member]]:
+    """Existing members by each duplicate key."""
+    index: dict[str, dict[Any, Member]] = {kind: {} for kind, *_ in DUPLICATES}
+    for member in existing:
+        for kind, key in zip(("name", "passport", "email"), member.keys(), strict=True):
+            if key:
+                index[kind][key] = member
+    return index
+
+
+def _duplicate_errors(
+    row: dict[str, Any],
+    *,
+    headers: dict[str, str],
+    failed: set[str],
+    on_file: dict[str, dict[Any, Member]],
+    seen: dict[str, dict[Any, tuple[int, str]]] | None,
+) -> list[RowError]:
+    """A row against the members on file and, with `seen`, against the rows above it (then noted in `seen`)."""
+    number = row.get("_row", 0)
+    given, family = row.get("given_name", ""), row.get("family_name", "")
+    who = f"{given} {family}".strip()
+    keys = _keys(given, family, row.get("passport_number", ""), row.get("email", ""))
+    errors = []
+    for (kind, field_name, repeated, on_file_message), key in zip(DUPLICATES, keys, strict=True):
+        if not (all(key) if kind == "name" else key) or field_name in failed:
+            continue
+        header = headers.get(field_name, COLUMNS[field_name])
+        if seen is not None:
+            if key in seen[kind]:
+                first, first_who = seen[kind][key]
+                errors.append(RowError(number, header, repeated.format(first=first, who=first_who)))
+            else:
+                seen[kind][key] = (number, who)
+        if key in on_file[kind]:
+            errors.append(RowError(number, header, on_file_message.format(member=on_file[kind][key].name)))
+    return errors
+
+
 def _header_check(header: list[Any]) -> tuple[dict[int, str], dict[str, str], list[RowError]]:
     """Which column holds which field (index → field), each field's header text, and what is wrong with the
     header row. Trailing empty header cells are ignored (Excel often carries a few)."""
@@ -632,12 +710,8 @@ def rows_check(
     plan = [(index, name, cleaners[name], headers[name]) for index, name in columns.items()]
     unmapped = [index for index in range(width) if index not in columns]  # empty header cells between columns
     unheaded: RowError | None = None
-    seen_names: dict[tuple[str, str], tuple[int, str]] = {}
-    seen_passports: dict[str, tuple[int, str]] = {}
-    seen_emails: dict[str, tuple[int, str]] = {}
-    members_by_name = {member.name_key: member for member in existing}
-    members_by_passport = {member.passport_key: member for member in existing if member.passport_key}
-    members_by_email = {member.email_key: member for member in existing if member.email_key}
+    on_file = _members_index(existing)
+    seen: dict[str, dict[Any, tuple[int, str]]] = {kind: {} for kind, *_ in DUPLICATES}
     for number, cells in table.rows:
         row: dict[str, Any] = {"_row": number}
         failed: set[str] = set()
@@ -666,59 +740,7 @@ def rows_check(
         ).items():
             if name not in failed:
                 errors.append(RowError(number, headers.get(name, COLUMNS[name]), message))
-        given, family = row.get("given_name", ""), row.get("family_name", "")
-        who = f"{given} {family}".strip()
-        name_key, passport_key, email_key = _keys(given, family, row.get("passport_number", ""), row.get("email", ""))
-        family_header = headers["family_name"]
-        if all(name_key):
-            if name_key in seen_names:
-                first, first_who = seen_names[name_key]
-                errors.append(
-                    RowError(number, family_header, f"Same name as row {first} ({first_who}). List each member once.")
-                )
-            else:
-                seen_names[name_key] = (number, who)
-            if name_key in members_by_name:
-                errors.append(
-                    RowError(
-                        number,
-                        family_header,
-                        f"{members_by_name[name_key].name} is already a member of the delegation. Delete this row, or "
-                        "change their details on the members page.",
-                    )
-                )
-        if passport_key and "passport_number" not in failed:
-            header = headers["passport_number"]
-            if passport_key in seen_passports:
-                first, first_who = seen_passports[passport_key]
-                errors.append(RowError(number, header, f"Same passport number as row {first} ({first_who})."))
-            else:
-                seen_passports[passport_key] = (number, who)
-            if passport_key in members_by_passport:
-                errors.append(
-                    RowError(
-                        number,
-                        header,
-                        f"This passport number is already on file for {members_by_passport[passport_key].name}, a "
-                        "member of the delegation.",
-                    )
-                )
-        if email_key and "email" not in failed:
-            header = headers["email"]
-            if email_key in seen_emails:
-                first, first_who = seen_emails[email_key]
-                errors.append(RowError(number, header, f"Same e-mail address as row {first} ({first_who})."))
-            else:
-                seen_emails[email_key] = (number, who)
-            if email_key in members_by_email:
-                errors.append(
-                    RowError(
-                        number,
-                        header,
-                        f"This e-mail address is already on file for {members_by_email[email_key].name}, a member "
-                        "of the delegation.",
-                    )
-                )
+        errors += _duplicate_errors(row, headers=headers, failed=failed, on_file=on_file, seen=seen)
         result.rows.append(row)
     if unheaded is not None:
         errors.insert(0, unheaded)
@@ -836,7 +858,7 @@ def member_import_stage(
     check = member_import_check(delegation=delegation, data=data)
     if not check.ok:
         return None, check.errors
-    member_imports_prune(by=by)
+    member_imports_prune(by="system")  # other delegations' uploads too: not this liaison's doing
     name = file_name.replace("\\", "/").rsplit("/", 1)[-1][:200] or "upload"
     member_import = MemberImport(
         delegation=delegation,
@@ -910,31 +932,9 @@ def _confirm_errors(rows: list[dict[str, Any]], *, existing: Sequence[Member], q
     quota_error = _quota_error(quota=quota, taken=len(existing), adding=len(rows))
     if quota_error:
         errors.append(quota_error)
-    by_name = {member.name_key: member for member in existing}
-    by_passport = {member.passport_key: member for member in existing if member.passport_key}
-    by_email = {member.email_key: member for member in existing if member.email_key}
+    on_file = _members_index(existing)
     for row in rows:
-        number = row.get("_row", 0)
-        name_key, passport_key, email_key = _keys(
-            row.get("given_name", ""), row.get("family_name", ""), row.get("passport_number", ""), row.get("email", "")
-        )
-        if name_key in by_name:
-            who = by_name[name_key].name
-            errors.append(RowError(number, COLUMNS["family_name"], f"{who} is already a member of the delegation."))
-        if passport_key in by_passport:
-            errors.append(
-                RowError(
-                    number,
-                    COLUMNS["passport_number"],
-                    f"This passport number is already on file for {by_passport[passport_key].name}.",
-                )
-            )
-        if email_key in by_email:
-            errors.append(
-                RowError(
-                    number, COLUMNS["email"], f"This e-mail address is already on file for {by_email[email_key].name}."
-                )
-            )
+        errors += _duplicate_errors(row, headers=COLUMNS, failed=set(), on_file=on_file, seen=None)
     return errors
 
 

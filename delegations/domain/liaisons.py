@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import secrets
 
 from django.conf import settings
@@ -23,10 +24,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from asemplanner.domain.audit import Actor, instance_save
+from asemplanner.domain.notifications import notify_users
 from asemplanner.roles import LIAISON
 from asemplanner.timeranges import fmt
 from delegations.domain.delegations import delegation_set_liaisons
 from delegations.models import Delegation, LiaisonInvitation
+
+log = logging.getLogger(__name__)
 
 
 def token_digest(token: str) -> str:
@@ -82,6 +86,22 @@ def liaison_invite(*, delegation: Delegation, email: str, by: Actor, name: str =
 
 def _mail_invitation(invitation: LiaisonInvitation, link: str) -> None:
     greeting = f"Dear {invitation.name}," if invitation.name else "Dear colleague,"
+    try:
+        _send_invitation(invitation, link, greeting)
+    except OSError as exc:  # smtplib's errors are OSErrors: the invitation is saved; tell whoever sent it
+        log.warning("could not mail the invitation %s (%s)", invitation.pk, exc.__class__.__name__)
+        if invitation.invited_by_id:
+            notify_users(
+                users=[invitation.invited_by],
+                topic=f"invitation:{invitation.pk}:mail_failed",
+                title=f"The invitation to {invitation.email} could not be mailed"[:200],
+                body=f"The mail server refused or did not answer ({exc.__class__.__name__}). The invitation is saved; "
+                "select it under Liaison invitations and use “Send again”.",
+                mail=False,
+            )
+
+
+def _send_invitation(invitation: LiaisonInvitation, link: str, greeting: str) -> None:
     send_mail(
         f"Your liaison officer account for {invitation.delegation}",
         f"{greeting}\n\n"
@@ -141,6 +161,12 @@ def invitation_accept(
         user.groups.add(Group.objects.get_or_create(name=LIAISON)[0])
     elif user.is_staff:
         raise ValidationError("Staff accounts cannot be liaison officers. Sign out and accept with a new account.")
+    elif (user.email or "").strip().lower() != invitation.email:
+        # A forwarded link, or a shared computer: the invitation is for one address, not whoever holds it.
+        raise ValidationError(
+            f"This invitation is for {invitation.email}, but you are signed in as {user.get_username()}. Sign out, "
+            "then open the link again."
+        )
     delegation = invitation.delegation
     delegation_set_liaisons(delegation=delegation, liaisons=[*delegation.liaisons.all(), user], by=user)
     invitation.accepted_at = timezone.now()

@@ -94,6 +94,10 @@ def photo_prepare(upload) -> ContentFile:
                     )
                 probe.verify()  # checks the structure (PNG chunk checksums) without decoding the pixels
             with Image.open(io.BytesIO(data)) as image:
+                if kind == "JPEG":
+                    # Decode at the smallest scale that still exceeds what is stored: a 40-megapixel JPEG then
+                    # needs a sixteenth of the memory, and every byte of the stream is still checked.
+                    image.draft("RGB", (STORED_MAX_SIDE, STORED_MAX_SIDE))
                 image.load()  # decodes every pixel: a truncated or forged file fails here
                 image = ImageOps.exif_transpose(image)
                 if image.mode in ("RGBA", "LA", "P"):
@@ -133,14 +137,14 @@ def person_set_photo(*, person: Person, upload, by: Actor) -> Person:
     content = photo_prepare(upload)
     old = person.photo.name if person.photo else ""
     person.photo.save(content.name, content, save=False)
+    action = "delegations.person.photo_replaced" if old else "delegations.person.photo_added"
     try:
-        instance_save(
-            instance=person,
-            by=by,
-            action="delegations.person.photo_replaced" if old else "delegations.person.photo_added",
-        )
-    except ValidationError:
-        person.photo.storage.delete(person.photo.name)
+        # Only the photo is checked here: an unrelated problem on file (a passport that expires too soon) is for
+        # the member form to raise, not a reason to refuse a photo.
+        person.clean_fields(exclude=[f.name for f in Person._meta.concrete_fields if f.name != "photo"])
+        instance_save(instance=person, by=by, action=action, validate=False)
+    except BaseException:
+        person.photo.storage.delete(person.photo.name)  # no orphan file for a change that did not happen
         raise
     if old:
         storage = person.photo.storage

@@ -3,7 +3,7 @@
 It is read from the conflict engine's own gathering, so the programme a liaison downloads holds exactly
 the commitments the clash checks see: sessions by their audience (heads, all delegates, a category, named
 people), scheduled bilaterals of the head, and protocol tasks serving a member (airport reception,
-motorcade). Fixed number of queries whatever the size of the summit.
+motorcade; not the staff's own work around them). Fixed number of queries whatever the size of the summit.
 """
 
 from __future__ import annotations
@@ -18,8 +18,16 @@ from icalendar import Event as CalendarEvent
 
 from delegations.models import Delegation, Person
 from events.domain.conflict_checks import gather
+from events.domain.timeline import commitment_places
+from protocol.models import ProtocolTask
 
 KINDS = {"session": "Programme", "bilateral": "Bilateral meeting", "task": "Protocol"}
+DELEGATION_TASK_KINDS = (
+    ProtocolTask.Kind.AIRPORT_RECEPTION,
+    ProtocolTask.Kind.AIRPORT_FAREWELL,
+    ProtocolTask.Kind.MOTORCADE,
+    ProtocolTask.Kind.INTERPRETATION,
+)
 
 
 @dataclass(frozen=True)
@@ -47,24 +55,28 @@ def programme_for(delegation: Delegation, *, person: Person | None = None) -> li
         p.pk: p.full_name for p in (Person.objects.filter(delegation=delegation) if person is None else [person])
     }
     commitments, facts = gather()
+    theirs = [c for c in commitments if any(pk in members for pk in c.people)]
+    # Of the protocol work around a member, the delegation sees what it takes part in (its reception, its
+    # motorcade, its interpreter), not the staff's own work such as a security sweep of the room it goes to.
+    task_ids = [int(c.key.partition(":")[2]) for c in theirs if c.key.startswith("task:")]
+    shown_tasks = set(
+        ProtocolTask.objects.filter(pk__in=task_ids, kind__in=DELEGATION_TASK_KINDS).values_list("pk", flat=True)
+    )
     items = []
-    for commitment in commitments:
-        mine = [pk for pk in commitment.people if pk in members]
-        if not mine:
+    for commitment in theirs:
+        kind, _, pk = commitment.key.partition(":")
+        if kind == "task" and int(pk) not in shown_tasks:
             continue
-        room = facts.rooms.get(commitment.room_id) if commitment.room_id is not None else None
-        venue = facts.venue_names.get(commitment.venue_id, "") if commitment.venue_id is not None else ""
-        if commitment.end_venue_id is not None and commitment.end_venue_id != commitment.venue_id:
-            venue = f"{venue} → {facts.venue_names.get(commitment.end_venue_id, '')}"
-        event = facts.events.get(commitment.event_id) if commitment.event_id is not None else None
+        mine = [pk for pk in commitment.people if pk in members]
+        room, venue, event = commitment_places(commitment, facts, facts.venue_names)
         items.append(
             ProgrammeItem(
                 key=commitment.key,
                 title=commitment.label,
                 start=timezone.localtime(commitment.start),
                 end=timezone.localtime(commitment.end),
-                event=event.label if event else "",
-                where=room.label if room else venue,
+                event=event,
+                where=room or venue,
                 attendees=tuple(sorted(members[pk] for pk in mine)),
             )
         )

@@ -648,6 +648,16 @@ def person_commitments_on(commitments: Iterable[Commitment], *, person_id: int, 
     return sorted(mine, key=lambda c: (c.start, c.end, c.key))
 
 
+def commitment_places(item: Commitment, facts: Facts, names: Mapping[int, str]) -> tuple[str, str, str]:
+    """The room, the venue ("A → B" for a motorcade) and the event of a commitment, as labels ("" if none)."""
+    room = facts.rooms.get(item.room_id) if item.room_id is not None else None
+    venue = names.get(item.venue_id, "") if item.venue_id is not None else ""
+    if item.end_venue_id is not None and item.end_venue_id != item.venue_id:
+        venue = f"{venue} → {names.get(item.end_venue_id, '')}"
+    event = facts.events.get(item.event_id) if item.event_id is not None else None
+    return (room.label if room else "", venue, event.label if event else "")
+
+
 def leader_entries(
     items: Sequence[Commitment],
     facts: Facts,
@@ -690,18 +700,14 @@ def leader_entries(
                         minutes=round((min(previous.end, item.end) - item.start).total_seconds() / 60),
                     )
                 )
-        room = facts.rooms.get(item.room_id) if item.room_id is not None else None
-        venue = names.get(item.venue_id, "") if item.venue_id is not None else ""
-        if item.end_venue_id is not None and item.end_venue_id != item.venue_id:
-            venue = f"{venue} → {names.get(item.end_venue_id, '')}"
-        event = facts.events.get(item.event_id) if item.event_id is not None else None
+        room, venue, event = commitment_places(item, facts, names)
         entries.append(
             CommitmentEntry(
                 key=item.key,
                 title=item.label,
-                event=event.label if event else "",
+                event=event,
                 venue=venue,
-                room=room.label if room else "",
+                room=room,
                 start=timezone.localtime(item.start),
                 end=timezone.localtime(item.end),
                 url=link(item.key),

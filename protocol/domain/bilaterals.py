@@ -82,7 +82,15 @@ def _tell_liaisons(meeting: BilateralMeeting, delegation: Delegation, *, verb: s
     transaction.on_commit(send)
 
 
-def _answer(meeting: BilateralMeeting, status: str, by: Actor, verb: str) -> BilateralMeeting:
+@transaction.atomic
+def _answer(
+    meeting: BilateralMeeting, status: str, by: Actor, verb: str, delegation: Delegation | None
+) -> BilateralMeeting:
+    # Locked, so two answers at once (both liaisons of the delegation, a double tap) cannot both pass.
+    current = BilateralMeeting.objects.select_for_update(of=("self",)).values_list("status", flat=True)
+    meeting.status = current.get(pk=meeting.pk)
+    if delegation is not None and delegation.pk != meeting.counterpart_id:
+        raise ValidationError({"status": "Only the invited delegation can answer this request."})
     if meeting.status != BilateralMeeting.Status.REQUESTED:
         raise ValidationError(
             {"status": f"Only a requested bilateral can be {verb}; this one is {meeting.get_status_display().lower()}."}
@@ -101,12 +109,15 @@ def _answer(meeting: BilateralMeeting, status: str, by: Actor, verb: str) -> Bil
     return meeting
 
 
-def bilateral_accept(*, meeting: BilateralMeeting, by: Actor) -> BilateralMeeting:
-    return _answer(meeting, BilateralMeeting.Status.ACCEPTED, by, "accepted")
+def bilateral_accept(*, meeting: BilateralMeeting, by: Actor, delegation: Delegation | None = None) -> BilateralMeeting:
+    """Accept a request; `delegation` (the portal passes the liaison's) must be the invited one."""
+    return _answer(meeting, BilateralMeeting.Status.ACCEPTED, by, "accepted", delegation)
 
 
-def bilateral_decline(*, meeting: BilateralMeeting, by: Actor) -> BilateralMeeting:
-    return _answer(meeting, BilateralMeeting.Status.DECLINED, by, "declined")
+def bilateral_decline(
+    *, meeting: BilateralMeeting, by: Actor, delegation: Delegation | None = None
+) -> BilateralMeeting:
+    return _answer(meeting, BilateralMeeting.Status.DECLINED, by, "declined", delegation)
 
 
 def bilateral_cancel(*, meeting: BilateralMeeting, delegation: Delegation, by: Actor) -> BilateralMeeting:

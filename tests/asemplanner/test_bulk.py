@@ -41,6 +41,18 @@ def test_rows_insert_sets_ids_and_stores_every_value(db):
         assert copy.created_at is not None and not person._state.adding
 
 
+def test_rows_insert_keeps_line_breaks_files_and_the_sequence(db):
+    delegation = DelegationFactory()
+    [person] = people(delegation, 1, "x")
+    person.languages = "fr\nen\r\nkm"
+    person.photo.name = "photos/abc.jpg"
+    rows_insert([person])
+    stored = Person.objects.get(pk=person.pk)
+    assert (stored.languages, stored.photo.name) == ("fr\nen\r\nkm", "photos/abc.jpg")
+    after = Person.objects.create(delegation=delegation, given_name="Next", family_name="One", function="x")
+    assert after.pk > person.pk  # the ordinary insert continues the sequence COPY drew from
+
+
 def test_rows_insert_round_trips_json(db):
     content_type = ContentType.objects.get_for_model(Person)
     changes = {"given_name": [None, 'Zoë "Z" \\ O\'Brien'], "rank": [None, 40], "flags": [None, [1, None, True]]}

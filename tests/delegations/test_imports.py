@@ -242,6 +242,37 @@ def test_table_read_accepts_exactly_the_row_limit():
     assert len(table.rows) == imports.MAX_ROWS
 
 
+@pytest.mark.parametrize(
+    ("cell", "refused"),
+    [pytest.param("BI4", True, id="just_past_the_last_column_read"), pytest.param("XFD4", False, id="column_xfd")],
+)
+def test_a_stray_cell_far_to_the_right_is_not_read_into_memory(cell, refused):
+    """One value in column XFD would make every row of a read-only sheet 16,384 cells long: rows are read to
+    one column past the last one used (BH), a value there is refused, anything further is never read."""
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(HEADER)
+    for i in range(3):
+        sheet.append(member(i))
+    sheet[cell] = "x"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    table, errors = table_read(data=buffer.getvalue())
+    if refused:
+        assert table is None
+        (error,) = errors
+        assert error.row == 0 and "Row 4 has values beyond column BH" in error.message
+    else:
+        assert errors == []
+        assert max(len(cells) for _number, cells in table.rows) <= len(HEADER)
+
+
+def test_empty_cells_far_to_the_right_are_ignored():
+    rows = [member(1) + [""] * 200]
+    table, errors = table_read(data=csv_bytes(rows))
+    assert errors == [] and len(table.rows[0][1]) <= len(HEADER)
+
+
 def test_blank_rows_are_skipped_and_row_numbers_stay_those_of_the_sheet():
     data = csv_bytes([member(1), ["", "", "", "", "", "", "", ""], [], member(2)[:3]], header=HEADER)
     result = check(data)
@@ -656,7 +687,18 @@ def test_stale_uploads_are_dropped_when_a_new_one_is_staged_and_cannot_be_confir
     recent = staged(DelegationFactory(), liaison, [ROW])
     new = staged(delegation, liaison, [member(2)])
     assert set(MemberImport.objects.values_list("pk", flat=True)) == {recent.pk, new.pk}
-    assert AuditEntry.objects.filter(action="delegations.memberimport.expired", object_id=str(old.pk)).exists()
+    entry = AuditEntry.objects.get(action="delegations.memberimport.expired", object_id=str(old.pk))
+    assert entry.actor_name == "system"  # not the liaison whose upload happened to trigger it
+
+
+def test_the_hourly_task_drops_stale_uploads_and_nothing_else(delegation, liaison):
+    from delegations.tasks import prune_imports
+
+    old, fresh = staged(delegation, liaison, [ROW]), staged(DelegationFactory(), liaison, [member(3)])
+    MemberImport.objects.filter(pk=old.pk).update(created_at=timezone.now() - dt.timedelta(hours=25))
+    assert prune_imports() == "dropped 1"
+    assert list(MemberImport.objects.values_list("pk", flat=True)) == [fresh.pk]
+    assert prune_imports() == "dropped 0"
 
 
 # --- Query counts ------------------------------------------------------------------------------------------

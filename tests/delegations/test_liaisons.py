@@ -140,3 +140,30 @@ def test_revoked_invitation_cannot_be_accepted(delegation):
 def test_unknown_tokens_find_nothing(delegation, token):
     liaison_invite(delegation=delegation, email="a@mfa.example", by="test")
     assert invitation_for_token(token) is None
+
+
+def test_a_signed_in_user_cannot_take_someone_elses_invitation(delegation):
+    other = UserFactory(username="colleague", email="colleague@mfa.example", roles=["liaison"])
+    invitation, _ = liaison_invite(delegation=delegation, email="a@mfa.example", by="test")
+    with pytest.raises(ValidationError, match="This invitation is for a@mfa.example"):
+        invitation_accept(invitation=invitation, user=other)
+    assert not delegation.liaisons.exists()
+    invitation.refresh_from_db()
+    assert invitation.status == "pending"
+
+
+def test_a_mail_failure_keeps_the_invitation_and_tells_who_sent_it(
+    delegation, settings, django_capture_on_commit_callbacks
+):
+    from asemplanner.models import Notification
+    from tests.reminders.mailbackends import FlakyBackend
+
+    settings.EMAIL_BACKEND = "tests.reminders.mailbackends.FlakyBackend"
+    FlakyBackend.failures = 1
+    staff = UserFactory(username="boss", roles=["protocol"])
+    with django_capture_on_commit_callbacks(execute=True):
+        invitation, _ = liaison_invite(delegation=delegation, email="a@mfa.example", by=staff)
+    assert LiaisonInvitation.objects.filter(pk=invitation.pk).exists()
+    notice = Notification.objects.get(recipient=staff)
+    assert notice.title == "The invitation to a@mfa.example could not be mailed"
+    assert "Send again" in notice.body

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 import pytest
@@ -147,3 +148,11 @@ def test_admin_photo_upload_goes_through_the_same_checks(role_client, db):
     assert photo["Content-Type"] == "image/jpeg"
     assert "private" in photo["Cache-Control"] and "no-store" in photo["Cache-Control"]
     assert b"".join(photo.streaming_content)[:3] == b"\xff\xd8\xff"
+
+
+def test_a_problem_elsewhere_on_the_person_does_not_block_the_photo(db):
+    """A passport on file that expires too soon is for the member form to point out, not the photo upload."""
+    person = PersonFactory(passport_number="X1", passport_expiry=dt.date(2020, 1, 1))  # before the event
+    person_set_photo(person=person, upload=upload(images.jpeg_bytes()), by="test")
+    person.refresh_from_db()
+    assert person.photo

@@ -49,6 +49,8 @@ def summit(db):
     )  # fmt: skip
     ProtocolTaskFactory(event=event, kind=ProtocolTask.Kind.AIRPORT_RECEPTION, title="Reception", person=press,
                         start=at(-1, "10:00"), end=at(-1, "11:00"))  # fmt: skip
+    ProtocolTaskFactory(event=event, kind=ProtocolTask.Kind.SECURITY_SWEEP, title="Sweep before the press briefing",
+                        person=press, start=at(0, "13:00"), end=at(0, "13:30"))  # fmt: skip
     return {"event": event, "france": france, "germany": germany, "heads": heads, "press": press, **sessions}
 
 
@@ -58,6 +60,12 @@ def test_the_delegation_programme_holds_what_its_members_attend(summit):
     assert items[-1].key.startswith("bilateral:")
     assert items[2].attendees == tuple(sorted(p.full_name for p in summit["france"].members.all()))
     assert items[1].where.endswith("Plenary Hall")
+
+
+def test_staff_work_around_a_member_stays_out_of_the_programme(summit):
+    titles = [item.title for item in programme_for(summit["france"])]
+    assert "Reception" in titles
+    assert "Sweep before the press briefing" not in titles
 
 
 def test_one_members_programme(summit):
@@ -89,5 +97,5 @@ def test_programme_query_count_is_fixed(summit, django_assert_num_queries):
     for _ in range(5):
         SessionFactory(event=summit["event"], audience=Session.Audience.ALL_DELEGATES, start=at(1, "15:00"),
                        end=at(1, "16:00"))  # fmt: skip
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):
         programme_for(summit["france"])

@@ -153,7 +153,8 @@ def test_inactive_liaison_reaches_nothing(client, summit):
     summit.liaison_a.is_active = False
     summit.liaison_a.save()
     client.force_login(summit.liaison_a)
-    assert client.get(reverse("portal:dashboard", args=[summit.france.pk])).status_code in (302, 404)
+    response = client.get(reverse("portal:dashboard", args=[summit.france.pk]))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
 
 
 def test_photos_are_not_served_as_public_files(client, summit, walk):

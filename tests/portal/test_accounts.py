@@ -163,3 +163,13 @@ def test_the_admin_keeps_its_own_password_change_page(role_client):
     page = role_client("admin").get(reverse("admin:password_change"))
     assert page.templates[0].name == "registration/password_change_form.html"
     assert "admin/base.html" in [t.name for t in page.templates]
+
+
+def test_liaisons_sign_in_with_their_address_in_any_case(client, invited):
+    invitation, url = invited
+    client.post(url, {"first_name": "N", "last_name": "N", "password1": "mekong-2020-x", "password2": "mekong-2020-x"})
+    client.logout()
+    response = client.post(reverse("login"), {"username": " New@Diplomatie.EXAMPLE", "password": "mekong-2020-x"})
+    assert response.status_code == 302
+    user = get_user_model().objects.get(pk=client.session["_auth_user_id"])
+    assert user.username == "new@diplomatie.example"

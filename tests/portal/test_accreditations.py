@@ -50,3 +50,13 @@ def test_withdrawing_a_waiting_request_and_not_an_approved_one(liaison_a, summit
     assert not Accreditation.objects.filter(pk=waiting.pk).exists()
     assert Accreditation.objects.filter(pk=approved.pk, status="approved").exists()
     assert "Only a request waiting for approval can be withdrawn" in response.content.decode()
+
+
+def test_another_delegations_member_cannot_be_slipped_into_the_request(liaison_a, summit):
+    response = liaison_a.post(
+        reverse("portal:accreditations", args=[summit.france.pk]),
+        {"event": summit.side.pk, "people": [summit.germany.head_id]},
+    )
+    assert response.status_code == 200
+    assert "people" in response.context["form"].errors
+    assert not Accreditation.objects.filter(person=summit.germany.head).exists()

@@ -183,12 +183,13 @@ def test_members_page_query_count_does_not_grow(liaison_a, summit):
     summit.france.quota = 40
     summit.france.save()
     for _ in range(3):
-        TravelFactory(person=PersonFactory(delegation=summit.france))
+        TravelFactory(person=PersonFactory(delegation=summit.france), hotel=summit.hotel)
     liaison_a.get(url)
     with CaptureQueriesContext(connection) as small:
         liaison_a.get(url)
     for _ in range(15):
-        AccreditationFactory(person=TravelFactory(person=PersonFactory(delegation=summit.france)).person)
+        travel = TravelFactory(person=PersonFactory(delegation=summit.france), hotel=summit.hotel)
+        AccreditationFactory(person=travel.person)
     with CaptureQueriesContext(connection) as large:
         response = liaison_a.get(url)
     assert len(response.context["people"]) == 20

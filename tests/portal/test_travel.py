@@ -58,6 +58,18 @@ def test_a_time_entered_in_another_zone_is_converted(liaison_a, summit):
         pytest.param({"arrival_flight": "Air Force One"}, "arrival_flight", "flight number such as", id="bad_flight"),
         pytest.param({"hotel": 999999}, "hotel", "Select a valid choice", id="unknown_hotel"),
         pytest.param({"arrival_zone": "Mars/Olympus"}, "arrival_zone", "Select a valid choice", id="unknown_zone"),
+        pytest.param(
+            {"departure_at": "2020-03-29T02:30", "departure_zone": "Europe/Paris"},
+            "departure_at",
+            "does not exist",
+            id="time_skipped_by_summer_time",
+        ),
+        pytest.param(
+            {"departure_at": "2020-10-25T02:30", "departure_zone": "Europe/Paris"},
+            "departure_at",
+            "happens twice",
+            id="time_repeated_by_winter_time",
+        ),
     ],
 )
 def test_bad_travel_is_refused_on_its_field(liaison_a, summit, changes, field, expected):
