@@ -58,3 +58,8 @@ def travel_errors(
                 f"{fmt(hi)}. Check the date, and the time zone it was entered in."
             )
     return errors
+
+
+def size_text(size: int) -> str:
+    """A file size as the upload messages give it: 7.2 MB, or 850 kB below a megabyte."""
+    return f"{size / 1_000_000:.1f} MB" if size >= 1_000_000 else f"{size // 1000} kB"

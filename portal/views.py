@@ -160,7 +160,7 @@ def member_photo_file(request, delegation, person_id):
 @delegation_view(FORM, section="members")
 def member_travel(request, delegation, person_id):
     person = access_person(delegation, person_id)
-    travel = Travel.objects.filter(person=person).first() or Travel(person=person)
+    travel = getattr(person, "travel", None) or Travel(person=person)  # read with the member by access_person
     form = TravelForm(request.POST or None, instance=travel, person=person)
     if request.method == "POST" and form.is_valid():
         companions = list(form.cleaned_data["also_for"])

@@ -48,7 +48,7 @@ from asemplanner.domain.bulk import rows_insert
 from asemplanner.timeranges import fmt
 from delegations.choices import LIAISON_CATEGORIES, Category, Rank
 from delegations.models import Delegation, MemberImport, Person
-from delegations.validators import person_errors
+from delegations.validators import person_errors, size_text
 
 # Limits, overridable in settings. A delegation is a few dozen people; the largest list the organisers keep
 # (every delegation of a summit) is ~5,000 rows and ~1 MB as CSV.
@@ -207,8 +207,6 @@ class _Bad(Exception):
 
 
 # --- Reading the file ---------------------------------------------------------------------------------
-def _megabytes(size: int) -> str:
-    return f"{size / 1_000_000:.1f} MB"
 
 
 def table_read(*, data: bytes) -> tuple[Table | None, list[RowError]]:
@@ -219,7 +217,7 @@ def table_read(*, data: bytes) -> tuple[Table | None, list[RowError]]:
     try:
         if len(data) > MAX_BYTES:
             raise _Refused(
-                f"The file is larger than {_megabytes(MAX_BYTES)}, the most one import may be. Remove columns the "
+                f"The file is larger than {size_text(MAX_BYTES)}, the most one import may be. Remove columns the "
                 "import does not use, or split the list into several files."
             )
         if not data.strip():
@@ -373,7 +371,7 @@ def _xlsx_rows(data: bytes) -> Iterator[tuple[int, tuple[Any, ...]]]:
             raise _Refused(f"The file holds {len(infos):,} parts, not an Excel workbook's few dozen. {SAVE_AS}")
         if unpacked > MAX_UNPACKED_BYTES:
             raise _Refused(
-                f"The workbook unpacks to {_megabytes(unpacked)}, more than the {_megabytes(MAX_UNPACKED_BYTES)} "
+                f"The workbook unpacks to {size_text(unpacked)}, more than the {size_text(MAX_UNPACKED_BYTES)} "
                 "an import may. Copy the list into a new workbook, or save it as ‘CSV UTF-8’."
             )
         names = {info.filename for info in infos}

@@ -20,6 +20,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from asemplanner.domain.audit import Actor, instance_save
 from delegations.models import Person
+from delegations.validators import size_text
 
 ALLOWED = ("JPEG", "PNG")
 MIN_WIDTH, MIN_HEIGHT = 240, 320  # a badge prints the photo at about 2 × 2.7 cm; less looks blurred
@@ -59,21 +60,17 @@ def _kind_of(head: bytes) -> str:
     return "not an image we can read"
 
 
-def _megabytes(size: int) -> str:
-    return f"{size / 1_000_000:.1f} MB" if size >= 1_000_000 else f"{size // 1000} kB"
-
-
 def photo_prepare(upload) -> ContentFile:
     """The upload as a clean JPEG, or a ValidationError on `photo` saying what is wrong and what is allowed."""
     max_bytes = settings.PLANNER_PHOTO_MAX_BYTES
     max_pixels = settings.PLANNER_PHOTO_MAX_PIXELS
     size = getattr(upload, "size", None)
     if size is not None and size > max_bytes:
-        raise _refuse(f"The file is {_megabytes(size)}; a photo may be at most {_megabytes(max_bytes)}.")
+        raise _refuse(f"The file is {size_text(size)}; a photo may be at most {size_text(max_bytes)}.")
     upload.seek(0)
     data = upload.read(max_bytes + 1)
     if len(data) > max_bytes:
-        raise _refuse(f"The file is larger than {_megabytes(max_bytes)}, the most a photo may be.")
+        raise _refuse(f"The file is larger than {size_text(max_bytes)}, the most a photo may be.")
     if not data:
         raise _refuse("The file is empty. Choose a JPEG or PNG photo.")
     kind = _kind_of(data[:64])
