@@ -5,7 +5,11 @@ from __future__ import annotations
 from django.contrib import admin
 
 from asemplanner.domain.overview import attention_items, event_overview
+from events.admin_postponement import postponement_urls
 from events.admin_timeline import timeline_urls
+from protocol.admin_precedence import precedence_urls
+from protocol.admin_scheduling import scheduling_urls
+from protocol.admin_taskboard import taskboard_urls
 
 
 class PlannerAdminSite(admin.AdminSite):
@@ -24,4 +28,11 @@ class PlannerAdminSite(admin.AdminSite):
 
     def get_urls(self):
         # Ahead of the default URLs, whose catch-all would otherwise answer first.
-        return timeline_urls(self) + super().get_urls()
+        return [
+            *timeline_urls(self),
+            *precedence_urls(self),
+            *taskboard_urls(self),
+            *scheduling_urls(self),
+            *postponement_urls(self),
+            *super().get_urls(),
+        ]
