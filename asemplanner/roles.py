@@ -61,6 +61,8 @@ ROLE_MODEL_PERMISSIONS: dict[str, dict[str, str]] = {
         "reminders.reminder": "vc",
         "badges.devicetoken": "vad",
         "badges.printrecord": "v",
+        "badges.scanlog": "v",
+        "delegations.zonerule": "vacd",
     },
     PROTOCOL: {
         "events.event": "v",
@@ -97,6 +99,9 @@ ROLE_MODEL_PERMISSIONS: dict[str, dict[str, str]] = {
         "delegations.travel": "v",
         "delegations.accreditation": "vc",
         "protocol.securityzone": "vacd",
+        "delegations.zonerule": "vacd",
+        "badges.scanlog": "v",
+        "badges.devicetoken": "vad",  # checkpoint tokens for their gates
         "protocol.team": "v",
         "protocol.protocoltask": "vac",
         "asemplanner.auditentry": "v",
@@ -135,6 +140,7 @@ ROLE_MODEL_PERMISSIONS: dict[str, dict[str, str]] = {
         "reminders.reminder": "v",
         "badges.devicetoken": "vad",
         "badges.printrecord": "v",
+        "delegations.zonerule": "v",
     },
     LIAISON: {},
 }

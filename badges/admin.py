@@ -1,14 +1,19 @@
-"""Accreditation staff make device tokens for print stations (the secret is shown once) and revoke them."""
+"""Accreditation staff make device tokens for print stations and checkpoints (the secret is shown once) and revoke
+them; security staff read the checkpoints' scan log."""
 
 from __future__ import annotations
+
+import datetime as dt
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from asemplanner.timeranges import local_day_bounds
 from badges.domain.tokens import token_create, token_errors, token_revoke
-from badges.models import DeviceToken, PrintRecord
+from badges.models import DeviceToken, PrintRecord, ScanLog
 
 
 class DeviceTokenForm(forms.ModelForm):
@@ -18,11 +23,13 @@ class DeviceTokenForm(forms.ModelForm):
 
     class Meta:
         model = DeviceToken
-        fields = ("name", "event", "scopes", "expires_at")
+        fields = ("name", "event", "scopes", "zone", "expires_at")
 
     def clean(self):
         cleaned = super().clean()
-        probe = DeviceToken(scopes=cleaned.get("scopes") or [], expires_at=cleaned.get("expires_at"))
+        probe = DeviceToken(
+            scopes=cleaned.get("scopes") or [], expires_at=cleaned.get("expires_at"), zone=cleaned.get("zone")
+        )
         for field, message in token_errors(probe).items():
             if field not in self.errors:
                 self.add_error(field, message)
@@ -32,10 +39,10 @@ class DeviceTokenForm(forms.ModelForm):
 @admin.register(DeviceToken)
 class DeviceTokenAdmin(admin.ModelAdmin):
     form = DeviceTokenForm
-    list_display = ("name", "event", "prefix", "scope_list", "expires_at", "last_used_at", "state")
-    list_filter = ("event", ("revoked_at", admin.EmptyFieldListFilter))
+    list_display = ("name", "event", "prefix", "scope_list", "zone", "expires_at", "last_used_at", "state")
+    list_filter = ("event", "zone", ("revoked_at", admin.EmptyFieldListFilter))
     search_fields = ("name", "prefix")
-    list_select_related = ("event",)
+    list_select_related = ("event", "zone")
     actions = ["revoke"]
 
     def get_readonly_fields(self, request, obj=None):
@@ -45,6 +52,7 @@ class DeviceTokenAdmin(admin.ModelAdmin):
             "name",
             "event",
             "scopes",
+            "zone",
             "expires_at",
             "prefix",
             "created_at",
@@ -54,7 +62,7 @@ class DeviceTokenAdmin(admin.ModelAdmin):
         )
 
     def get_fields(self, request, obj=None):
-        return self.get_readonly_fields(request, obj) or ("name", "event", "scopes", "expires_at")
+        return self.get_readonly_fields(request, obj) or ("name", "event", "scopes", "zone", "expires_at")
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False if obj is not None else super().has_change_permission(request, obj)
@@ -73,7 +81,7 @@ class DeviceTokenAdmin(admin.ModelAdmin):
         try:
             token, raw = token_create(
                 name=obj.name, event=obj.event, scopes=form.cleaned_data["scopes"], expires_at=obj.expires_at,
-                by=request.user,
+                zone=obj.zone, by=request.user,
             )  # fmt: skip
         except ValidationError as exc:  # checked again in the form's clean; this is the race with another add
             raise forms.ValidationError(exc.messages) from exc
@@ -114,6 +122,53 @@ class PrintRecordAdmin(admin.ModelAdmin):
     list_filter = ("station",)
     search_fields = ("accreditation__badge_number", "accreditation__person__family_name")
     list_select_related = ("accreditation__person", "accreditation__event", "station")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class ScanDayFilter(admin.SimpleListFilter):
+    """Days in Phnom Penh time (the planner's zone), the days that have scans, newest first."""
+
+    title = "day"
+    parameter_name = "day"
+
+    def lookups(self, request, model_admin):
+        # order_by() first: the model's ordering would otherwise join the DISTINCT and repeat each day
+        days = ScanLog.objects.order_by().annotate(day=TruncDate("scanned_at")).values_list("day", flat=True).distinct()
+        return [(day.isoformat(), day.strftime("%a %d %b %Y")) for day in sorted(days, reverse=True)[:60]]
+
+    def queryset(self, request, queryset):
+        if not self.value():
+            return queryset
+        try:
+            day = dt.date.fromisoformat(self.value())
+        except ValueError:
+            return queryset.none()
+        start, end = local_day_bounds(day, day)
+        return queryset.filter(scanned_at__gte=start, scanned_at__lt=end)
+
+
+@admin.register(ScanLog)
+class ScanLogAdmin(admin.ModelAdmin):
+    """Read-only: the log is written by the checkpoints alone."""
+
+    list_display = ("scanned_at", "zone", "result", "reason", "badge_number", "holder", "token")
+    list_filter = ("zone", "result", "reason", ScanDayFilter, "event")
+    search_fields = ("badge_number", "payload_hash", "token__name")
+    list_select_related = ("zone", "token", "accreditation__person")
+    show_full_result_count = False  # the log grows by thousands a day: no COUNT(*) over all of it per page
+    list_per_page = 100
+
+    @admin.display(description="holder")
+    def holder(self, scan: ScanLog) -> str:
+        return str(scan.accreditation.person) if scan.accreditation else "—"
 
     def has_add_permission(self, request) -> bool:
         return False

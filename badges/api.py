@@ -1,4 +1,5 @@
-"""The print-station API (/api/v1/): device-token auth, one error shape, badges, PDFs, print log, feed, verify.
+"""The print-station and checkpoint API (/api/v1/): device-token auth, one error shape, badges, PDFs, print log,
+feed, verify, checkpoint scans.
 
 Views are thin: they check the token's scope, parse and validate input, call one domain function and shape the
 answer. Every error is `{"error": {"code", "message", "fields"}}` (see `error_response`).
@@ -23,9 +24,11 @@ from rest_framework.authentication import BaseAuthentication, get_authorization_
 from rest_framework.decorators import api_view, authentication_classes, permission_classes
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
+from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView, exception_handler
 
 from badges.domain import badges as domain
+from badges.domain import checkpoint
 from badges.domain.pdf import SIZES, badge_pdf, badges_sheet_pdf, photo_jpeg
 from badges.domain.tokens import TokenRefused, token_authenticate
 from badges.models import DeviceToken, IdempotencyRecord
@@ -38,6 +41,8 @@ from badges.serializers import (
     FeedSerializer,
     PrintInputSerializer,
     PrintRecordSerializer,
+    ScanInputSerializer,
+    ScanSerializer,
     VerdictSerializer,
     VerifyInputSerializer,
 )
@@ -45,6 +50,7 @@ from delegations.choices import Category
 from delegations.models import Accreditation
 
 READ, PRINT = DeviceToken.Scope.READ.value, DeviceToken.Scope.PRINT.value
+CHECKPOINT = DeviceToken.Scope.CHECKPOINT.value
 FEED_LIMIT = 500
 BATCH_MAX = 200  # each badge's photo is decoded and placed: a sheet of 200 takes a few seconds
 ERRORS = {
@@ -141,8 +147,11 @@ class HasScope(BasePermission):
                 {"code": "token_missing", "message": "Send a device token: `Authorization: Bearer <token>`."}
             )
         needed = getattr(view, "scope", READ)
-        if needed not in token.scopes:
-            raise exceptions.PermissionDenied(f"This token lacks the scope {needed}; it has {', '.join(token.scopes)}.")
+        anyof = needed if isinstance(needed, tuple) else (needed,)
+        if not set(anyof) & set(token.scopes):
+            raise exceptions.PermissionDenied(
+                f"This token lacks the scope {' or '.join(anyof)}; it has {', '.join(token.scopes)}."
+            )
         return True
 
 
@@ -222,6 +231,8 @@ class BadgeDetail(StationView):
 
 
 class BadgePhoto(StationView):
+    scope = (READ, CHECKPOINT)  # a gate compares the face with the photo
+
     @extend_schema(
         operation_id="badges_photo",
         summary="The badge photo, re-encoded as JPEG",
@@ -479,6 +490,83 @@ class Verify(StationView):
         data.is_valid(raise_exception=True)
         verdict = domain.badge_verify(request.auth, data.validated_data["payload"])
         return Response(verdict.__dict__)
+
+
+# --- Checkpoints ----------------------------------------------------------------------------------------------
+SCAN_BODY_MAX = 4096  # {"payload": <at most 2 KB of QR text>} and some slack; a bigger body is not read
+
+
+class CheckpointThrottle(SimpleRateThrottle):
+    """Per token: a gate scans a badge every second or two; far more is a stuck scanner or someone probing."""
+
+    rate = "300/min"
+
+    def get_cache_key(self, request, view):
+        return f"throttle_checkpoint_{request.auth.prefix}"
+
+
+class CheckpointScans(StationView):
+    scope = CHECKPOINT
+    throttle_classes = [CheckpointThrottle]
+
+    @extend_schema(
+        operation_id="checkpoint_scans_create",
+        summary="Judge a scanned badge at the token's zone: allowed or denied, with the reason (logged)",
+        request=ScanInputSerializer,
+        responses={
+            200: ScanSerializer,
+            429: OpenApiResponse(ErrorSerializer, description="More than 300 scans a minute from this token."),
+            **{k: v for k, v in ERRORS.items() if k != 404},
+        },
+    )
+    def post(self, request):
+        token = request.auth
+        if token.zone_id is None:  # token_create refuses this; a token edited in the database could have it
+            raise exceptions.PermissionDenied("This checkpoint token has no zone; ask for a token bound to a zone.")
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > SCAN_BODY_MAX:
+            scan = checkpoint.badge_scan(token=token, payload=f"<{length} bytes>", oversized=True)
+        else:
+            scan = checkpoint.badge_scan(token=token, payload=_scan_payload(request))
+        holder = scan.holder
+        if holder is not None:
+            photo = reverse("badges-photo", args=[scan.badge_number])
+            holder["photo_url"] = request.build_absolute_uri(photo) if scan.has_photo else None
+        return Response(
+            {
+                "scan_id": scan.log.pk,
+                "result": scan.result,
+                "reason": scan.reason,
+                "message": scan.message,
+                "badge_number": scan.badge_number,
+                "version": scan.version,
+                "zone": token.zone.code,
+                "zone_name": token.zone.name,
+                "scanned_at": scan.log.scanned_at.isoformat(),
+                "holder": holder,
+            },
+            headers={"Cache-Control": "no-store"},
+        )
+
+
+def _scan_payload(request) -> str:
+    """The body's `payload` text. A body that is not a JSON object with a text `payload` is the scanner's bug
+    (400); any text at all is a scan, judged and logged."""
+    try:
+        data = request.data
+    except exceptions.ParseError as exc:
+        message = f'The body is not valid JSON ({str(exc.detail)[:100]}). Send {{"payload": "<QR text>"}}.'
+        raise domain.BadRequest("body", message, "parse_error") from exc
+    if not isinstance(data, dict) or "payload" not in data:
+        raise domain.BadRequest("payload", 'payload is missing: send {"payload": "<QR text>"}.', "required")
+    if not isinstance(data["payload"], str):
+        raise domain.BadRequest(
+            "payload", f"payload must be the QR text as a string, not {type(data['payload']).__name__}."
+        )
+    return data["payload"]
 
 
 @extend_schema(exclude=True)

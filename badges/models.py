@@ -1,9 +1,10 @@
-"""Print stations' device tokens, the badge change feed, the print log and idempotency records."""
+"""Print stations' and checkpoints' device tokens, the badge change feed, the print and scan logs, idempotency."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class DeviceToken(models.Model):
@@ -12,10 +13,19 @@ class DeviceToken(models.Model):
     class Scope(models.TextChoices):
         READ = "badges:read", "Read badges (list, detail, photo, PDF, feed, verify)"
         PRINT = "badges:print", "Report prints and reprint"
+        CHECKPOINT = "checkpoint:scan", "Verify badges at a checkpoint"
 
     name = models.CharField(max_length=100, unique=True, help_text="The station, e.g. 'Sokha accreditation desk 2'.")
     event = models.ForeignKey("events.Event", on_delete=models.CASCADE, related_name="device_tokens")
-    scopes = models.JSONField(default=list, help_text="Any of badges:read, badges:print.")
+    scopes = models.JSONField(default=list, help_text="Any of badges:read, badges:print, checkpoint:scan.")
+    zone = models.ForeignKey(
+        "protocol.SecurityZone",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="checkpoint_tokens",
+        help_text="The zone whose entrance this checkpoint guards: required with checkpoint:scan, and only then.",
+    )
     prefix = models.CharField(max_length=12, unique=True, editable=False, help_text="Shown to tell tokens apart.")
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
     created_by = models.ForeignKey(
@@ -102,3 +112,44 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} ({self.status_code or 'running'})"
+
+
+class ScanLog(models.Model):
+    """One badge scanned at a checkpoint and what the gate was told. Never the QR text: only a short hash of it,
+    enough to see the same forged card come back."""
+
+    class Result(models.TextChoices):
+        ALLOWED = "allowed", "Allowed"
+        DENIED = "denied", "Denied"
+
+    class Reason(models.TextChoices):
+        REVOKED = "revoked", "Badge revoked"
+        SUPERSEDED = "superseded", "Old badge version (a newer one was printed)"
+        WRONG_ZONE = "wrong_zone", "Badge does not open this zone"
+        WRONG_EVENT = "wrong_event", "Badge of another event"
+        FORGED = "forged", "Signature does not match (forged or altered)"
+        UNKNOWN = "unknown", "No such badge"
+        MALFORMED = "malformed", "Not a badge QR (empty, too long or unreadable)"
+
+    id = models.BigAutoField(primary_key=True)
+    token = models.ForeignKey(DeviceToken, on_delete=models.PROTECT, related_name="scans")
+    event = models.ForeignKey("events.Event", on_delete=models.CASCADE, related_name="+")
+    zone = models.ForeignKey("protocol.SecurityZone", on_delete=models.PROTECT, related_name="scans")
+    badge_number = models.CharField(max_length=20, null=True, blank=True)
+    accreditation = models.ForeignKey(
+        "delegations.Accreditation", on_delete=models.SET_NULL, null=True, blank=True, related_name="scans"
+    )
+    result = models.CharField(max_length=10, choices=Result.choices)
+    reason = models.CharField(max_length=20, choices=Reason.choices, blank=True)
+    payload_hash = models.CharField(max_length=16, help_text="The first 16 hex digits of the QR text's SHA-256.")
+    scanned_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-scanned_at", "-id"]
+        indexes = [
+            models.Index(fields=["zone", "scanned_at"], name="scan_zone_time"),
+            models.Index(fields=["event", "scanned_at"], name="scan_event_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.badge_number or 'no badge'} at {self.zone_id}: {self.result}"

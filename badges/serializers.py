@@ -137,3 +137,43 @@ class VerdictSerializer(serializers.Serializer):
     badge_number = serializers.CharField(allow_null=True)
     version = serializers.IntegerField(allow_null=True)
     current_version = serializers.IntegerField(allow_null=True)
+
+
+class ScanInputSerializer(serializers.Serializer):
+    """For the OpenAPI document: the view reads the body itself, so that a bad QR is a denied scan, not a 400."""
+
+    payload = serializers.CharField(
+        allow_blank=True, help_text="The text of the scanned QR code, as read. Empty, long or odd text is denied."
+    )
+
+
+class HolderSerializer(serializers.Serializer):
+    honorific = serializers.CharField()
+    given_name = serializers.CharField()
+    family_name = serializers.CharField()
+    function = serializers.CharField()
+    delegation = serializers.CharField(allow_null=True)
+    partner_code = serializers.CharField(allow_null=True)
+    category = serializers.ChoiceField(choices=Category.choices)
+    category_label = serializers.CharField()
+    colour = serializers.CharField()
+    photo_url = serializers.URLField(allow_null=True, help_text="GET it with the same token.")
+
+
+class ScanSerializer(serializers.Serializer):
+    scan_id = serializers.IntegerField()
+    result = serializers.ChoiceField(choices=["allowed", "denied"])
+    reason = serializers.ChoiceField(
+        choices=["revoked", "superseded", "wrong_zone", "wrong_event", "forged", "unknown", "malformed"],
+        allow_null=True,
+        help_text="null when allowed.",
+    )
+    message = serializers.CharField(help_text="What to tell the guard, in English.")
+    badge_number = serializers.CharField(allow_null=True)
+    version = serializers.IntegerField(allow_null=True)
+    zone = serializers.CharField(help_text="The token's zone code, e.g. Z3.")
+    zone_name = serializers.CharField()
+    scanned_at = serializers.DateTimeField()
+    holder = HolderSerializer(
+        allow_null=True, help_text="Who the badge is for, if it is a genuine badge of this event; never passport data."
+    )

@@ -13,5 +13,6 @@ urlpatterns = [
     path("badges/<str:badge_number>/reprint", api.BadgeReprint.as_view(), name="badges-reprint"),
     path("feed/", api.Feed.as_view(), name="feed"),
     path("verify", api.Verify.as_view(), name="verify"),
+    path("checkpoint/scans", api.CheckpointScans.as_view(), name="checkpoint-scans"),
     re_path(r"^(?P<rest>.*)$", api.not_found),
 ]

@@ -15,7 +15,7 @@ from asemplanner.timeranges import fmt
 from delegations.domain.delegations import accreditations_approve
 from delegations.domain.liaisons import invitation_errors, invitation_revoke, liaison_invite
 from delegations.domain.photos import photo_prepare, photo_response
-from delegations.models import Accreditation, Delegation, LiaisonInvitation, Partner, Person, Travel
+from delegations.models import Accreditation, Delegation, LiaisonInvitation, Partner, Person, Travel, ZoneRule
 from events.admin import ConflictsOnPageMixin
 
 
@@ -282,3 +282,23 @@ class LiaisonInvitationAdmin(admin.ModelAdmin):
                 invitation_revoke(invitation=invitation, by=request.user)
                 withdrawn += 1
         self.message_user(request, f"Withdrew {withdrawn} pending invitation(s).")
+
+
+@admin.register(ZoneRule)
+class ZoneRuleAdmin(AuditedModelAdmin):
+    """The category → zones map that approval applies to accreditations without hand-chosen zones."""
+
+    list_display = ("category", "event_or_all", "zone_codes")
+    list_filter = ("event", "category")
+    filter_horizontal = ("zones",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("event").prefetch_related("zones")
+
+    @admin.display(description="event", ordering="event")
+    def event_or_all(self, rule: ZoneRule) -> str:
+        return str(rule.event) if rule.event else "All events (unless the event has its own rule)"
+
+    @admin.display(description="zones")
+    def zone_codes(self, rule: ZoneRule) -> str:
+        return ", ".join(zone.code for zone in rule.zones.all()) or "none"

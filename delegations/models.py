@@ -384,3 +384,40 @@ class MemberImport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.file_name} ({self.delegation})"
+
+
+class ZoneRule(models.Model):
+    """Which security zones a badge category opens: for one event, or for every event (no event).
+
+    Approving an accreditation that has no zones chosen by hand grants the zones of its event's rule for its
+    category, or else of the rule for all events (see `accreditation_zones_default`)."""
+
+    event = models.ForeignKey(
+        "events.Event",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="zone_rules",
+        help_text="Leave empty for the rule that applies to every event without a rule of its own.",
+    )
+    category = models.CharField(max_length=20, choices=Category.choices)
+    zones = models.ManyToManyField("protocol.SecurityZone", blank=True, related_name="zone_rules")
+
+    class Meta:
+        ordering = ["event", "category"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event", "category"],
+                name="zonerule_one_per_event_category",
+                violation_error_message="This event already has a zone rule for this category; change that one.",
+            ),
+            models.UniqueConstraint(
+                fields=["category"],
+                condition=Q(event__isnull=True),
+                name="zonerule_one_global_per_category",
+                violation_error_message="There is already a rule for all events for this category; change that one.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_category_display()} · {self.event or 'all events'}"

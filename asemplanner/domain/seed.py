@@ -26,7 +26,7 @@ from asemplanner.domain.audit import instance_save
 from asemplanner.roles import ACCREDITATION, ADMIN, LIAISON, LOGISTICS, PROTOCOL, SECURITY, roles_sync
 from delegations.choices import Category, Rank
 from delegations.domain.delegations import accreditation_approve
-from delegations.models import Accreditation, Delegation, Partner, Person, Travel
+from delegations.models import Accreditation, Delegation, Partner, Person, Travel, ZoneRule
 from events.models import Event, Room, Session, TransferTime, Venue
 from protocol.models import BilateralMeeting, ProtocolTask, SecurityZone, Team
 from reminders.models import Deadline, ReminderRule
@@ -363,6 +363,9 @@ class Seeder:
             code: self.upsert(SecurityZone, {"code": code}, {"name": name, "level": level, "colour": colour})
             for code, name, level, colour in ZONES
         }
+        for category, codes in CATEGORY_ZONES.items():  # the map staff edit; approval applies it
+            zones = [self.zones[code] for code in codes]
+            self.upsert(ZoneRule, {"event": None, "category": category}, {}, m2m={"zones": zones})
         self.partners = self.seed_partners()
         self.events = self.seed_events()
         self.venues, self.rooms = self.seed_venues()
@@ -560,8 +563,7 @@ class Seeder:
                     Accreditation,
                     {"person": person, "event": summit},
                     {"category": person.category},
-                    m2m={"zones": [self.zones[z] for z in CATEGORY_ZONES[person.category]]},
-                )
+                )  # zones: approval grants the zone rule's (ZoneRule, seeded from CATEGORY_ZONES)
                 # Most are approved; every fourth delegation's security officer still waits, for the demo.
                 waiting = position == 3 and index % 4 == 0
                 if accreditation.status == Accreditation.Status.REQUESTED and not waiting:

@@ -29,17 +29,29 @@ def token_errors(token: DeviceToken) -> dict[str, str]:
         errors["scopes"] = f"Choose at least one scope: {', '.join(DeviceToken.Scope.values)}."
     elif unknown:
         errors["scopes"] = f"Unknown scope(s) {', '.join(unknown)}; allowed: {', '.join(DeviceToken.Scope.values)}."
+    checkpoint = DeviceToken.Scope.CHECKPOINT in (token.scopes or [])
+    if checkpoint and token.zone_id is None:
+        errors["zone"] = "A checkpoint token (checkpoint:scan) guards one zone: choose the zone of its entrance."
+    elif not checkpoint and token.zone_id is not None:
+        errors["zone"] = "Only a checkpoint token (checkpoint:scan) has a zone; leave the zone empty or add that scope."
     if token.expires_at and token.expires_at <= timezone.now():
         errors["expires_at"] = "The expiry is in the past; choose a time after now (e.g. the day after the event)."
     return errors
 
 
 @transaction.atomic
-def token_create(*, name: str, event, scopes: list[str], expires_at: dt.datetime, by: Actor) -> tuple[DeviceToken, str]:
-    """Returns the token and its secret. The secret is not stored: show it to the station's operator now."""
+def token_create(
+    *, name: str, event, scopes: list[str], expires_at: dt.datetime, by: Actor, zone=None
+) -> tuple[DeviceToken, str]:
+    """Returns the token and its secret. The secret is not stored: show it to the station's operator now.
+
+    A checkpoint token (checkpoint:scan) is bound to the one zone whose entrance it guards: a scanner cannot be
+    told at the gate to check another zone."""
     prefix = secrets.token_hex(4)
     raw = f"{PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
-    token = DeviceToken(name=name, event=event, scopes=sorted(set(scopes)), expires_at=expires_at, prefix=prefix)
+    token = DeviceToken(
+        name=name, event=event, scopes=sorted(set(scopes)), expires_at=expires_at, prefix=prefix, zone=zone
+    )
     token.token_hash = token_hash(raw)
     token.created_by = by if not isinstance(by, str) else None
     errors = token_errors(token)
@@ -65,7 +77,7 @@ class TokenRefused(Exception):
 
 def token_authenticate(raw: str) -> DeviceToken:
     """The live token for this secret, or TokenRefused saying why (unknown, revoked, expired)."""
-    token = DeviceToken.objects.select_related("event").filter(token_hash=token_hash(raw)).first()
+    token = DeviceToken.objects.select_related("event", "zone").filter(token_hash=token_hash(raw)).first()
     if token is None:
         raise TokenRefused("token_invalid", "The device token is not known. Ask the accreditation office for a token.")
     now = timezone.now()

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from asemplanner.domain.audit import (
@@ -18,7 +19,7 @@ from asemplanner.domain.audit import (
     instance_save,
     snapshot,
 )
-from delegations.models import Accreditation, Delegation, Partner, Person, Travel
+from delegations.models import Accreditation, Delegation, Partner, Person, Travel, ZoneRule
 from events.models import Event
 
 
@@ -151,6 +152,21 @@ def accreditation_withdraw(*, accreditation: Accreditation, by: Actor) -> None:
     instance_delete(instance=accreditation, by=by, action="delegations.accreditation.withdrawn")
 
 
+def zone_rule_for(*, event: Event, category: str) -> ZoneRule | None:
+    """The event's own rule for the category, else the rule for all events, else None."""
+    candidates = ZoneRule.objects.filter(Q(event=event) | Q(event__isnull=True), category=category)
+    rules = {rule.event_id: rule for rule in candidates}
+    return rules.get(event.pk) or rules.get(None)
+
+
+def accreditation_zones_default(*, accreditation: Accreditation) -> list:
+    """The zones approval grants: none if zones were chosen by hand (those stand), else the zone rule's."""
+    if accreditation.zones.exists():
+        return []
+    rule = zone_rule_for(event=accreditation.event, category=accreditation.category)
+    return list(rule.zones.all()) if rule else []
+
+
 @transaction.atomic
 def accreditation_approve(*, accreditation: Accreditation, by: Actor) -> Accreditation:
     if accreditation.status != Accreditation.Status.REQUESTED:
@@ -160,7 +176,9 @@ def accreditation_approve(*, accreditation: Accreditation, by: Actor) -> Accredi
     accreditation.badge_number = accreditation.badge_number or badge_number_for(accreditation)
     accreditation.approved_at = timezone.now()
     accreditation.approved_by = by if not isinstance(by, str) else None
-    instance_save(instance=accreditation, by=by, action="delegations.accreditation.approved")
+    granted = accreditation_zones_default(accreditation=accreditation)
+    m2m = {"zones": granted} if granted else None
+    instance_save(instance=accreditation, by=by, action="delegations.accreditation.approved", m2m=m2m)
     return accreditation
 
 
@@ -171,7 +189,9 @@ def accreditations_approve(*, queryset, by: Actor) -> int:
     Rows that are not 'requested' are left alone; the count says how many were approved.
     """
     pending = list(
-        queryset.filter(status=Accreditation.Status.REQUESTED).select_related("event").select_for_update(of=("self",))
+        queryset.filter(status=Accreditation.Status.REQUESTED)
+        .select_related("event", "person")  # the audit entry names the person
+        .select_for_update(of=("self",))
     )
     befores = {accreditation.pk: snapshot(accreditation) for accreditation in pending}
     now = timezone.now()
@@ -181,18 +201,50 @@ def accreditations_approve(*, queryset, by: Actor) -> int:
         accreditation.approved_at = now
         accreditation.approved_by = by if not isinstance(by, str) else None
     Accreditation.objects.bulk_update(pending, ["status", "badge_number", "approved_at", "approved_by"], batch_size=500)
+    granted = _zones_grant_many(pending)
     audit_log_many(
         [
             audit_entry(
                 action="delegations.accreditation.approved",
                 instance=accreditation,
                 by=by,
-                changes=diff(befores[accreditation.pk], snapshot(accreditation)),
+                changes=diff(befores[accreditation.pk], snapshot(accreditation))
+                | ({"zones": [[], granted[accreditation.pk]]} if accreditation.pk in granted else {}),
             )
             for accreditation in pending
         ]
     )
     return len(pending)
+
+
+def _zones_grant_many(accreditations: Sequence[Accreditation]) -> dict[int, list[int]]:
+    """The zone rules' zones for those without hand-chosen zones, in three queries however many: {pk: zone ids}."""
+    through = Accreditation.zones.through
+    ids = [a.pk for a in accreditations]
+    chosen = set(through.objects.filter(accreditation_id__in=ids).values_list("accreditation_id", flat=True))
+    bare = [a for a in accreditations if a.pk not in chosen]
+    if not bare:
+        return {}
+    rule_zones: dict[tuple[int | None, str], list[int]] = {}
+    rules = ZoneRule.objects.filter(
+        Q(event_id__in={a.event_id for a in bare}) | Q(event__isnull=True), category__in={a.category for a in bare}
+    )
+    for event_id, category, zone_id in rules.values_list("event_id", "category", "zones"):
+        zones = rule_zones.setdefault((event_id, category), [])
+        if zone_id is not None:
+            zones.append(zone_id)
+    granted = {}
+    for accreditation in bare:
+        zones = rule_zones.get((accreditation.event_id, accreditation.category))
+        if zones is None:
+            zones = rule_zones.get((None, accreditation.category), [])
+        if zones:
+            granted[accreditation.pk] = sorted(zones)
+    through.objects.bulk_create(
+        [through(accreditation_id=pk, securityzone_id=zone) for pk, zones in granted.items() for zone in zones],
+        batch_size=1000,
+    )
+    return granted
 
 
 def accreditation_revoke(*, accreditation: Accreditation, reason: str, by: Actor) -> Accreditation:

@@ -93,6 +93,29 @@ def grow(model_label: str, n: int, user=None) -> None:
                     accreditation=f.AccreditationFactory(person=person, event=event), by="test"
                 )
                 badge_mark_printed(accreditation=accreditation, token=token, version=1, printed_at=timezone.now())
+            case "badges.scanlog":
+                import datetime as dt
+
+                from badges.domain.badges import qr_payload
+                from badges.domain.checkpoint import badge_scan
+                from badges.domain.tokens import token_create
+                from delegations.domain.delegations import accreditation_approve
+
+                event, zone = f.SideEventFactory(), f.SecurityZoneFactory()
+                token, _ = token_create(
+                    name=f"Gate {event.pk}", event=event, scopes=["checkpoint:scan"], zone=zone,
+                    expires_at=timezone.now() + dt.timedelta(days=1), by="test",
+                )  # fmt: skip
+                person = f.PersonFactory(delegation=f.DelegationFactory(event=event))
+                accreditation = accreditation_approve(
+                    accreditation=f.AccreditationFactory(person=person, event=event), by="test"
+                )
+                badge_scan(token=token, payload=qr_payload(accreditation.badge_number, 1))
+            case "delegations.zonerule":
+                from delegations.models import ZoneRule
+
+                rule = ZoneRule.objects.create(event=f.SideEventFactory(), category="delegate")
+                rule.zones.add(f.SecurityZoneFactory(), f.SecurityZoneFactory())
             case "reminders.deadline":
                 f.DeadlineFactory(event=f.SideEventFactory())
             case "reminders.reminderrule":
