@@ -5,13 +5,13 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import ValidationError
 from django.db.models import Count, F, Q
+from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils.html import format_html
 
 from asemplanner.admin import AuditedModelAdmin
-from asemplanner.timeranges import fmt
 from events.domain.conflict_checks import OPEN_STATES, conflict_acknowledge, conflict_resolve, conflicts_check_changes
-from events.domain.postponement import event_postpone
 from events.domain.sessions import session_warnings
 from events.models import Conflict, Event, Room, Session, TransferTime, Venue
 
@@ -55,22 +55,6 @@ class ConflictsOnPageMixin:
             self.message_user(request, f"Clash — {conflict.get_kind_display()}: {conflict.message}", level=level)
 
 
-class PostponeForm(forms.Form):
-    start_date = forms.DateField(
-        label="New first day", help_text="The event keeps its length; everything dated in it moves by the same days."
-    )
-
-    def __init__(self, *args, event: Event, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.event = event
-
-    def clean_start_date(self):
-        start = self.cleaned_data["start_date"]
-        if start == self.event.start_date:
-            raise forms.ValidationError(f"{self.event} already starts on {fmt(start)}. Choose another day.")
-        return start
-
-
 class SessionInline(admin.TabularInline):
     model = Session
     fields = ("title", "kind", "room", "start", "end", "audience", "expected_attendance", "status")
@@ -85,48 +69,35 @@ class SessionInline(admin.TabularInline):
 
 @admin.register(Event)
 class EventAdmin(AuditedModelAdmin):
-    list_display = ("acronym", "name", "kind", "parent", "start_date", "end_date", "status", "mode", "n_sessions")
+    list_display = (
+        "acronym",
+        "name",
+        "kind",
+        "parent",
+        "start_date",
+        "end_date",
+        "status",
+        "mode",
+        "n_sessions",
+        "precedence_link",
+    )
     list_filter = ("kind", "status", "mode")
     search_fields = ("acronym", "name", "theme")
     autocomplete_fields = ("parent", "host")
     date_hierarchy = "start_date"
     list_select_related = ("parent",)
+    readonly_fields = ("precedence_link",)
     inlines = [SessionInline]
     actions = ["postpone_selected"]
 
-    @admin.action(description="Postpone the selected event (asks for the new first day)", permissions=["change"])
+    @admin.action(description="Postpone the selected event (preview the impact first)", permissions=["change"])
     def postpone_selected(self, request, queryset):
-        events = list(queryset)
+        events = list(queryset[:2])
         if len(events) != 1:
             self.message_user(request, "Select exactly one event to postpone; nothing was changed.", messages.ERROR)
             return None
-        event = events[0]
-        form = PostponeForm(request.POST if "apply" in request.POST else None, event=event)
-        if "apply" in request.POST and form.is_valid():
-            try:
-                result = event_postpone(event=event, start_date=form.cleaned_data["start_date"], by=request.user)
-            except ValidationError as exc:
-                form.add_error(None, " ".join(exc.messages))
-            else:
-                self.message_user(
-                    request,
-                    f"{event} now runs {fmt(event.start_date)}–{fmt(event.end_date)}; {result.summary()}. "
-                    "Reminders moved with it; delegations' own travel did not (see the conflicts).",
-                    messages.SUCCESS,
-                )
-                return None
-        return TemplateResponse(
-            request,
-            "admin/events/event/postpone.html",
-            {
-                **self.admin_site.each_context(request),
-                "title": f"Postpone {event}",
-                "event": event,
-                "form": form,
-                "opts": self.model._meta,
-                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-            },
-        )
+        # The postponement page (events/admin_postponement.py) previews the impact before anything moves.
+        return HttpResponseRedirect(f"{reverse('admin:events_postpone')}?event={events[0].pk}")
 
     def get_queryset(self, request):
         return (
@@ -138,6 +109,15 @@ class EventAdmin(AuditedModelAdmin):
     @admin.display(description="sessions", ordering="_n_sessions")
     def n_sessions(self, event: Event) -> int:
         return event._n_sessions
+
+    @admin.display(description="precedence")
+    def precedence_link(self, event: Event) -> str:
+        # The order of precedence and seating plan page (protocol/admin_precedence.py) checks its own permission.
+        if event.pk is None:
+            return "Save the event first."
+        return format_html(
+            '<a href="{}">Order &amp; seating</a>', reverse("admin:protocol_precedence", args=[event.pk])
+        )
 
 
 class RoomInline(admin.TabularInline):

@@ -64,6 +64,21 @@ def room_exclusion(name: str, *, active: Q) -> PostgresOnlyExclusionConstraint:
     )
 
 
+def precedence_errors(*, rule: str, start_letter: str) -> dict[str, str]:
+    """The drawn letter is one capital A–Z, given with (and only with) the drawn-letter rule."""
+    drawn = rule == Event.PrecedenceRule.DRAWN_LETTER
+    if drawn and not start_letter:
+        return {"precedence_start_letter": "The drawn-letter rule needs the letter drawn: one capital A–Z, e.g. M."}
+    if start_letter and not (len(start_letter) == 1 and "A" <= start_letter <= "Z"):
+        return {"precedence_start_letter": f"“{start_letter}” is not a capital letter; give one letter A–Z, e.g. M."}
+    if start_letter and not drawn:
+        return {
+            "precedence_start_letter": "A drawn letter is used only with the rule “alphabetical from a drawn "
+            "letter”; choose that rule or leave the letter empty."
+        }
+    return {}
+
+
 class Event(models.Model):
     class Kind(models.TextChoices):
         SUMMIT = "summit", "Summit"
@@ -80,6 +95,11 @@ class Event(models.Model):
         IN_PERSON = "in_person", "In person"
         HYBRID = "hybrid", "Hybrid"
         VIRTUAL = "virtual", "Virtual"
+
+    class PrecedenceRule(models.TextChoices):
+        ALPHABETICAL = "alphabetical", "Alphabetical by partner name in English"
+        JOINED = "joined", "Date of joining ASEM, then partner name"
+        DRAWN_LETTER = "drawn_letter", "Alphabetical from a drawn letter"
 
     acronym = models.CharField(max_length=20, unique=True, help_text="Short name used everywhere, e.g. ASEM13.")
     name = models.CharField(max_length=200)
@@ -102,6 +122,19 @@ class Event(models.Model):
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PLANNED)
     mode = models.CharField(max_length=20, choices=Mode.choices, default=Mode.IN_PERSON)
     notes = models.TextField(blank=True)
+    precedence_rule = models.CharField(
+        "order within a rank",
+        max_length=20,
+        choices=PrecedenceRule.choices,
+        default=PrecedenceRule.ALPHABETICAL,
+        help_text="How heads of delegation of the same rank are ordered (the host always takes the chair).",
+    )
+    precedence_start_letter = models.CharField(
+        "drawn letter",
+        max_length=1,
+        blank=True,
+        help_text="For “alphabetical from a drawn letter”: one capital letter A–Z; the alphabet starts there.",
+    )
 
     class Meta:
         ordering = ["start_date", "acronym"]
@@ -124,6 +157,7 @@ class Event(models.Model):
             errors["parent"] = "An event cannot be its own parent."
         elif self.parent_id and self.parent.kind != self.Kind.SUMMIT:
             errors["parent"] = f"{self.parent} is a side event; choose a summit as the parent."
+        errors |= precedence_errors(rule=self.precedence_rule, start_letter=self.precedence_start_letter)
         if not errors and self.pk and self.start_date and self.end_date:
             errors |= self._programme_outside_errors()
         if errors:
