@@ -274,6 +274,14 @@ LOGGING = {
 PLANNER_HOST_PARTNER = env("PLANNER_HOST_PARTNER", "KHM")
 # Minutes of protocol margin on top of the motorcade transfer time between two commitments of one person.
 PLANNER_PROTOCOL_BUFFER_MINUTES = int(env("PLANNER_PROTOCOL_BUFFER_MINUTES", "15"))
+# Automatic bilateral scheduling (protocol/domain/scheduling.py): the local hours of a day in which bilaterals
+# may be placed, minutes a bilateral room needs between two meetings (flags, chairs), and the CP-SAT search:
+# at most this many seconds, stopping early once the plan is proven within this relative gap of the best.
+PLANNER_BILATERAL_HOURS = env("PLANNER_BILATERAL_HOURS", "08:00-20:00")
+PLANNER_BILATERAL_CHANGEOVER_MINUTES = int(env("PLANNER_BILATERAL_CHANGEOVER_MINUTES", "15"))
+PLANNER_SCHEDULER_SECONDS = float(env("PLANNER_SCHEDULER_SECONDS", "20"))
+PLANNER_SCHEDULER_GAP = float(env("PLANNER_SCHEDULER_GAP", "0.005"))
+PLANNER_SCHEDULER_WORKERS = int(env("PLANNER_SCHEDULER_WORKERS", "8"))
 # Seconds a committed change waits so a burst of saves is checked by one task (see events/domain/conflict_triggers).
 PLANNER_CONFLICT_CHECK_DELAY = float(env("PLANNER_CONFLICT_CHECK_DELAY", "0.5"))
 # Days before the first and after the last day of an event (with its side events) that travel may fall on.

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 
 from asemplanner.admin import AuditedModelAdmin
@@ -69,12 +70,32 @@ class BilateralMeetingAdmin(ConflictsOnPageMixin, AuditedModelAdmin):
 class ProtocolTaskAdmin(ConflictsOnPageMixin, AuditedModelAdmin):
     conflict_key = "task"
     list_display = ("title", "kind", "event", "start", "end", "venue", "destination", "team", "assignee", "status")
-    list_filter = ("event", "kind", "status", "team")
+    list_filter = (
+        "event",
+        "kind",
+        "status",
+        "team",
+        ("team__kind", admin.ChoicesFieldListFilter),
+        ("assignee", admin.RelatedOnlyFieldListFilter),
+        ("source_key", admin.EmptyFieldListFilter),  # empty = made by hand; set = generated from travel
+    )
     search_fields = ("title", "vehicle", "person__family_name", "delegation__partner__name")
     autocomplete_fields = ("event", "venue", "destination", "team", "assignee", "person", "delegation")
     date_hierarchy = "start"
     list_select_related = ("event", "venue", "destination", "team", "assignee")
     list_editable = ("status",)
+    actions = ["generate_from_travel"]
+
+    @admin.action(description="Generate protocol tasks from travel (for the events of the selected tasks)")
+    def generate_from_travel(self, request, queryset):
+        from events.models import Event
+        from protocol.domain.task_generation import tasks_generate
+
+        if not (self.has_add_permission(request) and self.has_change_permission(request)):
+            raise PermissionDenied
+        for event in Event.objects.filter(pk__in=queryset.values("event_id")):
+            summary = tasks_generate(event=event, by=request.user)
+            self.message_user(request, f"Protocol tasks for {event}: {summary}.", messages.SUCCESS)
 
 
 @admin.register(BilateralWindow)

@@ -272,6 +272,12 @@ class ProtocolTask(models.Model):
         help_text="Set on tasks generated from travel data so re-generation updates instead of duplicating.",
     )
     notes = models.TextField(blank=True)
+    generated = models.JSONField(
+        default=dict,
+        blank=True,
+        editable=False,
+        help_text="The values the task generator last wrote; a field that differs was edited by hand and is kept.",
+    )
 
     class Meta:
         ordering = ["start", "kind"]
@@ -292,3 +298,45 @@ class ProtocolTask(models.Model):
             errors["person"] = f"{self.person} is not in {self.delegation}."
         if errors:
             raise ValidationError(errors)
+
+
+class SchedulingRun(models.Model):
+    """One automatic placement of an event's accepted bilaterals: queued, solved by a Celery worker, previewed
+    by staff, then published (or left). `proposal` and `unplaced` hold the result until it is published."""
+
+    class Kind(models.TextChoices):
+        PLAN = "plan", "Plan the accepted requests"
+        REPLAN = "replan", "Re-plan after a disruption (move as few as possible)"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        READY = "ready", "Ready to preview"
+        PUBLISHED = "published", "Published"
+        FAILED = "failed", "Failed"
+        SUPERSEDED = "superseded", "Superseded"
+
+    event = models.ForeignKey("events.Event", on_delete=models.CASCADE, related_name="scheduling_runs")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.PLAN)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0, help_text="Percent, while it runs.")
+    message = models.CharField(max_length=300, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    requested_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    proposal = models.JSONField(default=list, blank=True, help_text="[{meeting, room, start, end, moved}]")
+    unplaced = models.JSONField(default=list, blank=True, help_text="[{meeting, reason}]")
+    figures = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+        indexes = [models.Index(fields=["event", "-requested_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.event} · {self.get_status_display()}"

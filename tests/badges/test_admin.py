@@ -72,5 +72,11 @@ def test_revoke_action(staff):
 
 
 def test_other_roles_cannot_make_tokens(client, db):
-    client.force_login(UserFactory(username="guard", roles=["security"]))
+    client.force_login(UserFactory(username="mover", roles=["logistics"]))
     assert client.get(ADD).status_code == 403
+
+
+def test_security_makes_tokens_for_its_checkpoints(client, db):
+    client.force_login(UserFactory(username="guard", roles=["security"]))
+    page = client.get(ADD).content.decode()
+    assert 'name="zone"' in page and "checkpoint:scan" in page

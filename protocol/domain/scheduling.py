@@ -1,0 +1,618 @@
+"""Placing bilateral meetings with OR-Tools CP-SAT: pure functions over a `Problem`, no database.
+
+Time is a grid of `SLOT`-minute slots over the event's days (bilateral hours only). For each request the
+candidate placements are (room, first slot) pairs where, before any choice is made,
+
+- the room is open, free of sessions and of bilaterals outside the plan (with the changeover after each),
+- both principals are in town (arrival plus the transfer from the airport and the protocol buffer, until
+  departure minus the same) and free of their other commitments *with the motorcade time* between the
+  commitment's venue and the room's venue plus the buffer (the conflict engine's rule),
+- the meeting lies inside one of the requester's preferred windows, when it gave any (they are hard).
+
+The model has one Boolean per candidate (`x`), at most one per request, and:
+
+- a room holds one meeting (plus changeover) per slot (`AddAtMostOne` per room and slot);
+- a principal is in one meeting per slot;
+- between two of a principal's meetings in different venues lies the transfer plus the buffer: a meeting at
+  venue v casts a "tail" over the slots after it, and no meeting at another venue w may cover a slot under
+  a v-tail whose length is the v → w transfer plus buffer. Each tail is one auxiliary Boolean per
+  (principal, venue pair, slot), bounded below by the meetings that cast it, so the rule is exact on the grid.
+
+It maximises the priority-weighted number of placed meetings. With `previous` placements (a re-plan after a
+disruption) it keeps the value of what was placed first, then moves as few meetings as possible, then adds
+what it can: the weights are lexicographic. The greedy placement seeds the search (a hint) and is also the
+baseline of benchmark B3.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+SLOT = 15  # minutes: the grid of durations, transfers and buffers
+START_EVERY = 30  # minutes: meetings start on the hour or the half hour, as protocol offices book them
+
+
+@dataclass(frozen=True, slots=True)
+class Busy:
+    """A fixed commitment of a principal (a session, a task, a bilateral outside the plan)."""
+
+    start: dt.datetime
+    end: dt.datetime
+    venue: int | None = None
+    end_venue: int | None = None
+    label: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    key: int  # the BilateralMeeting pk
+    label: str
+    people: tuple[int | None, int | None]  # heads of the two delegations (None: not named yet)
+    priority: int
+    duration: int  # minutes
+    windows: tuple[tuple[dt.datetime, dt.datetime], ...] = ()
+    names: tuple[str, str] = ("", "")  # the two partners, for reasons
+
+
+@dataclass(frozen=True, slots=True)
+class RoomSpec:
+    pk: int
+    venue: int
+    label: str
+    busy: tuple[tuple[dt.datetime, dt.datetime], ...] = ()  # sessions and bilaterals outside the plan
+    opens_at: dt.time | None = None
+    closes_at: dt.time | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    key: int
+    room: int
+    start: dt.datetime
+    end: dt.datetime
+
+
+@dataclass
+class Problem:
+    requests: list[Request]
+    rooms: list[RoomSpec]
+    days: list[tuple[dt.datetime, dt.datetime]]  # bilateral hours of each event day, local, aware
+    busy: dict[int, list[Busy]] = field(default_factory=dict)  # person → fixed commitments
+    earliest: dict[int, dt.datetime] = field(default_factory=dict)  # person → in town from (arrival + transfer)
+    latest: dict[int, dt.datetime] = field(default_factory=dict)  # person → in town until
+    transfer: dict[tuple[int, int], int] = field(default_factory=dict)  # (venue, venue) → minutes
+    buffer: int = 15
+    changeover: int = 15
+    previous: dict[int, Placement] = field(default_factory=dict)  # a re-plan keeps these where it can
+    tz: dt.tzinfo = dt.UTC
+
+    def minutes(self, a: int | None, b: int | None) -> int:
+        """Transfer plus buffer between two venues; 0 in the same venue or when either is unknown."""
+        if a is None or b is None or a == b:
+            return 0
+        known = self.transfer.get((a, b), self.transfer.get((b, a)))
+        return (known if known is not None else 0) + self.buffer
+
+
+@dataclass
+class Plan:
+    placed: list[Placement]
+    unplaced: dict[int, str]  # request key → why it could not be placed
+    objective: int  # priority-weighted placed meetings
+    bound: int  # CP-SAT's proven upper bound on it (the greedy's own value for the greedy)
+    status: str
+    seconds: float
+    moved: list[int] = field(default_factory=list)  # previously placed requests now elsewhere or dropped
+    candidates: int = 0
+
+    @property
+    def gap(self) -> float:
+        return 0.0 if self.bound <= 0 else max(0.0, (self.bound - self.objective) / self.bound)
+
+
+# --- The grid and the candidates -------------------------------------------------------------------------------
+@dataclass
+class Grid:
+    starts: list[dt.datetime]  # each slot's start, in order
+    index: dict[dt.datetime, int]
+    next_contiguous: list[bool]  # slot i+1 starts where slot i ends (same day)
+
+    @classmethod
+    def over(cls, days: Iterable[tuple[dt.datetime, dt.datetime]]) -> Grid:
+        starts: list[dt.datetime] = []
+        step = dt.timedelta(minutes=SLOT)
+        for first, last in sorted(days):
+            moment = first
+            while moment + step <= last:
+                starts.append(moment)
+                moment += step
+        contiguous = [i + 1 < len(starts) and starts[i + 1] - starts[i] == step for i in range(len(starts))]
+        return cls(starts=starts, index={s: i for i, s in enumerate(starts)}, next_contiguous=contiguous)
+
+    def runs(self, free: Sequence[bool]) -> list[int]:
+        """runs[i] = how many free, contiguous slots start at slot i."""
+        runs = [0] * (len(free) + 1)
+        for i in range(len(free) - 1, -1, -1):
+            if free[i]:
+                runs[i] = 1 + (runs[i + 1] if self.next_contiguous[i] else 0)
+        return runs[:-1]
+
+    def free_of(self, blocks: Iterable[tuple[dt.datetime, dt.datetime]]) -> list[bool]:
+        step = dt.timedelta(minutes=SLOT)
+        free = [True] * len(self.starts)
+        for start, end in blocks:
+            for i, slot in enumerate(self.starts):
+                if slot < end and start < slot + step:
+                    free[i] = False
+        return free
+
+
+def _person_blocks(problem: Problem, person: int, venue: int) -> list[tuple[dt.datetime, dt.datetime]]:
+    """What a meeting at `venue` may not overlap: each commitment widened by the transfers to and from it,
+    and the time before the person is in town and after they leave."""
+    blocks = []
+    for item in problem.busy.get(person, ()):
+        before = dt.timedelta(minutes=problem.minutes(venue, item.venue))
+        after = dt.timedelta(minutes=problem.minutes(item.end_venue or item.venue, venue))
+        blocks.append((item.start - before, item.end + after))
+    if person in problem.earliest:
+        blocks.append((dt.datetime.min.replace(tzinfo=dt.UTC), problem.earliest[person]))
+    if person in problem.latest:
+        blocks.append((problem.latest[person], dt.datetime.max.replace(tzinfo=dt.UTC)))
+    return blocks
+
+
+def _room_free(grid: Grid, room: RoomSpec, changeover: int) -> list[bool]:
+    pad = dt.timedelta(minutes=changeover)
+    blocks = [(start - pad, end + pad) for start, end in room.busy]
+    free = grid.free_of(blocks)
+    if room.opens_at is not None and room.closes_at is not None:
+        step = dt.timedelta(minutes=SLOT)
+        for i, slot in enumerate(grid.starts):
+            local = slot.astimezone(slot.tzinfo)
+            if (
+                local.time() < room.opens_at
+                or (local + step).time() > room.closes_at
+                or (local + step).date() != local.date()
+            ):
+                free[i] = False
+    return free
+
+
+@dataclass(frozen=True, slots=True)
+class RoomClass:
+    """Rooms of one venue with the same hours and bookings: interchangeable, so the model counts them."""
+
+    rooms: tuple[int, ...]  # indexes into problem.rooms
+    venue: int
+
+
+@dataclass
+class Candidates:
+    grid: Grid
+    classes: list[RoomClass]
+    options: dict[int, list[tuple[int, int]]]  # request → [(room class index, first slot)]
+    slots: dict[int, int]  # request → its length in slots
+    reasons: dict[int, str]  # requests with no candidate → why
+
+
+def room_classes(problem: Problem) -> list[RoomClass]:
+    groups: dict[tuple, list[int]] = defaultdict(list)
+    for index, room in enumerate(problem.rooms):
+        groups[room.venue, tuple(sorted(room.busy)), room.opens_at, room.closes_at].append(index)
+    return [RoomClass(tuple(indexes), key[0]) for key, indexes in sorted(groups.items(), key=lambda g: g[1][0])]
+
+
+def candidates(problem: Problem) -> Candidates:
+    grid = Grid.over(problem.days)
+    classes = room_classes(problem)
+    venues = sorted({room.venue for room in problem.rooms})
+    class_runs = [grid.runs(_room_free(grid, problem.rooms[c.rooms[0]], problem.changeover)) for c in classes]
+    person_runs: dict[tuple[int, int], list[int]] = {}
+    in_town_runs: dict[int, list[int]] = {}
+
+    def runs_for(person: int, venue: int) -> list[int]:
+        if (person, venue) not in person_runs:
+            person_runs[person, venue] = grid.runs(grid.free_of(_person_blocks(problem, person, venue)))
+        return person_runs[person, venue]
+
+    def in_town(person: int) -> list[int]:
+        if person not in in_town_runs:
+            blocks = []
+            if person in problem.earliest:
+                blocks.append((dt.datetime.min.replace(tzinfo=dt.UTC), problem.earliest[person]))
+            if person in problem.latest:
+                blocks.append((problem.latest[person], dt.datetime.max.replace(tzinfo=dt.UTC)))
+            in_town_runs[person] = grid.runs(grid.free_of(blocks))
+        return in_town_runs[person]
+
+    options: dict[int, list[tuple[int, int]]] = {}
+    slots: dict[int, int] = {}
+    reasons: dict[int, str] = {}
+    step = dt.timedelta(minutes=SLOT)
+    n = len(grid.starts)
+    on_start_grid = [(s.hour * 60 + s.minute) % START_EVERY == 0 for s in grid.starts]
+    for request in problem.requests:
+        k = -(-request.duration // SLOT)
+        slots[request.key] = k
+        missing = [name for name, person in zip(request.names, request.people, strict=True) if person is None]
+        if missing:
+            reasons[request.key] = (
+                f"No head of delegation is named for {' and '.join(missing)}, so there is no principal to schedule."
+            )
+            options[request.key] = []
+            continue
+        people = [p for p in request.people if p is not None]
+        if request.windows:
+            inside = [
+                any(w0 <= grid.starts[i] and grid.starts[i] + k * step <= w1 for w0, w1 in request.windows)
+                for i in range(n)
+            ]
+        else:
+            inside = [True] * n
+        both_free = {v: [min(runs_for(p, v)[i] for p in people) for i in range(n)] for v in venues}
+        found = [
+            (c, i)
+            for c, room_class in enumerate(classes)
+            for i in range(n)
+            if class_runs[c][i] >= k and both_free[room_class.venue][i] >= k and inside[i] and on_start_grid[i]
+        ]
+        options[request.key] = found
+        if found:
+            continue
+        # Why not: in town together at all, then free together, then inside the windows, then a room.
+        together = [min(in_town(p)[i] for p in people) for i in range(n)]
+        if not any(run >= k for run in together):
+            reasons[request.key] = (
+                f"Outside the event: {request.names[0]} and {request.names[1]} are not both in town for "
+                f"{request.duration} minutes during the bilateral hours of the event days (check their travel)."
+            )
+        elif not any(both_free[v][i] >= k for v in venues for i in range(n)):
+            reasons[request.key] = (
+                f"No common free time: the programmes of the two principals leave no {request.duration}-minute "
+                "gap, with motorcade transfers and buffers, at any venue with a bilateral room."
+            )
+        elif not any(both_free[v][i] >= k and inside[i] for v in venues for i in range(n)):
+            reasons[request.key] = (
+                "No common free time inside the preferred windows: the principals are free together only outside "
+                "them. Widen the windows or remove them."
+            )
+        else:
+            reasons[request.key] = (
+                "No room: whenever both principals are free, every bilateral room is taken (or closed). Add a room "
+                "or free one."
+            )
+    return Candidates(grid=grid, classes=classes, options=options, slots=slots, reasons=reasons)
+
+
+def _room_slots(problem: Problem, grid: Grid, first: int, k: int) -> list[int]:
+    """The slots a meeting of `k` slots from `first` holds its room: the meeting, then the changeover."""
+    wanted = k + -(-problem.changeover // SLOT)
+    length = 1
+    while length < wanted and first + length < len(grid.starts) and grid.next_contiguous[first + length - 1]:
+        length += 1
+    return list(range(first, first + length))
+
+
+def _tail(problem: Problem, grid: Grid, end_slot: int, minutes: int) -> list[int]:
+    """Slots under the tail after a meeting ending before slot `end_slot` (same day only)."""
+    count = -(-minutes // SLOT)
+    slots = []
+    i = end_slot
+    while count > 0 and i < len(grid.starts) and grid.next_contiguous[i - 1]:
+        slots.append(i)
+        i += 1
+        count -= 1
+    return slots
+
+
+def assign_rooms(
+    problem: Problem, cands: Candidates, chosen: dict[int, tuple[int, int]]
+) -> tuple[list[Placement], list[int]]:
+    """Concrete rooms for (class, first slot) choices: interval colouring by start, which never fails for
+    interchangeable rooms when no slot holds more meetings than the class has rooms. A meeting that stays
+    where it was (a re-plan) keeps its room. Returns the placements and any key left without a room."""
+    grid = cands.grid
+    requests = {r.key: r for r in problem.requests}
+    held: dict[int, list[tuple[int, int]]] = defaultdict(list)  # room index → [(first, last + 1)]
+    placements, homeless = [], []
+    room_index_of = {room.pk: i for i, room in enumerate(problem.rooms)}
+
+    def free(room: int, first: int, end: int) -> bool:
+        return all(end <= a or b <= first for a, b in held[room])
+
+    order = sorted(chosen.items(), key=lambda item: (item[1][1], item[0]))
+    staying = {}
+    for key, (c, first) in order:
+        before = problem.previous.get(key)
+        if before is not None and grid.index.get(before.start) == first:
+            room = room_index_of.get(before.room)
+            if room is not None and room in cands.classes[c].rooms:
+                staying[key] = room
+    for key, room in staying.items():
+        first = chosen[key][1]
+        held[room].append((first, first + len(_room_slots(problem, grid, first, cands.slots[key]))))
+    for key, (c, first) in order:
+        end = first + len(_room_slots(problem, grid, first, cands.slots[key]))
+        room = staying.get(key)
+        if room is None:
+            room = next((r for r in cands.classes[c].rooms if free(r, first, end)), None)
+            if room is None:
+                homeless.append(key)
+                continue
+            held[room].append((first, end))
+        start = grid.starts[first]
+        placements.append(
+            Placement(key, problem.rooms[room].pk, start, start + dt.timedelta(minutes=requests[key].duration))
+        )
+    return placements, homeless
+
+
+# --- Greedy baseline -------------------------------------------------------------------------------------------
+def greedy(problem: Problem, cands: Candidates | None = None) -> Plan:
+    """Highest priority first (then fewest candidates), each at its earliest feasible candidate."""
+    began = time.perf_counter()
+    cands = cands or candidates(problem)
+    grid = cands.grid
+    requests = {r.key: r for r in problem.requests}
+    in_use: dict[tuple[int, int], int] = defaultdict(int)  # (class, slot) → meetings
+    person_meetings: dict[int, list[tuple[int, int, int]]] = defaultdict(list)  # person → (first, last+1, venue)
+    chosen: dict[int, tuple[int, int]] = {}
+    unplaced = {}
+    # A re-plan first keeps what was placed and still fits where it is, then places the rest.
+    staying = _staying_options(problem, cands)
+    order = sorted(
+        problem.requests, key=lambda r: (r.key not in staying, -r.priority, len(cands.options[r.key]), r.key)
+    )
+    for request in order:
+        if not cands.options[request.key]:
+            unplaced[request.key] = cands.reasons[request.key]
+            continue
+        k = cands.slots[request.key]
+        tries = sorted(cands.options[request.key], key=lambda o: (o[1], o[0]))
+        if request.key in staying:
+            tries = [staying[request.key], *tries]
+        for c, first in tries:
+            size = len(cands.classes[c].rooms)
+            room_slots = _room_slots(problem, grid, first, k)
+            venue = cands.classes[c].venue
+            if any(in_use[c, s] >= size for s in room_slots):
+                continue
+            if any(not _compatible(problem, grid, first, first + k, venue, other)
+                   for p in request.people for other in person_meetings[p]):  # fmt: skip
+                continue
+            for s in room_slots:
+                in_use[c, s] += 1
+            for p in request.people:
+                person_meetings[p].append((first, first + k, venue))
+            chosen[request.key] = (c, first)
+            break
+        else:
+            unplaced[request.key] = _competition(request)
+    placed, homeless = assign_rooms(problem, cands, chosen)
+    for key in homeless:
+        unplaced[key] = _competition(requests[key])
+    value = sum(requests[p.key].priority for p in placed)
+    return Plan(placed, unplaced, value, value, "greedy", time.perf_counter() - began, candidates=_count(cands))
+
+
+def _staying_options(problem: Problem, cands: Candidates) -> dict[int, tuple[int, int]]:
+    """Previous placements that are still candidates: request → (room class, first slot)."""
+    class_of_room = {room: c for c, room_class in enumerate(cands.classes) for room in room_class.rooms}
+    room_index_of = {room.pk: i for i, room in enumerate(problem.rooms)}
+    staying = {}
+    for key, placement in problem.previous.items():
+        option = (class_of_room.get(room_index_of.get(placement.room, -1)), cands.grid.index.get(placement.start))
+        if key in cands.options and option in cands.options[key]:
+            staying[key] = option
+    return staying
+
+
+def _compatible(problem: Problem, grid: Grid, a0: int, a1: int, venue_a: int, other: tuple[int, int, int]) -> bool:
+    b0, b1, venue_b = other
+    if a0 < b1 and b0 < a1:
+        return False
+    if venue_a == venue_b:
+        return True
+    if b1 <= a0:  # other first: its tail must not reach a
+        return a0 not in _tail(problem, grid, b1, problem.minutes(venue_b, venue_a))
+    return b0 not in _tail(problem, grid, a1, problem.minutes(venue_a, venue_b))
+
+
+def _competition(request: Request) -> str:
+    return (
+        "Every time and room that suits both principals is taken by other meetings of theirs or of the rooms "
+        "that the plan placed first (higher or equal priority). Raise its priority, add preferred windows "
+        "elsewhere, or add a room."
+    )
+
+
+def _count(cands: Candidates) -> int:
+    return sum(len(o) for o in cands.options.values())
+
+
+# --- CP-SAT ----------------------------------------------------------------------------------------------------
+@dataclass
+class Progress:
+    """What the solver has found so far; read by the caller's thread while it runs."""
+
+    solutions: int = 0
+    objective: int = 0
+    bound: int = 0
+    seconds: float = 0.0
+
+
+def solve(
+    problem: Problem,
+    *,
+    seconds: float = 20.0,
+    gap: float = 0.005,
+    workers: int = 8,
+    on_progress: Callable[[Progress], None] | None = None,
+    hint: bool = True,
+) -> Plan:
+    """The CP-SAT plan; `on_progress` is called from this thread about twice a second while it searches."""
+    from ortools.sat.python import cp_model
+
+    began = time.perf_counter()
+    cands = candidates(problem)
+    grid = cands.grid
+    requests = {r.key: r for r in problem.requests}
+    model = cp_model.CpModel()
+    by_request: dict[int, list[tuple[tuple[int, int], cp_model.IntVar]]] = defaultdict(list)
+    class_cover: dict[tuple[int, int], list] = defaultdict(list)
+    person_cover: dict[tuple[int, int], list] = defaultdict(list)
+    cast: dict[tuple[int, int], list] = defaultdict(list)  # (person, venue) → [(var, end slot, slots)]
+    for request in problem.requests:
+        k = cands.slots[request.key]
+        for c, first in cands.options[request.key]:
+            var = model.NewBoolVar(f"x{request.key}_{c}_{first}")
+            by_request[request.key].append(((c, first), var))
+            for s in _room_slots(problem, grid, first, k):
+                class_cover[c, s].append(var)
+            slots = list(range(first, first + k))
+            for p in request.people:
+                for s in slots:
+                    person_cover[p, s].append(var)
+                cast[p, cands.classes[c].venue].append((var, first + k, slots))
+        if by_request[request.key]:
+            model.AddAtMostOne([var for _option, var in by_request[request.key]])
+    for (c, _s), group in class_cover.items():
+        size = len(cands.classes[c].rooms)
+        if len(group) > size:
+            if size == 1:
+                model.AddAtMostOne(group)
+            else:
+                model.Add(sum(group) <= size)
+    for group in person_cover.values():
+        if len(group) > 1:
+            model.AddAtMostOne(group)
+    # Transfers between venues: a meeting at v casts a tail over the next slots; no meeting at w under it.
+    tails: list[tuple[cp_model.IntVar, list]] = []
+    venues_of: dict[int, set[int]] = defaultdict(set)
+    for person, venue in cast:
+        venues_of[person].add(venue)
+    for person, venues in venues_of.items():
+        for v in venues:
+            for w in venues - {v}:
+                minutes = problem.minutes(v, w)
+                w_cover: dict[int, list] = defaultdict(list)
+                for var, _end, slots in cast[person, w]:
+                    for s in slots:
+                        w_cover[s].append(var)
+                under: dict[int, list] = defaultdict(list)
+                for var, end_slot, _slots in cast[person, v]:
+                    for s in _tail(problem, grid, end_slot, minutes):
+                        if w_cover.get(s):
+                            under[s].append(var)
+                for s, casters in under.items():
+                    if len(casters) == 1:
+                        model.AddAtMostOne([casters[0], *w_cover[s]])
+                        continue
+                    tail = model.NewBoolVar(f"t{person}_{v}_{w}_{s}")
+                    for var in casters:
+                        model.AddImplication(var, tail)
+                    model.AddAtMostOne([tail, *w_cover[s]])
+                    tails.append((tail, casters))
+    weights = [(var, requests[key].priority) for key, options in by_request.items() for _o, var in options]
+    value = cp_model.LinearExpr.WeightedSum([v for v, _w in weights], [w for _v, w in weights])
+    previous = {key: p for key, p in problem.previous.items() if key in requests}
+    if previous:
+        # Lexicographic: keep the value of what was placed, then move as few as possible, then add new ones.
+        n = len(problem.requests) + 1
+        new_weight = sum(r.priority for r in problem.requests) + 1
+        keep_weight = new_weight * n + 1
+        class_of_room = {room: c for c, room_class in enumerate(cands.classes) for room in room_class.rooms}
+        room_index_of = {room.pk: i for i, room in enumerate(problem.rooms)}
+        stays = []
+        for key, placement in previous.items():
+            target = (class_of_room.get(room_index_of.get(placement.room, -1)), grid.index.get(placement.start))
+            stays += [var for option, var in by_request[key] if option == target]
+        kept = [
+            (var, w * keep_weight) for key in previous for _o, var in by_request[key] for w in [requests[key].priority]
+        ]
+        fresh = [
+            (var, requests[key].priority) for key in requests if key not in previous for _o, var in by_request[key]
+        ]
+        terms = kept + fresh + [(var, new_weight) for var in stays]
+        model.Maximize(cp_model.LinearExpr.WeightedSum([v for v, _w in terms], [w for _v, w in terms]))
+    else:
+        model.Maximize(value)
+    if hint:  # a complete hint: the greedy plan, every other candidate off, tails where a caster is on
+        chosen_by_greedy = set()
+        greedy_plan = greedy(problem, cands)
+        for p in greedy_plan.placed:
+            room_index = next(i for i, room in enumerate(problem.rooms) if room.pk == p.room)
+            c = next(c for c, room_class in enumerate(cands.classes) if room_index in room_class.rooms)
+            chosen_by_greedy.add((p.key, c, grid.index[p.start]))
+        on = set()
+        for key, options in by_request.items():
+            for (c, first), var in options:
+                hit = (key, c, first) in chosen_by_greedy
+                model.AddHint(var, hit)
+                if hit:
+                    on.add(var.Index())
+        for tail, casters in tails:
+            model.AddHint(tail, any(var.Index() in on for var in casters))
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = seconds
+    solver.parameters.relative_gap_limit = gap if not previous else 0.0
+    solver.parameters.num_workers = workers
+    # Probing and symmetry detection cost seconds on this model for nothing the search needs (measured, B3).
+    solver.parameters.cp_model_probing_level = 0
+    solver.parameters.max_presolve_iterations = 1
+    solver.parameters.symmetry_level = 0
+    progress = Progress()
+    done = threading.Event()
+
+    class Listener(cp_model.CpSolverSolutionCallback):
+        def on_solution_callback(self) -> None:
+            progress.solutions += 1
+            progress.objective = int(self.Value(value))
+            progress.bound = 0 if previous else int(self.BestObjectiveBound())
+
+    if on_progress is None:
+        status = solver.Solve(model, Listener())
+    else:
+        outcome: list[int] = []
+        thread = threading.Thread(target=lambda: (outcome.append(solver.Solve(model, Listener())), done.set()))
+        thread.start()
+        while not done.wait(0.5):
+            progress.seconds = time.perf_counter() - began
+            on_progress(progress)
+        thread.join()
+        status = outcome[0]
+    name = solver.StatusName(status)
+    has_solution = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+    chosen: dict[int, tuple[int, int]] = {}
+    unplaced: dict[int, str] = {}
+    for request in problem.requests:
+        if not cands.options[request.key]:
+            unplaced[request.key] = cands.reasons[request.key]
+            continue
+        hit = None
+        if has_solution:
+            hit = next((option for option, var in by_request[request.key] if solver.BooleanValue(var)), None)
+        if hit is None:
+            unplaced[request.key] = _competition(request)
+        else:
+            chosen[request.key] = hit
+    placed, homeless = assign_rooms(problem, cands, chosen)
+    for key in homeless:
+        unplaced[key] = _competition(requests[key])
+    objective = sum(requests[p.key].priority for p in placed)
+    total = sum(r.priority for r in problem.requests)
+    if previous:
+        bound = objective if name == "OPTIMAL" else total
+    else:
+        bound = int(solver.BestObjectiveBound()) if has_solution else total
+    now = {p.key: p for p in placed}
+    moved = [key for key, p in previous.items() if now.get(key) != p]
+    return Plan(
+        placed, unplaced, objective, max(bound, objective), name, time.perf_counter() - began, moved, _count(cands)
+    )
