@@ -115,7 +115,20 @@ class AuditedModelAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class ReadOnlyModelAdmin(admin.ModelAdmin):
+    """A log in the admin: listed and read, never added, changed or deleted there."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class AuditEntryAdmin(ReadOnlyModelAdmin):
     list_display = ("at", "action", "actor_name", "content_type", "object_repr")
     list_filter = ("action", "content_type")
     search_fields = ("object_repr", "actor_name", "action", "object_id")
@@ -127,15 +140,6 @@ class AuditEntryAdmin(admin.ModelAdmin):
     @admin.display(description="changes")
     def changes_display(self, entry: AuditEntry) -> str:
         return render_changes(entry.changes)
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 admin.site.unregister(User)

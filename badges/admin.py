@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from asemplanner.admin import ReadOnlyModelAdmin
 from asemplanner.timeranges import local_day_bounds
 from badges.domain.tokens import token_create, token_errors, token_revoke
 from badges.models import DeviceToken, PrintRecord, ScanLog
@@ -117,20 +118,11 @@ class DeviceTokenAdmin(admin.ModelAdmin):
 
 
 @admin.register(PrintRecord)
-class PrintRecordAdmin(admin.ModelAdmin):
+class PrintRecordAdmin(ReadOnlyModelAdmin):
     list_display = ("received_at", "accreditation", "version", "station", "printed_at")
     list_filter = ("station",)
     search_fields = ("accreditation__badge_number", "accreditation__person__family_name")
     list_select_related = ("accreditation__person", "accreditation__event", "station")
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class ScanDayFilter(admin.SimpleListFilter):
@@ -156,7 +148,7 @@ class ScanDayFilter(admin.SimpleListFilter):
 
 
 @admin.register(ScanLog)
-class ScanLogAdmin(admin.ModelAdmin):
+class ScanLogAdmin(ReadOnlyModelAdmin):
     """Read-only: the log is written by the checkpoints alone."""
 
     list_display = ("scanned_at", "zone", "result", "reason", "badge_number", "holder", "token")
@@ -169,12 +161,3 @@ class ScanLogAdmin(admin.ModelAdmin):
     @admin.display(description="holder")
     def holder(self, scan: ScanLog) -> str:
         return str(scan.accreditation.person) if scan.accreditation else "—"
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

@@ -7,7 +7,7 @@ from django.contrib import admin, messages
 from django.db.models import Count, Q
 from django.utils.html import format_html
 
-from asemplanner.admin import AuditedModelAdmin
+from asemplanner.admin import AuditedModelAdmin, ReadOnlyModelAdmin
 from reminders.domain.rules import OFFSET_HELP, PLACEHOLDER_HELP, offset_parse, rule_offset_label
 from reminders.domain.sending import reminders_retry
 from reminders.models import Deadline, Reminder, ReminderRule
@@ -107,7 +107,7 @@ class ReminderRuleAdmin(AuditedModelAdmin):
 
 
 @admin.register(Reminder)
-class ReminderAdmin(admin.ModelAdmin):
+class ReminderAdmin(ReadOnlyModelAdmin):
     """Read-only: what is due, what went out, what failed and why. Failed ones can be retried."""
 
     list_display = ("due_at", "status_text", "late_text", "purpose", "recipient", "about", "rule", "attempts", "error")
@@ -132,15 +132,6 @@ class ReminderAdmin(admin.ModelAdmin):
     def error(self, reminder: Reminder) -> str:
         text = reminder.last_error
         return text if len(text) <= 90 else text[:87] + "…"
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     @admin.action(description="Retry the selected failed reminders", permissions=["retry"])
     def retry(self, request, queryset):

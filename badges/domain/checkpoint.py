@@ -19,7 +19,7 @@ from django.core import signing
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from badges.domain.badges import CATEGORY_COLOURS, LISTED, qr_read
+from badges.domain.badges import BADGE_COLUMNS, CATEGORY_COLOURS, LISTED, qr_read
 from badges.models import DeviceToken, ScanLog
 from delegations.choices import Category
 from delegations.models import Accreditation
@@ -28,13 +28,10 @@ Reason = ScanLog.Reason
 # A badge QR is ~80 characters; anything much longer is not one of ours and is not even unsigned.
 PAYLOAD_MAX = 2048
 QR_ALPHABET = re.compile(r"[A-Za-z0-9_:.\-]+")
+# What a gate shows of the holder: a part of what a print station sees (the badge API's columns).
 HOLDER_COLUMNS = {
-    "honorific": "person__honorific",
-    "given_name": "person__given_name",
-    "family_name": "person__family_name",
-    "function": "person__function",
-    "delegation": "person__delegation__partner__name",
-    "partner_code": "person__delegation__partner__code",
+    name: BADGE_COLUMNS[name]
+    for name in ("honorific", "given_name", "family_name", "function", "delegation", "partner_code")
 }
 
 
