@@ -134,6 +134,7 @@ def problem_load(event: Event, *, replan: bool = False) -> tuple[Problem, dict[i
 
 # --- Runs ------------------------------------------------------------------------------------------------------
 OPEN_RUNS = (SchedulingRun.Status.QUEUED, SchedulingRun.Status.RUNNING)
+STALE_AFTER_SECONDS = 600  # beyond the solver's own time limit
 
 
 @transaction.atomic
@@ -142,6 +143,14 @@ def scheduling_run_start(*, event: Event, kind: str, by: Actor) -> SchedulingRun
     Event.objects.select_for_update().filter(pk=event.pk).first()  # one start at a time per event
     if kind not in SchedulingRun.Kind.values:
         raise ValidationError({"kind": f"Unknown kind {kind!r}; choose one of {', '.join(SchedulingRun.Kind.values)}."})
+    # A run no worker finished well past its time limit (the worker died) no longer holds the event.
+    stale_before = timezone.now() - dt.timedelta(seconds=settings.PLANNER_SCHEDULER_SECONDS + STALE_AFTER_SECONDS)
+    SchedulingRun.objects.filter(event=event, status__in=OPEN_RUNS, requested_at__lt=stale_before).update(
+        status=SchedulingRun.Status.FAILED,
+        progress=100,
+        finished_at=timezone.now(),
+        message="No worker finished this run in time (is the Celery worker running?). Nothing was changed.",
+    )
     running = SchedulingRun.objects.filter(event=event, status__in=OPEN_RUNS).first()
     if running is not None:
         raise ValidationError(

@@ -299,6 +299,16 @@ def test_a_second_run_waits_for_the_first_and_an_empty_plan_is_refused(summit):
         scheduling_run_start(event=summit["event"], kind="everything", by="system:test")
 
 
+def test_a_run_no_worker_finished_does_not_hold_the_event_for_ever(summit):
+    accepted(summit, 0, 1)
+    lost = scheduling_run_start(event=summit["event"], kind="plan", by="system:test")
+    SchedulingRun.objects.filter(pk=lost.pk).update(requested_at=lost.requested_at - dt.timedelta(hours=1))
+    fresh = scheduling_run_start(event=summit["event"], kind="plan", by="system:test")
+    lost.refresh_from_db()
+    assert lost.status == SchedulingRun.Status.FAILED and "No worker finished" in lost.message
+    assert fresh.status == SchedulingRun.Status.QUEUED
+
+
 def test_a_replan_after_an_arrival_slip_moves_the_invalidated_meeting_and_tells_its_liaisons(
     summit, django_capture_on_commit_callbacks
 ):
