@@ -127,7 +127,6 @@ def problem_load(event: Event, *, replan: bool = False) -> tuple[Problem, dict[i
         buffer=facts.buffer_minutes,
         changeover=settings.PLANNER_BILATERAL_CHANGEOVER_MINUTES,
         previous=previous,
-        tz=tz,
     )
     return problem, meetings
 
@@ -179,7 +178,7 @@ def scheduling_run_start(*, event: Event, kind: str, by: Actor) -> SchedulingRun
     return run
 
 
-def _progress_writer(run: SchedulingRun, seconds: float, total: int):
+def _progress_writer(run: SchedulingRun, seconds: float):
     def write(progress: Progress) -> None:
         share = min(progress.seconds / seconds, 1.0) if seconds else 1.0
         message = f"Searching: {progress.solutions} improving plan(s) found"
@@ -209,7 +208,7 @@ def scheduling_run_execute(run_id: int) -> SchedulingRun | None:
             seconds=seconds,
             gap=settings.PLANNER_SCHEDULER_GAP,
             workers=settings.PLANNER_SCHEDULER_WORKERS,
-            on_progress=_progress_writer(run, seconds, len(problem.requests)),
+            on_progress=_progress_writer(run, seconds),
         )
     except Exception as exc:
         log.exception("scheduling run %s failed", run_id)

@@ -89,7 +89,6 @@ class Problem:
     buffer: int = 15
     changeover: int = 15
     previous: dict[int, Placement] = field(default_factory=dict)  # a re-plan keeps these where it can
-    tz: dt.tzinfo = dt.UTC
 
     def minutes(self, a: int | None, b: int | None) -> int:
         """Transfer plus buffer between two venues; 0 in the same venue or when either is unknown."""
@@ -393,10 +392,10 @@ def greedy(problem: Problem, cands: Candidates | None = None) -> Plan:
             chosen[request.key] = (c, first)
             break
         else:
-            unplaced[request.key] = _competition(request)
+            unplaced[request.key] = COMPETITION
     placed, homeless = assign_rooms(problem, cands, chosen)
     for key in homeless:
-        unplaced[key] = _competition(requests[key])
+        unplaced[key] = COMPETITION
     value = sum(requests[p.key].priority for p in placed)
     return Plan(placed, unplaced, value, value, "greedy", time.perf_counter() - began, candidates=_count(cands))
 
@@ -424,12 +423,11 @@ def _compatible(problem: Problem, grid: Grid, a0: int, a1: int, venue_a: int, ot
     return b0 not in _tail(problem, grid, a1, problem.minutes(venue_a, venue_b))
 
 
-def _competition(request: Request) -> str:
-    return (
-        "Every time and room that suits both principals is taken by other meetings of theirs or of the rooms "
-        "that the plan placed first (higher or equal priority). Raise its priority, add preferred windows "
-        "elsewhere, or add a room."
-    )
+COMPETITION = (
+    "Every time and room that suits both principals is taken by other meetings of theirs or of the rooms "
+    "that the plan placed first (higher or equal priority). Raise its priority, add preferred windows "
+    "elsewhere, or add a room."
+)
 
 
 def _count(cands: Candidates) -> int:
@@ -599,12 +597,12 @@ def solve(
         if has_solution:
             hit = next((option for option, var in by_request[request.key] if solver.BooleanValue(var)), None)
         if hit is None:
-            unplaced[request.key] = _competition(request)
+            unplaced[request.key] = COMPETITION
         else:
             chosen[request.key] = hit
     placed, homeless = assign_rooms(problem, cands, chosen)
     for key in homeless:
-        unplaced[key] = _competition(requests[key])
+        unplaced[key] = COMPETITION
     objective = sum(requests[p.key].priority for p in placed)
     total = sum(r.priority for r in problem.requests)
     if previous:
