@@ -73,7 +73,7 @@ def up(port: int, host: str) -> int:
     manage("migrate", "--noinput", env=env)
     say("loading the ASEM13 demo data")
     manage("seed_asem13", env=env)
-    celery = [BIN / "celery", "-A", "asemplanner"]
+    celery = [BIN / "celery", "-A", "config"]
     processes = {
         "web": subprocess.Popen(
             [PYTHON, ROOT / "manage.py", "runserver", "--noreload", f"{host}:{port}"], env=env, cwd=ROOT

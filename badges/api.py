@@ -27,6 +27,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView, exception_handler
 
+from asemplanner.choices import Category
 from badges.domain import badges as domain
 from badges.domain import checkpoint
 from badges.domain.pdf import SIZES, badge_pdf, badges_sheet_pdf, photo_jpeg
@@ -46,7 +47,6 @@ from badges.serializers import (
     VerdictSerializer,
     VerifyInputSerializer,
 )
-from delegations.choices import Category
 from delegations.models import Accreditation
 
 READ, PRINT = DeviceToken.Scope.READ.value, DeviceToken.Scope.PRINT.value

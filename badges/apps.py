@@ -6,7 +6,12 @@ class BadgesConfig(AppConfig):
     verbose_name = "Badges and print stations"
 
     def ready(self) -> None:
+        # Loaded once the models are: the follow-ups name model classes.
         from asemplanner.domain.changes import subscribe
-        from badges.domain.feed import on_writes
+        from badges.domain.feed import ROUTES, on_changes
 
-        subscribe(on_writes)
+        subscribe(
+            ROUTES,
+            on_changes,
+            does="puts on the print stations' change feed (in the same transaction)",
+        )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from delegations.choices import Category
+from asemplanner.choices import Category
 from delegations.models import Accreditation
 
 

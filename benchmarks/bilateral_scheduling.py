@@ -36,7 +36,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "asemplanner.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 
 import django  # noqa: E402
@@ -46,10 +46,10 @@ django.setup()
 from django.db import connection  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
 
-from asemplanner.domain.seed import seed_asem13  # noqa: E402
 from delegations.models import Delegation  # noqa: E402
+from demo.seed import seed_asem13  # noqa: E402
 from events.models import Event  # noqa: E402
-from protocol.domain.bilateral_plans import problem_load  # noqa: E402
+from planning.domain.bilateral_plans import problem_load  # noqa: E402
 from protocol.domain.scheduling import Busy, Placement, Problem, greedy, solve  # noqa: E402
 from protocol.models import BilateralMeeting, BilateralWindow  # noqa: E402
 

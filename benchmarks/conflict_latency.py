@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "asemplanner.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 import django  # noqa: E402
 
@@ -38,12 +38,12 @@ from django.core.cache import cache  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
 
-from asemplanner.celery import app  # noqa: E402
-from asemplanner.domain.seed import seed_asem13  # noqa: E402
-from events.domain.conflict_checks import conflicts_check_all  # noqa: E402
-from events.domain.conflict_triggers import CHECK_TASK, SCHEDULED_FLAG  # noqa: E402
+from config.celery import app  # noqa: E402
+from demo.seed import seed_asem13  # noqa: E402
 from events.domain.sessions import session_update  # noqa: E402
 from events.models import Conflict, Session  # noqa: E402
+from planning.domain.conflict_checks import conflicts_check_all  # noqa: E402
+from planning.domain.conflict_triggers import CHECK_TASK, SCHEDULED_FLAG  # noqa: E402
 
 runs: dict[str, float] = {}
 durations: list[float] = []

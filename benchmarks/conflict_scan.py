@@ -34,7 +34,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "asemplanner.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 import django  # noqa: E402
 
@@ -45,11 +45,11 @@ from django.core.management.color import no_style  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
 
-from delegations.choices import Category, Rank  # noqa: E402
+from asemplanner.choices import Category, Rank  # noqa: E402
 from delegations.models import Accreditation, Delegation, Partner, Person, Travel  # noqa: E402
-from events.domain.conflict_checks import gather  # noqa: E402
 from events.domain.conflicts import Kind, find_clashes, naive_clashes  # noqa: E402
 from events.models import Event, Room, Session, TransferTime, Venue  # noqa: E402
+from planning.domain.conflict_checks import gather  # noqa: E402
 from protocol.models import BilateralMeeting, ProtocolTask, Team  # noqa: E402
 
 User = get_user_model()

@@ -31,7 +31,7 @@ from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "asemplanner.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ.setdefault("LOG_LEVEL", "WARNING")  # the worker logs every task at INFO
 
 import django  # noqa: E402
@@ -48,8 +48,8 @@ from django.db import connection, transaction  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from asemplanner.celery import app  # noqa: E402
 from asemplanner.roles import LOGISTICS, roles_sync  # noqa: E402
+from config.celery import app  # noqa: E402
 from events.models import Event, Room, Session, Venue  # noqa: E402
 from reminders.domain.subjects import Scope  # noqa: E402
 from reminders.domain.sync import reminders_sync  # noqa: E402

@@ -16,7 +16,6 @@ from delegations.domain.delegations import accreditations_approve
 from delegations.domain.liaisons import invitation_errors, invitation_revoke, liaison_invite
 from delegations.domain.photos import photo_prepare, photo_response
 from delegations.models import Accreditation, Delegation, LiaisonInvitation, Partner, Person, Travel, ZoneRule
-from events.admin import ConflictsOnPageMixin
 
 
 @admin.register(Partner)
@@ -100,9 +99,8 @@ class PersonAdminForm(forms.ModelForm):
 
 
 @admin.register(Person)
-class PersonAdmin(ConflictsOnPageMixin, AuditedModelAdmin):
+class PersonAdmin(AuditedModelAdmin):
     form = PersonAdminForm
-    conflict_resource = "person"
     list_display = ("__str__", "function", "delegation", "rank", "category", "has_photo")
     list_filter = ("category", "rank", "delegation__event", "delegation__partner__region")
     search_fields = ("given_name", "family_name", "function", "delegation__partner__name", "email")

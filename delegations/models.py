@@ -13,10 +13,9 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
+from asemplanner.choices import Category, Rank
 from asemplanner.timeranges import local_day_bounds
-
-from .choices import Category, Rank
-from .validators import flight_number_validator, person_errors, travel_errors
+from delegations.validators import flight_number_validator, person_errors, travel_errors
 
 
 class Partner(models.Model):

@@ -13,8 +13,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
+from asemplanner.choices import Category
 from asemplanner.timeranges import fmt, opening_hours_errors, range_errors, within_days_errors
-from delegations.choices import Category
 
 
 class TsTzRange(models.Func):

@@ -1,42 +1,11 @@
-"""Thin Celery tasks for the conflict checks: a name, no objects, one domain call each."""
-
-from __future__ import annotations
-
-import logging
+"""Thin Celery tasks: an explicit name, primitive arguments, one domain call."""
 
 from celery import shared_task
-from django.core.cache import cache
-from django.db import transaction
 
-from events.domain.conflict_checks import conflicts_check_all, conflicts_check_changes
-from events.domain.conflict_triggers import SCHEDULED_FLAG
-from events.models import ConflictCheckRequest
-
-log = logging.getLogger(__name__)
+from events.domain.health import health_report
 
 
-@shared_task(name="events.check_pending_conflicts", acks_late=True)
-def check_pending_conflicts() -> str:
-    """Claim every stored change request and re-check the resources they touch. Idempotent: a second run
-    finds nothing left to claim; a redelivered run re-checks and converges on the same records."""
-    cache.delete(SCHEDULED_FLAG)  # requests stored from now on enqueue a new task
-    with transaction.atomic():
-        claimed = list(
-            ConflictCheckRequest.objects.select_for_update(skip_locked=True).values_list("pk", "key")[:10_000]
-        )
-        ConflictCheckRequest.objects.filter(pk__in=[pk for pk, _ in claimed]).delete()
-    keys = {key for _, key in claimed}
-    if not keys:
-        return "nothing to check"
-    result = conflicts_check_all()[0] if "all" in keys else conflicts_check_changes(keys)
-    log.info("conflict check for %d change(s): %s", len(keys), result.summary())
-    return result.summary()
-
-
-@shared_task(name="events.scan_conflicts", acks_late=True)
-def scan_conflicts() -> str:
-    """The periodic full scan (django-celery-beat); also drains change requests a lost task left behind."""
-    ConflictCheckRequest.objects.all().delete()
-    result, _clashes = conflicts_check_all()
-    log.info("full conflict scan: %s", result.summary())
-    return result.summary()
+@shared_task(name="events.healthcheck", ignore_result=False)
+def healthcheck() -> dict[str, object]:
+    """Round trip web → broker → worker → database; `celery -A config call events.healthcheck`."""
+    return health_report()

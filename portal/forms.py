@@ -16,7 +16,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from delegations.choices import LIAISON_CATEGORIES
+from asemplanner.choices import LIAISON_CATEGORIES
 from delegations.models import Delegation, Person, Travel
 from events.models import Event, Venue
 

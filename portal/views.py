@@ -27,7 +27,7 @@ from delegations.domain.delegations import (
 from delegations.domain.photos import person_set_photo, photo_response
 from delegations.domain.readiness import readiness_for_delegations
 from delegations.models import Accreditation, Person, Travel
-from events.domain.programme import programme_for, programme_ics
+from planning.domain.programme import programme_for, programme_ics
 from portal.common import FORM, WRITE, attach_errors, delegation_view, page
 from portal.forms import AccreditationRequestForm, BilateralRequestForm, HeadForm, PersonForm, PhotoForm, TravelForm
 from protocol.domain.access import access_bilateral

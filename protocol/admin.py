@@ -5,7 +5,6 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 
 from asemplanner.admin import AuditedModelAdmin
-from events.admin import ConflictsOnPageMixin
 from protocol.models import BilateralMeeting, BilateralWindow, ProtocolTask, SecurityZone, Team
 
 
@@ -24,8 +23,7 @@ class SecurityZoneAdmin(AuditedModelAdmin):
 
 
 @admin.register(Team)
-class TeamAdmin(ConflictsOnPageMixin, AuditedModelAdmin):
-    conflict_resource = "team"
+class TeamAdmin(AuditedModelAdmin):
     list_display = ("name", "kind", "lead", "n_members")
     list_filter = ("kind",)
     search_fields = ("name",)
@@ -47,8 +45,7 @@ class BilateralWindowInline(admin.TabularInline):
 
 
 @admin.register(BilateralMeeting)
-class BilateralMeetingAdmin(ConflictsOnPageMixin, AuditedModelAdmin):
-    conflict_key = "bilateral"
+class BilateralMeetingAdmin(AuditedModelAdmin):
     list_display = ("__str__", "event", "status", "priority", "duration_minutes", "start", "room")
     list_filter = ("event", "status", "priority")
     search_fields = ("requester__partner__name", "counterpart__partner__name", "subject")
@@ -67,8 +64,7 @@ class BilateralMeetingAdmin(ConflictsOnPageMixin, AuditedModelAdmin):
 
 
 @admin.register(ProtocolTask)
-class ProtocolTaskAdmin(ConflictsOnPageMixin, AuditedModelAdmin):
-    conflict_key = "task"
+class ProtocolTaskAdmin(AuditedModelAdmin):
     list_display = ("title", "kind", "event", "start", "end", "venue", "destination", "team", "assignee", "status")
     list_filter = (
         "event",

@@ -8,9 +8,9 @@ from django.db.models import Count, Q
 from django.utils.html import format_html
 
 from asemplanner.admin import AuditedModelAdmin, ReadOnlyModelAdmin
-from reminders.domain.rules import OFFSET_HELP, PLACEHOLDER_HELP, offset_parse, rule_offset_label
 from reminders.domain.sending import reminders_retry
 from reminders.models import Deadline, Reminder, ReminderRule
+from reminders.validators import OFFSET_HELP, PLACEHOLDER_HELP, offset_parse, rule_offset_label
 
 
 @admin.register(Deadline)

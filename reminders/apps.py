@@ -6,7 +6,12 @@ class RemindersConfig(AppConfig):
     verbose_name = "Reminders and deadlines"
 
     def ready(self) -> None:
+        # Loaded once the models are: the follow-ups name model classes.
         from asemplanner.domain.changes import subscribe
-        from reminders.domain.triggers import on_writes
+        from reminders.domain.triggers import ROUTES, on_changes
 
-        subscribe(on_writes)
+        subscribe(
+            ROUTES,
+            on_changes,
+            does="re-plans the reminders of (after commit, in the request)",
+        )

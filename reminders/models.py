@@ -9,6 +9,7 @@ from django.db.models import Q
 
 from asemplanner.roles import STAFF_ROLES
 from asemplanner.timeranges import fmt
+from reminders.validators import deadline_errors, rule_errors
 
 
 class Deadline(models.Model):
@@ -42,8 +43,6 @@ class Deadline(models.Model):
         return f"{self.event} · {self.get_kind_display()} by {fmt(self.due_at)}"
 
     def clean(self) -> None:
-        from reminders.domain.rules import deadline_errors
-
         errors = deadline_errors(self)
         if errors:
             raise ValidationError(errors)
@@ -98,8 +97,6 @@ class ReminderRule(models.Model):
         return self.name
 
     def clean(self) -> None:
-        from reminders.domain.rules import rule_errors
-
         errors = rule_errors(self)
         if errors:
             raise ValidationError(errors)

@@ -46,7 +46,7 @@ def _fast_password_hashing(settings):
 @pytest.fixture
 def seeded(db):
     """The ASEM13 demo data, loaded through seed_asem13's domain function."""
-    from asemplanner.domain.seed import seed_asem13
+    from demo.seed import seed_asem13
 
     return seed_asem13()
 

@@ -13,8 +13,8 @@ import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 
+from asemplanner.choices import Category, Rank
 from asemplanner.roles import roles_sync
-from delegations.choices import Category, Rank
 from delegations.models import Accreditation, Delegation, Partner, Person, Travel
 from events.models import Event, Room, Session, TransferTime, Venue
 from protocol.models import BilateralMeeting, BilateralWindow, ProtocolTask, SecurityZone, Team

@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import uuid
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -27,7 +28,7 @@ from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 
 from asemplanner.domain.bulk import rows_insert
-from asemplanner.domain.changes import publish
+from asemplanner.domain.changes import Change, Verb, publish
 from asemplanner.models import AuditEntry
 
 Actor = AbstractBaseUser | str | None
@@ -125,10 +126,29 @@ def _actor_fields(by: Actor) -> dict[str, Any]:
     return {"actor": None, "actor_name": by or "system"}
 
 
+@dataclass(frozen=True)
+class Write:
+    """One audited write, not yet stored: the entry for the trail and the change its subscribers hear of."""
+
+    entry: AuditEntry
+    change: Change
+
+
+def _change(entry: AuditEntry, instance: models.Model) -> Change:
+    return Change(
+        model=instance._meta.concrete_model or type(instance),
+        pk=entry.object_id,
+        verb=Verb.of_action(entry.action),
+        fields=frozenset(entry.changes or {}),
+        instance=instance,
+        action=entry.action,
+    )
+
+
 def audit_entry(
     *, action: str, instance: models.Model, by: Actor, changes: dict[str, list[Any]], object_id: Any = None
-) -> AuditEntry:
-    """An unsaved entry; `audit_log` saves one, `audit_log_many` a batch."""
+) -> Write:
+    """An unsaved entry with its change; `audit_log` saves one, `audit_log_many` a batch."""
     entry = AuditEntry(
         action=action,
         content_type=ContentType.objects.get_for_model(instance, for_concrete_model=True),
@@ -137,11 +157,10 @@ def audit_entry(
         changes=changes,
         **_actor_fields(by),
     )
-    entry.instance = instance  # for change subscribers (asemplanner.domain.changes); not stored
-    return entry
+    return Write(entry=entry, change=_change(entry, instance))
 
 
-def audit_entries_created(*, instances: Sequence[models.Model], action: str, by: Actor) -> list[AuditEntry]:
+def audit_entries_created(*, instances: Sequence[models.Model], action: str, by: Actor) -> list[Write]:
     """Unsaved entries for rows just created together (an import): what `audit_entry` with
     `diff(None, snapshot(obj))` gives for each, with the content type and the actor worked out once."""
     if not instances:
@@ -158,25 +177,25 @@ def audit_entries_created(*, instances: Sequence[models.Model], action: str, by:
             changes={name: [None, value] for name, value in sorted(snapshot(obj).items()) if not _blank(value)},
             **actor,
         )
-        entry.instance = obj  # for change subscribers, as in audit_entry
-        entries.append(entry)
+        entries.append(Write(entry=entry, change=_change(entry, obj)))
     return entries
 
 
 def audit_log(
     *, action: str, instance: models.Model, by: Actor, changes: dict[str, list[Any]] | None = None
 ) -> AuditEntry:
-    entry = audit_entry(action=action, instance=instance, by=by, changes=changes or {})
-    entry.save()
-    publish([entry])
-    return entry
+    write = audit_entry(action=action, instance=instance, by=by, changes=changes or {})
+    write.entry.save()
+    publish([write.change])
+    return write.entry
 
 
-def audit_log_many(entries: Sequence[AuditEntry], *, thousands: bool = False) -> list[AuditEntry]:
-    """Save a batch of entries and tell the subscribers. `thousands=True` (an import) writes them in one
+def audit_log_many(writes: Sequence[Write], *, thousands: bool = False) -> list[AuditEntry]:
+    """Save a batch of entries and publish their changes. `thousands=True` (an import) writes them in one
     COPY on PostgreSQL instead of INSERTs of 500, so the number of statements does not grow with the rows."""
+    entries = [write.entry for write in writes]
     saved = list(rows_insert(entries)) if thousands else AuditEntry.objects.bulk_create(entries, batch_size=500)
-    publish(list(entries))
+    publish([write.change for write in writes])
     return saved
 
 
@@ -252,7 +271,7 @@ def instances_create(*, instances: Sequence[models.Model], by: Actor, action: st
     return created
 
 
-def _deletion_entries(objects: Sequence[models.Model], by: Actor, action: str | None) -> list[AuditEntry]:
+def _deletion_entries(objects: Sequence[models.Model], by: Actor, action: str | None) -> list[Write]:
     """Entries for the objects and for every row their deletion cascades to (a person's travel record, a
     bilateral's windows), found with Django's own deletion collector before anything is deleted."""
     if not objects:

@@ -1,35 +1,148 @@
-"""Who wants to know that rows were written, and batching that work until the transaction commits.
+"""Explicit change routing: a write publishes typed changes, and each app subscribes by model class.
 
-The audit functions see every write (admin, domain functions, bulk paths), so they publish their entries
-here: each carries `.instance`, the written object, and `.object_id`, which survives a delete. Apps
-subscribe (the conflict checker does, in its AppConfig.ready) and batch with `on_commit_batch`, so a
-transaction that writes a hundred rows triggers one follow-up, and one that rolls back triggers none.
+Every audited write (domain functions, the admin, bulk paths) publishes one `Change` per row it wrote, inside
+the writing transaction. An app that must follow up — re-check clashes, re-plan reminders, re-generate
+protocol tasks, move the badge feed — subscribes in its own `AppConfig.ready` with `subscribe(routes, handler,
+does=...)`, a `Route` per model it follows. A subscriber that does more than a few queries batches with
+`on_commit_batch`, so a transaction that writes a hundred rows triggers one follow-up after it commits, and one
+that rolls back triggers none.
+
+The registered follow-ups are the follow-up table (`follow_up_table()`, `manage.py follow_ups`); the guide
+(docs/architecture.md) shows the same table, and a test keeps the two equal.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
-from django.db import transaction
-
-Listener = Callable[[list[Any]], None]  # receives AuditEntry objects
-_listeners: list[Listener] = []
+from django.db import models, transaction
 
 
-def subscribe(listener: Listener) -> None:
-    if listener not in _listeners:
-        _listeners.append(listener)
+class Verb(StrEnum):
+    CREATED = "created"
+    CHANGED = "changed"
+    DELETED = "deleted"
+
+    @classmethod
+    def of_action(cls, action: str) -> Verb:
+        """The verb of a dotted audit action: `….created` / `….imported` create, `….deleted` deletes, every
+        other action (`….changed`, `protocol.bilateral.scheduled`, …) changes a row that stays."""
+        last = action.rsplit(".", 1)[-1]
+        if last in {"created", "imported"}:
+            return cls.CREATED
+        return cls.DELETED if last == "deleted" else cls.CHANGED
 
 
-def publish(entries: list[Any]) -> None:
-    for listener in _listeners:
-        listener(entries)
+@dataclass(frozen=True)
+class Change:
+    """One row written: which model and row, how, and which fields changed (all that held a value, for a create
+    or a delete). `instance` is the row as written — after a delete, as it was — for its foreign keys."""
+
+    model: type[models.Model]
+    pk: Any
+    verb: Verb
+    fields: frozenset[str]
+    instance: models.Model
+    action: str
+
+    @property
+    def pk_int(self) -> int | None:
+        return int(self.pk) if str(self.pk).isdigit() else None
+
+
+Handler = Callable[[list[Change]], None]
+
+
+@dataclass(frozen=True)
+class Route:
+    """What a follow-up takes from a change of one model: `what` says it for the table, `keys` computes it."""
+
+    what: str
+    keys: Callable[[Change], set[Any]]
+
+
+Routes = Mapping[type[models.Model], Route]
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """One cell of the follow-up table: a write to `model` makes `app` do `does`, for `what`."""
+
+    model: type[models.Model]
+    app: str
+    does: str
+    what: str
+    handler: Handler
+
+    @property
+    def model_label(self) -> str:
+        return f"{self.model._meta.app_label}.{self.model.__name__}"
+
+
+_follow_ups: list[FollowUp] = []
+
+
+def subscribe(routes: Routes, handler: Handler, *, does: str) -> None:
+    """Call `handler` with the changes of the routes' models that each write publishes. Idempotent."""
+    app = handler.__module__.split(".", 1)[0]
+    for model, route in routes.items():
+        concrete = model._meta.concrete_model or model
+        if not any(f.model is concrete and f.handler is handler for f in _follow_ups):
+            _follow_ups.append(FollowUp(model=concrete, app=app, does=does, what=route.what, handler=handler))
+
+
+def route_keys(routes: Routes, changes: Iterable[Change]) -> set[Any]:
+    """The union of what the routes make of the changes (changes of other models give nothing)."""
+    keys: set[Any] = set()
+    for change in changes:
+        route = routes.get(change.model)
+        if route is not None:
+            keys |= route.keys(change)
+    return keys
+
+
+def publish(changes: Sequence[Change]) -> None:
+    """Hand each subscriber the changes of its models, once per write, in the order they subscribed."""
+    if not changes:
+        return
+    wanted: dict[Handler, list[Change]] = {}
+    for follow_up in _follow_ups:
+        matching = [change for change in changes if change.model is follow_up.model]
+        if matching:
+            wanted.setdefault(follow_up.handler, []).extend(matching)
+    for handler, mine in wanted.items():
+        handler(mine)
+
+
+def follow_up_table() -> list[FollowUp]:
+    """Every registered follow-up, ordered by the written model, then by the app that follows up."""
+    return sorted(_follow_ups, key=lambda f: (f.model_label, f.app))
+
+
+def follow_up_markdown() -> str:
+    """The follow-up table as Markdown, as docs/architecture.md shows it: a row per written model, a column
+    per app that follows up, each cell saying for what."""
+    table = follow_up_table()
+    apps: dict[str, str] = {}
+    for follow_up in sorted(_follow_ups, key=lambda f: f.app):
+        apps.setdefault(follow_up.app, follow_up.does)
+    cells = {(f.model_label, f.app): f.what for f in table}
+    lines = [
+        "| a write to | " + " | ".join(f"**{app}** {does}" for app, does in apps.items()) + " |",
+        "|---|" + "---|" * len(apps),
+    ]
+    for label in sorted({f.model_label for f in table}):
+        lines.append(f"| `{label}` | " + " | ".join(cells.get((label, app), "—") for app in apps) + " |")
+    return "\n".join(lines) + "\n"
 
 
 class _Batch:
     def __init__(self, name: str, flush: Callable[[set[Any]], None], registry: dict[str, _Batch]) -> None:
-        self.name, self.flush, self.registry, self.items = name, flush, registry, set()
+        self.name, self.flush, self.registry = name, flush, registry
+        self.items: set[Any] = set()
 
     def run(self) -> None:
         if self.registry.get(self.name) is self:

@@ -13,9 +13,9 @@ from django.core import signing
 from django.db import transaction
 from django.db.models import Q, QuerySet
 
+from asemplanner.choices import Category
 from asemplanner.domain.audit import instance_save
 from badges.models import BadgeState, DeviceToken, PrintRecord
-from delegations.choices import Category
 from delegations.models import Accreditation
 
 QR_SALT = "asemplanner.badges.qr"

@@ -19,9 +19,9 @@ from django.core import signing
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from asemplanner.choices import Category
 from badges.domain.badges import BADGE_COLUMNS, CATEGORY_COLOURS, LISTED, qr_read
 from badges.models import DeviceToken, ScanLog
-from delegations.choices import Category
 from delegations.models import Accreditation
 
 Reason = ScanLog.Reason

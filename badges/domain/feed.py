@@ -7,43 +7,54 @@ A revoked badge stays in the feed as a tombstone; a reprint (a new version) is a
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import transaction
 
+from asemplanner.domain.changes import Change, Route, Routes, Verb
 from badges.models import BadgeState, FeedCounter
-from delegations.models import Accreditation
+from delegations.models import Accreditation, Delegation, Partner, Person
+from protocol.models import SecurityZone
 
 # What a printed badge shows: a change to any of these (and nothing else) is news for the stations.
 PERSON_FIELDS = {"honorific", "given_name", "family_name", "function", "photo", "delegation"}
 
 
-def _created(entry: Any) -> bool:
-    return entry.action.endswith((".created", ".imported"))
+def _none(change: Change) -> set[int]:
+    return set()  # on_changes reads the changes itself: which fields changed decides
 
 
-def on_writes(entries: list[Any]) -> None:
-    """Called inside the writing transaction for every audited write (asemplanner.domain.changes)."""
+# Which writes can alter a printed badge (the fields that matter are checked in on_changes).
+ROUTES: Routes = {
+    Accreditation: Route("its badge", _none),
+    Person: Route("their badges (name, function, photo, delegation)", _none),
+    Partner: Route("its people's badges (name, code)", _none),
+    Delegation: Route("its people's badges (partner)", _none),
+    SecurityZone: Route("the badges with the zone", _none),
+}
+
+
+def on_changes(changes: list[Change]) -> None:
+    """Called inside the writing transaction for the models subscribed in badges/apps.py."""
     accreditations: set[int] = set()
     people: set[int] = set()
     partners: set[int] = set()
     delegations: set[int] = set()
     zones: set[int] = set()
-    for entry in entries:
-        label = f"{entry.content_type.app_label}.{entry.content_type.model}"
-        pk = int(entry.object_id) if str(entry.object_id).isdigit() else None
+    zone_deleted = False
+    for change in changes:
+        pk = change.pk_int
         if pk is None:
             continue
-        if label == "delegations.accreditation":
+        if change.model is Accreditation:
             accreditations.add(pk)
-        elif label == "delegations.person" and PERSON_FIELDS & set(entry.changes or {}) and not _created(entry):
+        elif change.model is Person and PERSON_FIELDS & change.fields and change.verb != Verb.CREATED:
             people.add(pk)  # a person just added has no badge yet: nothing to look up
-        elif label == "delegations.partner" and {"name", "code"} & set(entry.changes or {}):
+        elif change.model is Partner and {"name", "code"} & change.fields:
             partners.add(pk)
-        elif label == "delegations.delegation" and "partner" in (entry.changes or {}):
+        elif change.model is Delegation and "partner" in change.fields:
             delegations.add(pk)
-        elif label == "protocol.securityzone" and entry.changes:
+        elif change.model is SecurityZone and change.fields:
             zones.add(pk)
+            zone_deleted |= change.verb == Verb.DELETED
     shown = Accreditation.objects.exclude(status=Accreditation.Status.REQUESTED)
     if people:
         accreditations |= set(shown.filter(person_id__in=people).values_list("pk", flat=True))
@@ -54,7 +65,7 @@ def on_writes(entries: list[Any]) -> None:
     if zones:
         accreditations |= set(shown.filter(zones__in=zones).values_list("pk", flat=True))
         # A deleted zone's links are gone already: every badge still in the feed is sent again (it is rare).
-        if any(e.action.endswith(".deleted") and e.content_type.model == "securityzone" for e in entries):
+        if zone_deleted:
             accreditations |= set(BadgeState.objects.values_list("pk", flat=True))
     if accreditations:
         badges_touch(accreditations)

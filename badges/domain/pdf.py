@@ -14,8 +14,8 @@ from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen.canvas import Canvas
 
+from asemplanner.choices import Category
 from badges.domain.badges import qr_payload
-from delegations.choices import Category
 
 CARD = (54 * mm, 85.6 * mm)  # ID-1 / CR80, portrait
 SIZES = {"card": CARD, "a6": A6}

@@ -34,6 +34,7 @@ from django.core.validators import MaxLengthValidator
 from django.db import transaction
 from django.utils import timezone
 
+from asemplanner.choices import LIAISON_CATEGORIES, Category, Rank
 from asemplanner.domain.audit import (
     Actor,
     audit_entries_created,
@@ -46,7 +47,6 @@ from asemplanner.domain.audit import (
 )
 from asemplanner.domain.bulk import rows_insert
 from asemplanner.timeranges import fmt
-from delegations.choices import LIAISON_CATEGORIES, Category, Rank
 from delegations.models import Delegation, MemberImport, Person
 from delegations.validators import person_errors, size_text
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from django.db import models
+
 from asemplanner.domain.audit import Actor, instance_save
-from delegations.models import Person
 from events.models import Event, Room, Session
 
 
@@ -18,7 +19,7 @@ def session_create(
     start,
     end,
     by: Actor,
-    attendees: Iterable[Person] = (),
+    attendees: Iterable[models.Model] = (),
     **fields: Any,
 ) -> Session:
     session = Session(event=event, title=title, room=room, start=start, end=end, **fields)
@@ -27,7 +28,7 @@ def session_create(
 
 
 def session_update(
-    *, session: Session, by: Actor, attendees: Iterable[Person] | None = None, **changes: Any
+    *, session: Session, by: Actor, attendees: Iterable[models.Model] | None = None, **changes: Any
 ) -> Session:
     for name, value in changes.items():
         setattr(session, name, value)

@@ -12,7 +12,7 @@ def schedule(apps, schema_editor):
     every, _ = IntervalSchedule.objects.get_or_create(every=5, period="minutes")
     PeriodicTask.objects.get_or_create(
         name=NAME,
-        defaults={"task": "events.scan_conflicts", "interval": every, "enabled": True,
+        defaults={"task": "planning.scan_conflicts", "interval": every, "enabled": True,
                   "description": "Finds every clash and resolves the ones that disappeared."},
     )
 

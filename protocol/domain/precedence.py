@@ -3,7 +3,7 @@
 The order:
 
 1. The host (`Event.host`) takes the chair, whatever its head's rank, and is kept apart from the order.
-2. Everyone else by the rank of their head of delegation (`Delegation.head.rank`, `delegations.choices.Rank`:
+2. Everyone else by the rank of their head of delegation (`Delegation.head.rank`, `asemplanner.choices.Rank`:
    head of state 10 before head of government 20 … before "other" 90).
 3. Within a rank, by the event's `precedence_rule`: partner name in English (accents and case ignored), year
    of joining ASEM then name, or name with the alphabet rotated to start at the drawn letter (with `M`:
@@ -35,7 +35,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
-from delegations.choices import Rank
+from asemplanner.choices import Rank
 from delegations.models import Delegation, Partner
 from events.models import Event
 

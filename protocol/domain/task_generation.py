@@ -23,17 +23,18 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import F, Q
-from kombu.exceptions import OperationalError
 
+from asemplanner.choices import Rank
 from asemplanner.domain.audit import Actor, audit_entry, audit_log_many, diff, instances_create, snapshot
-from asemplanner.domain.changes import on_commit_batch
-from delegations.choices import Rank
-from delegations.models import Delegation, Person
+from asemplanner.domain.changes import Change, Route, Routes, on_commit_batch, route_keys
+from asemplanner.domain.queue import enqueue_on_commit
+from delegations.models import Delegation, Person, Travel
 from events.models import Event, TransferTime
 from protocol.models import BilateralMeeting, ProtocolTask, Team
 
 log = logging.getLogger(__name__)
 SYSTEM_ACTOR = "system:protocol-task-generation"
+GENERATE_TASK = "protocol.generate_tasks"
 
 # Who counts as a principal besides the head of delegation: anyone ranked at or above this.
 PRINCIPAL_RANK = Rank.VICE
@@ -393,36 +394,39 @@ def tasks_generate_for_events(*, event_ids: Iterable[int], by: Actor) -> dict[in
     return {event.pk: tasks_generate(event=event, by=by) for event in Event.objects.filter(pk__in=set(event_ids))}
 
 
-# Re-generation when the data behind the tasks changes. Subscribed in DelegationsConfig.ready (travel lives
-# there); the keys of one transaction are gathered and one Celery task is queued after it commits.
-def _keys(entry: Any) -> set[tuple[str, int]]:
-    label = f"{entry.content_type.app_label}.{entry.content_type.model}"
-    instance = entry.instance
-    match label:
-        case "delegations.travel":
-            return {("person", instance.person_id)}
-        case "delegations.person":
-            return (
-                {("person", int(entry.object_id))}
-                if {"rank", "delegation", "languages"} & set(entry.changes)
-                else set()
-            )
-        case "delegations.delegation":
-            return {("event", instance.event_id)} if {"head", "status"} & set(entry.changes) else set()
-        case "protocol.bilateralmeeting":
-            return {("event", instance.event_id)}
-        case "events.transfertime":
-            return {("all", 0)}
-    return set()
+# Re-generation when the data behind the tasks changes (subscribed in protocol/apps.py): the keys of one
+# transaction are gathered and one Celery task is queued after it commits.
+Key = tuple[str, int]
 
 
-def on_writes(entries: list[Any]) -> None:
-    keys = set().union(*(_keys(entry) for entry in entries)) if entries else set()
+def _travel_keys(change: Change) -> set[Key]:
+    return {("person", change.instance.person_id)}  # type: ignore[attr-defined]
+
+
+def _person_keys(change: Change) -> set[Key]:
+    return {("person", int(change.pk))} if {"rank", "delegation", "languages"} & change.fields else set()
+
+
+def _delegation_keys(change: Change) -> set[Key]:
+    return {("event", change.instance.event_id)} if {"head", "status"} & change.fields else set()  # type: ignore[attr-defined]
+
+
+ROUTES: Routes = {
+    Travel: Route("the person's event", _travel_keys),
+    Person: Route("the person's event (rank, delegation, languages)", _person_keys),
+    Delegation: Route("its event (head, status)", _delegation_keys),
+    BilateralMeeting: Route("its event", lambda change: {("event", change.instance.event_id)}),  # type: ignore[attr-defined]
+    TransferTime: Route("every generated event", lambda change: {("all", 0)}),
+}
+
+
+def on_changes(changes: list[Change]) -> None:
+    keys = route_keys(ROUTES, changes)
     if keys:
         on_commit_batch("protocol-task-generation", keys, _enqueue)
 
 
-def _event_ids(keys: set[tuple[str, int]]) -> set[int]:
+def _event_ids(keys: set[Key]) -> set[int]:
     if ("all", 0) in keys:
         return set(ProtocolTask.objects.filter(source_key__startswith="travel:").values_list("event_id", flat=True))
     events = {pk for kind, pk in keys if kind == "event"}
@@ -438,18 +442,11 @@ def _event_ids(keys: set[tuple[str, int]]) -> set[int]:
     return events
 
 
-def _enqueue(keys: set[tuple[str, int]]) -> None:
-    from protocol.tasks import generate_tasks
-
+def _enqueue(keys: set[Key]) -> None:
     # Only events whose tasks were generated once (admin action or board button) are kept up to date: the
     # first generation is a decision staff take, a travel edit alone does not fill an event with tasks.
     generated = ProtocolTask.objects.filter(event_id__in=_event_ids(keys), source_key__regex=r"^(travel|bilateral):")
     event_ids = sorted(set(generated.values_list("event_id", flat=True)))
-    if not event_ids:
-        return
-    try:
-        generate_tasks.delay(event_ids)
-    except (OperationalError, OSError) as exc:
-        # The travel change has committed; a broker outage must not turn it into an error page. The admin
-        # action "Generate protocol tasks from travel" catches up.
-        log.warning("could not enqueue protocol task generation for events %s (%s)", event_ids, exc)
+    if event_ids:
+        # On a broker outage the admin action "Generate protocol tasks from travel" catches up.
+        enqueue_on_commit(GENERATE_TASK, args=[event_ids])

@@ -30,19 +30,17 @@ import smtplib
 from collections import Counter
 from dataclasses import dataclass, field
 
-from celery import current_app
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.db.models import Case, F, Q, When
 from django.urls import reverse
 from django.utils import timezone
-from kombu.exceptions import OperationalError
 
 from asemplanner.domain.audit import audit_entry, audit_log_many
+from asemplanner.domain.queue import enqueue_on_commit
 from asemplanner.models import Notification
 from asemplanner.timeranges import fmt
-from reminders.domain.rules import DEADLINE_WHATS, TemplateProblem, rule_offset_label, template_render
 from reminders.domain.subjects import (
     SUBJECT_KIND,
     Scope,
@@ -52,6 +50,7 @@ from reminders.domain.subjects import (
     subjects_load,
 )
 from reminders.models import Reminder
+from reminders.validators import DEADLINE_WHATS, TemplateProblem, rule_offset_label, template_render
 
 SEND_TASK = "reminders.send"
 log = logging.getLogger(__name__)
@@ -112,21 +111,15 @@ def reminders_sweep(*, now: dt.datetime | None = None, send_inline: bool = False
                 late=Case(When(due_at__lt=late_before, then=True), default=F("late")),
             )
             if enqueue and not send_inline:
-                transaction.on_commit(lambda ids=ids: _enqueue(ids, now))
+                # On a broker outage claimed rows stay `queued`; the sweep hands them out again after
+                # PLANNER_REMINDER_REQUEUE_AFTER.
+                enqueue_on_commit(SEND_TASK, args=[ids, now.isoformat()], queue=settings.PLANNER_REMINDER_QUEUE)
         result.claimed += len(ids)
         result.batches.append(ids)
         if send_inline:
             reminders_send(ids=ids, claim=now, now=now)
         # Each round claims rows with queued_at = now, which no later round can claim again: the loop ends.
     return result
-
-
-def _enqueue(ids: list[int], claim: dt.datetime) -> None:
-    try:
-        current_app.send_task(SEND_TASK, args=[ids, claim.isoformat()], queue=settings.PLANNER_REMINDER_QUEUE)
-    except (OperationalError, OSError) as exc:
-        # Claimed rows stay `queued`; the sweep hands them out again after PLANNER_REMINDER_REQUEUE_AFTER.
-        log.warning("could not enqueue %d reminder(s) (%s); the sweep will hand them out again", len(ids), exc)
 
 
 def _link(reminder: Reminder) -> str:

@@ -19,8 +19,8 @@ from delegations.domain.readiness import readiness_for_delegations
 from delegations.models import Accreditation, Delegation
 from events.models import Event, Session
 from protocol.models import BilateralMeeting, ProtocolTask
-from reminders.domain.rules import DEADLINE_WHATS, event_ends_at
 from reminders.models import Deadline
+from reminders.validators import DEADLINE_WHATS, event_ends_at
 
 # Rule.what → the kind of subject it is about.
 SUBJECT_KIND = {

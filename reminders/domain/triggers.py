@@ -1,6 +1,7 @@
 """From committed writes to reminders that follow them.
 
-Audited writes are published (asemplanner.domain.changes); the ones that move a deadline or a start, cancel
+Writes publish their changes (asemplanner.domain.changes); reminders subscribe to the models in ROUTES
+(reminders/apps.py). The ones that move a deadline or a start, cancel
 a subject, change who should hear of it or change a rule are turned into a sync scope, gathered per
 transaction and synced once after it commits (none if it rolls back). The sync is a few queries per
 transaction, so it runs right there, not in a task: a liaison who moves a bilateral sees the reminders move
@@ -10,53 +11,71 @@ when the page reloads.
 from __future__ import annotations
 
 import logging
-from typing import Any
 
-from asemplanner.domain.changes import on_commit_batch
+from django.contrib.auth.models import User
+
+from asemplanner.domain.changes import Change, Route, Routes, on_commit_batch, route_keys
+from delegations.models import Delegation, Person, Travel
+from events.models import Event, Session
+from protocol.models import BilateralMeeting, ProtocolTask
 from reminders.domain.subjects import Scope
 from reminders.domain.sync import reminders_sync
+from reminders.models import Deadline, ReminderRule
 
 log = logging.getLogger(__name__)
-ALL = ("all", 0)
+Ref = tuple[str, int]
+ALL: Ref = ("all", 0)
 
 
-def _refs(entry: Any) -> set[tuple[str, int]]:
-    label = f"{entry.content_type.app_label}.{entry.content_type.model}"
-    instance = entry.instance
-    pk = int(entry.object_id) if str(entry.object_id).isdigit() else 0
-    match label:
-        case "events.session":
-            return {("session", pk)}
-        case "protocol.protocoltask":
-            return {("task", pk)}
-        case "protocol.bilateralmeeting":
-            return {("bilateral", pk)}
-        case "delegations.delegation":
-            return {("delegation", pk)} | {("event-of-delegation", pk)}
-        case "events.event":
-            return {("events", pk)}
-        case "reminders.deadline":
-            return {("events", instance.event_id)}
-        case "reminders.reminderrule" | "auth.user":
-            # A rule reaches every subject of its kind; a user's roles reach every rule sent to a role.
-            return {ALL}
-    return set()
+def _event_of(change: Change) -> set[Ref]:
+    return {("events", change.instance.event_id)}  # type: ignore[attr-defined]  # Deadline
 
 
-def on_writes(entries: list[Any]) -> None:
-    refs = set().union(*(_refs(entry) for entry in entries)) if entries else set()
+def _travel(change: Change) -> set[Ref]:
+    # A flight or hotel changes the delegation's readiness (the travel and hotel reminders) and the times of the
+    # protocol tasks made from it (reception, motorcade, farewell): re-plan both here, without waiting for the
+    # tasks to be re-generated (which re-plans them again if their times move).
+    return {("travel-of-person", change.instance.person_id)}  # type: ignore[attr-defined]
+
+
+def _pk(change: Change) -> int:
+    return change.pk_int or 0
+
+
+# Written model → the subjects whose reminders to re-plan.
+ROUTES: Routes = {
+    Session: Route("the session's", lambda change: {("session", _pk(change))}),
+    ProtocolTask: Route("the task's", lambda change: {("task", _pk(change))}),
+    BilateralMeeting: Route("the bilateral's", lambda change: {("bilateral", _pk(change))}),
+    # A delegation's liaisons also hear of its bilaterals and tasks: re-plan its event.
+    Delegation: Route(
+        "its event's", lambda change: {("delegation", _pk(change)), ("event-of-delegation", _pk(change))}
+    ),
+    Event: Route("the event's", lambda change: {("events", _pk(change))}),
+    Deadline: Route("its event's", _event_of),
+    Travel: Route("the delegation's and the person's travel tasks'", _travel),
+    # A rule reaches every subject of its kind; a user's roles reach every rule sent to a role.
+    ReminderRule: Route("all", lambda change: {ALL}),
+    User: Route("all", lambda change: {ALL}),
+}
+
+
+def on_changes(changes: list[Change]) -> None:
+    refs = route_keys(ROUTES, changes)
     if refs:
         on_commit_batch("reminder-sync", refs, reminders_sync_refs)
 
 
-def reminders_sync_refs(refs: set[tuple[str, int]]) -> None:
+def reminders_sync_refs(refs: set[Ref]) -> None:
     if ALL in refs:
         scope = Scope(all=True)
     else:
         events = frozenset(pk for kind, pk in refs if kind == "events")
         # A delegation's liaisons also hear of its bilaterals and tasks: re-plan its event.
         events |= _events_of_delegations({pk for kind, pk in refs if kind == "event-of-delegation"})
-        scope = Scope(events=events, refs=frozenset(r for r in refs if r[0] not in {"events", "event-of-delegation"}))
+        plain = {r for r in refs if r[0] not in {"events", "event-of-delegation", "travel-of-person"}}
+        plain |= _travel_subjects({pk for kind, pk in refs if kind == "travel-of-person"})
+        scope = Scope(events=events, refs=frozenset(plain))
     try:
         result = reminders_sync(scope=scope)
     except Exception:
@@ -67,9 +86,16 @@ def reminders_sync_refs(refs: set[tuple[str, int]]) -> None:
         log.info("reminders re-planned: %s", result.summary())
 
 
+def _travel_subjects(person_ids: set[int]) -> set[Ref]:
+    """The person's delegation and the protocol tasks made from the person's travel."""
+    if not person_ids:
+        return set()
+    delegations = Person.objects.filter(pk__in=person_ids).values_list("delegation_id", flat=True)
+    tasks = ProtocolTask.objects.filter(person_id__in=person_ids, source_key__startswith="travel:")
+    return {("delegation", pk) for pk in delegations} | {("task", pk) for pk in tasks.values_list("pk", flat=True)}
+
+
 def _events_of_delegations(delegation_ids: set[int]) -> frozenset[int]:
     if not delegation_ids:
         return frozenset()
-    from delegations.models import Delegation
-
     return frozenset(Delegation.objects.filter(pk__in=delegation_ids).values_list("event_id", flat=True))

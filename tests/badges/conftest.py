@@ -6,8 +6,8 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from asemplanner.choices import Category
 from badges.domain.tokens import token_create
-from delegations.choices import Category
 from delegations.domain.delegations import accreditation_approve, accreditation_request
 from tests.factories import DelegationFactory, EventFactory, PartnerFactory, PersonFactory, SecurityZoneFactory
 

@@ -9,7 +9,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from delegations.choices import Category
+from asemplanner.choices import Category
 from delegations.domain.delegations import accreditation_revoke
 from delegations.models import Travel
 from tests.badges.conftest import approved_badges

@@ -14,13 +14,13 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from asemplanner.choices import Category
 from asemplanner.models import AuditEntry
 from asemplanner.roles import roles_sync
 from badges.domain.badges import QR_SALT, qr_payload
 from badges.domain.checkpoint import payload_hash
 from badges.domain.tokens import token_create, token_revoke
 from badges.models import DeviceToken, ScanLog
-from delegations.choices import Category
 from delegations.domain.delegations import (
     accreditation_approve,
     accreditation_request,

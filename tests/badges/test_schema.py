@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.core.parameters import ParameterLocation
 from schemathesis.specs.openapi.checks import negative_data_rejection
 
-from asemplanner.wsgi import application
+from config.wsgi import application
 
 schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
 EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "40"))  # per operation; raise it for a deeper run

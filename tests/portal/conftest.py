@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from delegations.choices import Category, Rank
+from asemplanner.choices import Category, Rank
 from events.models import Venue
 from tests.factories import (
     DeadlineFactory,

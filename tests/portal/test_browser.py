@@ -48,7 +48,7 @@ def browser():
 
 @pytest.fixture
 def seeded_live(transactional_db, live_server, settings, tmp_path):
-    from asemplanner.domain.seed import seed_asem13
+    from demo.seed import seed_asem13
 
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.PLANNER_BASE_URL = live_server.url

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from pypdf import PdfReader
 
-from delegations.choices import Category, Rank
+from asemplanner.choices import Category, Rank
 from delegations.models import Delegation, Partner
 from events.models import Event
 from protocol.domain.precedence import NO_HEAD, precedence_order, seating_pdf, seating_plan, seating_rows

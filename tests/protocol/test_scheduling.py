@@ -7,21 +7,23 @@ import datetime as dt
 import random
 
 import pytest
+from celery.app.task import Task
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from kombu.exceptions import OperationalError
 
 from asemplanner.models import AuditEntry, Notification
-from events.domain.conflict_checks import gather
 from events.domain.conflicts import Severity, find_clashes
 from events.models import Event, Room
-from protocol.domain.bilateral_plans import (
+from planning.domain.bilateral_plans import (
     problem_load,
     scheduling_run_execute,
     scheduling_run_publish,
     scheduling_run_start,
 )
+from planning.domain.conflict_checks import gather
 from protocol.domain.scheduling import Busy, Placement, Problem, Request, RoomSpec, candidates, greedy, solve
 from protocol.models import BilateralMeeting, SchedulingRun
 from tests.factories import (
@@ -420,3 +422,24 @@ def test_scheduling_pages_need_the_bilateral_permissions(summit, role_client):
     )
     assert not SchedulingRun.objects.exists()
     assert role_client("protocol").get(reverse("admin:scheduling")).content.decode().count("SUM") >= 1
+
+
+def test_a_broker_outage_fails_the_run_at_once_and_the_start_still_answers(
+    summit, django_capture_on_commit_callbacks, monkeypatch
+):
+    accepted(summit, 0, 1)
+
+    def broker_down(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(Task, "apply_async", broker_down)  # the broker is the outside boundary
+    with django_capture_on_commit_callbacks(execute=True):
+        run = scheduling_run_start(event=summit["event"], kind="plan", by="system:test")
+    run.refresh_from_db()
+    assert run.status == SchedulingRun.Status.FAILED
+    assert "task queue could not be reached" in run.message
+    # The event is not held by the dead run: a new one can start once the broker is back.
+    monkeypatch.undo()
+    with django_capture_on_commit_callbacks(execute=False):
+        again = scheduling_run_start(event=summit["event"], kind="plan", by="system:test")
+    assert again.pk != run.pk and again.status == SchedulingRun.Status.QUEUED

@@ -8,10 +8,10 @@ import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from asemplanner.celery import app as celery_app
+from asemplanner.choices import Rank
 from asemplanner.domain.audit import instance_delete, instance_save
 from asemplanner.models import AuditEntry
-from delegations.choices import Rank
+from config.celery import app as celery_app
 from delegations.models import Person
 from events.models import Venue
 from protocol.domain.task_generation import SYSTEM_ACTOR, needs_interpretation, tasks_generate

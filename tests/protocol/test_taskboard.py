@@ -10,8 +10,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from asemplanner.choices import Rank
 from asemplanner.models import AuditEntry
-from delegations.choices import Rank
 from events.models import Venue
 from protocol.models import ProtocolTask, Team
 from tests.factories import (

@@ -8,9 +8,9 @@ import pytest
 import time_machine
 from django.core import mail
 
-from events.domain.postponement import event_postpone
 from events.domain.sessions import session_update
 from events.models import Session
+from planning.domain.postponement import event_postpone
 from reminders.domain.sending import reminders_sweep
 from reminders.models import Reminder, ReminderRule
 from tests.factories import ReminderRuleFactory, RoomFactory, SessionFactory, UserFactory, at

@@ -113,7 +113,7 @@ class Worker:
                 "-m",
                 "tests.reminders.worker_main",
                 "-A",
-                "asemplanner",
+                "config",
                 "worker",
                 "-P",
                 "prefork",
@@ -169,7 +169,7 @@ def worker(redis_server, outbox, tmp_path):
         "PLANNER_TEST_MAIL_HOLD": str(tmp_path / "hold"),
         "PLANNER_REMINDER_QUEUE": f"reminders-test-{uuid.uuid4().hex[:8]}",
         "PYTHONPATH": str(ROOT),
-        "DJANGO_SETTINGS_MODULE": "asemplanner.settings",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
     }
     env.pop("PLANNER_TEST_TRAVEL", None)
     handle = Worker(env, tmp_path / "worker.log")

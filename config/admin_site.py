@@ -1,0 +1,38 @@
+"""The staff admin site: its index leads with the summit, its side events and what needs attention."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from planning.admin_postponement import postponement_urls
+from planning.admin_scheduling import scheduling_urls
+from planning.admin_timeline import timeline_urls
+from planning.domain.overview import attention_items, event_overview
+from protocol.admin_precedence import precedence_urls
+from protocol.admin_taskboard import taskboard_urls
+
+
+class PlannerAdminSite(admin.AdminSite):
+    site_header = "ASEM13 Summit Planner"
+    site_title = "ASEM13 Planner"
+    index_title = "Summit overview"
+    index_template = "admin/planner_index.html"
+
+    def index(self, request, extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "planner_events": event_overview(),
+            "planner_attention": attention_items(request.user),
+        }
+        return super().index(request, extra_context)
+
+    def get_urls(self):
+        # Ahead of the default URLs, whose catch-all would otherwise answer first.
+        return [
+            *timeline_urls(self),
+            *precedence_urls(self),
+            *taskboard_urls(self),
+            *scheduling_urls(self),
+            *postponement_urls(self),
+            *super().get_urls(),
+        ]

@@ -1,0 +1,316 @@
+"""One settings module, driven by the environment (healthchecks style).
+
+Development defaults need nothing installed: a SQLite file under var/ and Celery on kombu's
+filesystem transport. Production sets DATABASE_URL, REDIS_URL, SECRET_KEY (or SECRET_KEY_FILE),
+DEBUG=0 and ALLOWED_HOSTS.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
+
+
+def env(name: str, default: str = "") -> str:
+    """A setting from `NAME`, or from the file named by `NAME_FILE` (docker/k8s secrets)."""
+    if name in os.environ:
+        return os.environ[name]
+    file_name = os.environ.get(f"{name}_FILE")
+    if file_name:
+        return Path(file_name).read_text().strip()
+    return default
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = env(name, "1" if default else "0").strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off", ""}:
+        return False
+    raise ImproperlyConfigured(f"{name} must be one of 1/0/true/false/yes/no/on/off, got {value!r}")
+
+
+def env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in env(name, default).split(",") if item.strip()]
+
+
+DEBUG = env_bool("DEBUG", True)
+
+SECRET_KEY = env("SECRET_KEY")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("SECRET_KEY (or SECRET_KEY_FILE) must be set when DEBUG is off.")
+    # Development only: a fixed key so sessions survive restarts of `dev.py up`.
+    SECRET_KEY = "django-insecure-development-only-never-use-in-production"  # noqa: S105
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+
+INSTALLED_APPS = [
+    "config.apps.PlannerAdminConfig",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files, served from the package: the docs work offline
+    "django_celery_beat",
+    "asemplanner",
+    "events",
+    "delegations",
+    "protocol",
+    "reminders",
+    "badges",
+    "planning",
+    "portal",
+    "demo",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+WSGI_APPLICATION = "config.wsgi.application"
+
+# --- Database -------------------------------------------------------------------------------------
+DATABASE_URL = env("DATABASE_URL")
+if not DATABASE_URL:
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    DATABASE_URL = f"sqlite:///{VAR_DIR / 'planner.sqlite3'}"
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The web server, the worker and beat share one file: WAL lets readers run beside the writer,
+    # IMMEDIATE transactions take the write lock up front instead of failing with "database is locked"
+    # halfway through, and the timeout waits for the lock rather than giving up.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Cache and Celery -----------------------------------------------------------------------------
+REDIS_URL = env("REDIS_URL")
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CELERY_BROKER_URL = env("CELERY_BROKER_URL", REDIS_URL)
+    CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", REDIS_URL)
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # No services installed: kombu's filesystem transport lets the worker and beat run from a folder.
+    CELERY_BROKER_URL = env("CELERY_BROKER_URL", "filesystem://localhost//")
+    broker_dir = VAR_DIR / "broker"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(broker_dir / "queue"),
+        "data_folder_out": str(broker_dir / "queue"),
+        "processed_folder": str(broker_dir / "processed"),
+        "control_folder": str(broker_dir / "control"),
+        "store_processed": False,
+    }
+    CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", f"file://{broker_dir / 'results'}")
+    if CELERY_BROKER_URL.startswith("filesystem://"):
+        for folder in ("queue", "processed", "control", "results"):
+            (broker_dir / folder).mkdir(parents=True, exist_ok=True)
+
+# Reliability. Every task the planner runs is idempotent (it claims its work in the database), so a task
+# may run twice but must never be lost:
+# - acks_late: a message is acknowledged only after its task finished; a worker that dies mid-task leaves
+#   it on the broker to be delivered again (set per task on the idempotent ones, in their decorators).
+# - reject_on_worker_lost: when a pool process is killed (SIGKILL, OOM) the message goes back to the
+#   queue at once instead of being acknowledged as failed.
+# - prefetch 1: a worker holds one unacknowledged message per process, so a crash strands no backlog.
+# - visibility timeout: Redis hands an unacknowledged message to another worker after this many seconds.
+#   It must be longer than any countdown/ETA we use (else a waiting message would be delivered twice)
+#   and than the longest task; the check below keeps it above PLANNER_MAX_TASK_COUNTDOWN.
+# - soft shutdown: on a cold shutdown (second Ctrl-C, SIGQUIT) running tasks get this many seconds to
+#   finish before the worker stops, so a deploy rarely cuts a send in half.
+# - connection retry on startup: a worker started before Redis waits for it instead of exiting.
+# Tasks are enqueued only after their transaction commits (transaction.on_commit), never inside it.
+PLANNER_MAX_TASK_COUNTDOWN = 600
+CELERY_BROKER_VISIBILITY_TIMEOUT = int(env("CELERY_BROKER_VISIBILITY_TIMEOUT", "3600"))
+if CELERY_BROKER_URL.startswith("redis"):
+    if CELERY_BROKER_VISIBILITY_TIMEOUT <= PLANNER_MAX_TASK_COUNTDOWN:
+        raise ImproperlyConfigured(
+            f"CELERY_BROKER_VISIBILITY_TIMEOUT ({CELERY_BROKER_VISIBILITY_TIMEOUT} s) must be above the longest "
+            f"task countdown ({PLANNER_MAX_TASK_COUNTDOWN} s), or delayed messages are delivered twice."
+        )
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_BROKER_VISIBILITY_TIMEOUT}
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT = float(env("CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT", "30"))
+CELERY_WORKER_ENABLE_SOFT_SHUTDOWN_ON_IDLE = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Tasks report through the database, not results; the health check asks for its result explicitly.
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TIMEZONE = "Asia/Phnom_Penh"
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_RESULT_EXPIRES = 3600
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# --- Auth -----------------------------------------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+
+# --- Internationalisation -------------------------------------------------------------------------
+LANGUAGE_CODE = "en"
+TIME_ZONE = "Asia/Phnom_Penh"
+USE_I18N = True
+USE_TZ = True
+
+# --- Static and media -----------------------------------------------------------------------------
+STATIC_URL = "static/"
+STATIC_ROOT = Path(env("STATIC_ROOT", str(VAR_DIR / "static")))
+MEDIA_URL = "media/"
+# Photos and passports are not public: MEDIA_ROOT is never served as static files.
+MEDIA_ROOT = Path(env("MEDIA_ROOT", str(VAR_DIR / "media")))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+
+# --- Mail -----------------------------------------------------------------------------------------
+EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "planner@asem13.example")
+
+# --- REST framework -------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "badges.api.api_exception_handler",
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "ASEM summit planner — print-station API",
+    "DESCRIPTION": (
+        "Badges for accreditation print stations and checkpoints. Authenticate with a device token "
+        "(`Authorization: Bearer …`) made by accreditation staff in the admin. Every error has the shape "
+        '`{"error": {"code", "message", "fields"}}`. See docs/print-stations.md.'
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+# --- Security -------------------------------------------------------------------------------------
+# Production (DEBUG off) gets the secure defaults; each can be relaxed explicitly, e.g. behind a
+# TLS-terminating proxy that already redirects (SECURE_SSL_REDIRECT=0).
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
+SECURE_HSTS_SECONDS = int(env("SECURE_HSTS_SECONDS", "0" if DEBUG else "31536000"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
+if env_bool("SECURE_PROXY_SSL_HEADER", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+
+# --- Logging --------------------------------------------------------------------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+# --- The planner ----------------------------------------------------------------------------------
+# Events are planned in the host's local time; the admin shows and takes times in this zone.
+PLANNER_HOST_PARTNER = env("PLANNER_HOST_PARTNER", "KHM")
+# Minutes of protocol margin on top of the motorcade transfer time between two commitments of one person.
+PLANNER_PROTOCOL_BUFFER_MINUTES = int(env("PLANNER_PROTOCOL_BUFFER_MINUTES", "15"))
+# Automatic bilateral scheduling (protocol/domain/scheduling.py): the local hours of a day in which bilaterals
+# may be placed, minutes a bilateral room needs between two meetings (flags, chairs), and the CP-SAT search:
+# at most this many seconds, stopping early once the plan is proven within this relative gap of the best.
+PLANNER_BILATERAL_HOURS = env("PLANNER_BILATERAL_HOURS", "08:00-20:00")
+PLANNER_BILATERAL_CHANGEOVER_MINUTES = int(env("PLANNER_BILATERAL_CHANGEOVER_MINUTES", "15"))
+PLANNER_SCHEDULER_SECONDS = float(env("PLANNER_SCHEDULER_SECONDS", "20"))
+PLANNER_SCHEDULER_GAP = float(env("PLANNER_SCHEDULER_GAP", "0.005"))
+PLANNER_SCHEDULER_WORKERS = int(env("PLANNER_SCHEDULER_WORKERS", "8"))
+# Seconds a committed change waits so a burst of saves is checked by one task (see events/domain/conflict_triggers).
+PLANNER_CONFLICT_CHECK_DELAY = float(env("PLANNER_CONFLICT_CHECK_DELAY", "0.5"))
+# Days before the first and after the last day of an event (with its side events) that travel may fall on.
+PLANNER_TRAVEL_WINDOW_DAYS = int(env("PLANNER_TRAVEL_WINDOW_DAYS", "3"))
+# Badge photos (delegations/domain/photos.py): the largest upload accepted, and the most pixels it may decode to.
+PLANNER_PHOTO_MAX_BYTES = int(env("PLANNER_PHOTO_MAX_BYTES", str(5_000_000)))
+PLANNER_PHOTO_MAX_PIXELS = int(env("PLANNER_PHOTO_MAX_PIXELS", str(40_000_000)))
+# Days a liaison's invitation link stays valid.
+PLANNER_INVITATION_DAYS = int(env("PLANNER_INVITATION_DAYS", "7"))
+# Mail staff notices (new clashes) as well as putting them in the admin inbox.
+PLANNER_NOTIFY_BY_EMAIL = env_bool("PLANNER_NOTIFY_BY_EMAIL", False)
+
+# Reminders (reminders/). The beat sweep runs every minute; these tune what it does.
+# How many reminders one send task takes: fewer tasks than reminders, small enough to spread over workers.
+PLANNER_REMINDER_BATCH_SIZE = int(env("PLANNER_REMINDER_BATCH_SIZE", "250"))
+# A reminder claimed by a sweep but not sent after this many seconds (its message was lost with a broker
+# restart, say) is handed out again by the next sweep. Above the slowest batch send.
+PLANNER_REMINDER_REQUEUE_AFTER = int(env("PLANNER_REMINDER_REQUEUE_AFTER", "300"))
+# Sent more than this many minutes after it fell due, a reminder is marked late.
+PLANNER_REMINDER_LATE_AFTER_MINUTES = int(env("PLANNER_REMINDER_LATE_AFTER_MINUTES", "5"))
+# Tries on a mail failure before a reminder is marked failed; waits double from the first (60 s, 120 s, ...).
+PLANNER_REMINDER_MAX_ATTEMPTS = int(env("PLANNER_REMINDER_MAX_ATTEMPTS", "5"))
+PLANNER_REMINDER_RETRY_SECONDS = int(env("PLANNER_REMINDER_RETRY_SECONDS", "60"))
+# A subject that moves by at least this many minutes after its reminder went out gets one change notice.
+PLANNER_REMINDER_MATERIAL_CHANGE_MINUTES = int(env("PLANNER_REMINDER_MATERIAL_CHANGE_MINUTES", "15"))
+# Queue the send tasks go to (tests give each run its own).
+PLANNER_REMINDER_QUEUE = env("PLANNER_REMINDER_QUEUE", "celery")
+EMAIL_TIMEOUT = int(env("EMAIL_TIMEOUT", "30"))
+# Where staff and liaisons reach the planner: links in reminder mails start with it.
+PLANNER_BASE_URL = env("PLANNER_BASE_URL", "http://127.0.0.1:8000")

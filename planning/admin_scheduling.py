@@ -1,0 +1,134 @@
+"""Automatic bilateral scheduling in the admin: start a run (plan or re-plan), watch its progress, preview the
+proposal with what could not be placed and why, publish it.
+
+Viewing needs `protocol.view_bilateralmeeting`; starting and publishing need `protocol.change_bilateralmeeting`.
+The work is `protocol/domain/bilateral_plans.py`; the solving happens in a Celery worker.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from functools import partial
+
+from django.contrib import messages
+from django.contrib.admin import AdminSite
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.views.decorators.http import require_POST
+
+from events.models import Event, Room
+from planning.domain.bilateral_plans import OPEN_RUNS, scheduling_run_publish, scheduling_run_start
+from protocol.models import BilateralMeeting, SchedulingRun
+
+VIEW, CHANGE = "protocol.view_bilateralmeeting", "protocol.change_bilateralmeeting"
+
+
+def scheduling_urls(site: AdminSite) -> list[URLPattern]:
+    """URLs for `PlannerAdminSite.get_urls()`."""
+
+    def wrap(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        return site.admin_view(partial(view, site=site))
+
+    return [
+        path("scheduling/", wrap(events_view), name="scheduling"),
+        path("scheduling/<int:event_pk>/", wrap(event_view), name="scheduling_event"),
+        path("scheduling/<int:event_pk>/start/", wrap(require_POST(start_view)), name="scheduling_start"),
+        path("scheduling/run/<int:run_pk>/publish/", wrap(require_POST(publish_view)), name="scheduling_publish"),
+    ]
+
+
+def _need(request: HttpRequest, permission: str) -> None:
+    if not request.user.has_perm(permission):
+        raise PermissionDenied
+
+
+def events_view(request: HttpRequest, *, site: AdminSite) -> HttpResponse:
+    _need(request, VIEW)
+    events = Event.objects.annotate(
+        n_accepted=Count("bilaterals", filter=Q(bilaterals__status=BilateralMeeting.Status.ACCEPTED)),
+        n_scheduled=Count("bilaterals", filter=Q(bilaterals__status=BilateralMeeting.Status.SCHEDULED)),
+    ).order_by("start_date", "acronym")
+    return TemplateResponse(
+        request,
+        "admin/protocol/scheduling_events.html",
+        {**site.each_context(request), "title": "Bilateral scheduling", "events": events},
+    )
+
+
+def event_view(request: HttpRequest, event_pk: int, *, site: AdminSite) -> HttpResponse:
+    _need(request, VIEW)
+    event = get_object_or_404(Event, pk=event_pk)
+    runs = list(SchedulingRun.objects.filter(event=event).select_related("requested_by", "published_by")[:10])
+    latest = runs[0] if runs else None
+    counts = dict(BilateralMeeting.objects.filter(event=event).values_list("status").annotate(n=Count("pk")).order_by())
+    context = {
+        **site.each_context(request),
+        "title": f"Bilateral scheduling — {event}",
+        "event": event,
+        "runs": runs,
+        "latest": latest,
+        "counts": {label: counts.get(value, 0) for value, label in BilateralMeeting.Status.choices},
+        "can_change": request.user.has_perm(CHANGE),
+        "running": latest is not None and latest.status in OPEN_RUNS,
+        "kinds": SchedulingRun.Kind.choices,
+    }
+    if latest is not None and latest.status in (SchedulingRun.Status.READY, SchedulingRun.Status.PUBLISHED):
+        context |= _preview(latest)
+    return TemplateResponse(request, "admin/protocol/scheduling_event.html", context)
+
+
+def _preview(run: SchedulingRun) -> dict:
+    keys = [row["meeting"] for row in run.proposal] + [row["meeting"] for row in run.unplaced]
+    meetings = {
+        m.pk: m
+        for m in BilateralMeeting.objects.filter(pk__in=keys).select_related(
+            "requester__partner", "counterpart__partner"
+        )
+    }
+    rooms = Room.objects.select_related("venue").in_bulk({row["room"] for row in run.proposal})
+    proposal = [
+        {
+            **row,
+            "meeting_obj": meetings.get(row["meeting"]),
+            "room_obj": rooms.get(row["room"]),
+            "start_dt": dt.datetime.fromisoformat(row["start"]),
+            "end_dt": dt.datetime.fromisoformat(row["end"]),
+        }
+        for row in run.proposal
+    ]
+    unplaced = [{**row, "meeting_obj": meetings.get(row["meeting"])} for row in run.unplaced]
+    return {"proposal": proposal, "unplaced": unplaced}
+
+
+def start_view(request: HttpRequest, event_pk: int, *, site: AdminSite) -> HttpResponse:
+    _need(request, CHANGE)
+    event = get_object_or_404(Event, pk=event_pk)
+    kind = request.POST.get("kind", "")
+    try:
+        scheduling_run_start(event=event, kind=kind, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.info(request, "The scheduler is working on it; this page follows its progress.")
+    return HttpResponseRedirect(reverse(f"{site.name}:scheduling_event", args=[event.pk]))
+
+
+def publish_view(request: HttpRequest, run_pk: int, *, site: AdminSite) -> HttpResponse:
+    _need(request, CHANGE)
+    run = get_object_or_404(SchedulingRun, pk=run_pk)
+    try:
+        scheduling_run_publish(run=run, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        placed = sum(1 for row in run.proposal if not row["unchanged"])
+        messages.success(
+            request,
+            f"Published: {placed} bilateral(s) placed or moved; both delegations' liaisons were told.",
+        )
+    return HttpResponseRedirect(reverse(f"{site.name}:scheduling_event", args=[run.event_id]))

@@ -1,0 +1,21 @@
+from django.apps import AppConfig
+
+
+class PlanningConfig(AppConfig):
+    """What reads across the apps: conflict gathering and checks, timeline, programme, postponement, the
+    bilateral scheduling runs, the admin overview."""
+
+    name = "planning"
+    verbose_name = "Planning"
+
+    def ready(self) -> None:
+        # Loaded once the models are: the follow-ups name model classes.
+        from asemplanner.domain.changes import subscribe
+        from planning.domain.conflict_triggers import ROUTES, on_changes
+
+        subscribe(
+            ROUTES,
+            on_changes,
+            does="re-checks the clashes of (task `planning.check_pending_conflicts`, after commit, debounced; new "
+            "errors notify the responsible roles)",
+        )

@@ -1,0 +1,379 @@
+"""Automatic bilateral scheduling for an event: a run is queued, solved by a Celery worker (progress on the
+run row), previewed by staff and published, which places the meetings through the audited, validated
+`bilateral_schedule` and tells both delegations' liaisons.
+
+The problem is read from the database in a fixed number of queries (`problem_load`): the accepted requests
+(and, for a re-plan, the scheduled ones with their current place), the bilateral rooms, and every other
+commitment of the principals and the rooms from the conflict engine's `gather()`. Arrival and departure
+become commitments at the airport, so the motorcade time from the airport and the buffer apply to the first
+meeting of the day as to any other.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import defaultdict
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from asemplanner.domain.audit import Actor, instance_save
+from asemplanner.domain.queue import enqueue_on_commit
+from asemplanner.timeranges import fmt
+from delegations.models import Travel
+from events.domain.conflicts import Severity, find_clashes
+from events.models import Event, Room
+from planning.domain.conflict_checks import gather
+from protocol.domain.bilaterals import _tell_liaisons, bilateral_schedule
+from protocol.domain.scheduling import Busy, Placement, Plan, Problem, Progress, Request, RoomSpec, solve
+from protocol.models import BilateralMeeting, BilateralWindow, SchedulingRun
+
+log = logging.getLogger(__name__)
+SCHEDULE_TASK = "planning.schedule_bilaterals"
+
+ONE_MINUTE = dt.timedelta(minutes=1)
+
+
+def bilateral_hours() -> tuple[dt.time, dt.time]:
+    first, last = settings.PLANNER_BILATERAL_HOURS.split("-")
+    return dt.time.fromisoformat(first), dt.time.fromisoformat(last)
+
+
+def problem_load(event: Event, *, replan: bool = False) -> tuple[Problem, dict[int, BilateralMeeting]]:
+    """The event's scheduling problem. A plan places the accepted requests around everything already fixed;
+    a re-plan also takes the scheduled (not yet held) meetings, with their current place to keep if it can."""
+    statuses = [BilateralMeeting.Status.ACCEPTED]
+    if replan:
+        statuses.append(BilateralMeeting.Status.SCHEDULED)
+    meetings = {
+        m.pk: m
+        for m in BilateralMeeting.objects.filter(event=event, status__in=statuses).select_related(
+            "requester__partner", "counterpart__partner"
+        )
+    }
+    windows: dict[int, list[tuple[dt.datetime, dt.datetime]]] = defaultdict(list)
+    for meeting_id, start, end in BilateralWindow.objects.filter(meeting__in=list(meetings)).values_list(
+        "meeting_id", "start", "end"
+    ):
+        windows[meeting_id].append((start, end))
+    requests = [
+        Request(
+            key=m.pk,
+            label=f"{m.requester.partner} – {m.counterpart.partner}",
+            people=(m.requester.head_id, m.counterpart.head_id),
+            priority=m.priority,
+            duration=m.duration_minutes,
+            windows=tuple(windows[m.pk]),
+            names=(m.requester.partner.name, m.counterpart.partner.name),
+        )
+        for m in meetings.values()
+    ]
+    previous = {
+        m.pk: Placement(m.pk, m.room_id, m.start, m.end)
+        for m in meetings.values()
+        if m.status == BilateralMeeting.Status.SCHEDULED
+    }
+    planned = {f"bilateral:{pk}" for pk in meetings}
+    principals = {p for r in requests for p in r.people if p is not None}
+    rooms = list(Room.objects.filter(kind=Room.Kind.BILATERAL).select_related("venue"))
+    room_ids = {room.pk for room in rooms}
+    commitments, facts = gather()
+    busy: dict[int, list[Busy]] = defaultdict(list)
+    room_busy: dict[int, list[tuple[dt.datetime, dt.datetime]]] = defaultdict(list)
+    for item in commitments:
+        if item.key in planned:
+            continue
+        for person in principals.intersection(item.people):
+            busy[person].append(Busy(item.start, item.end, item.venue_id, item.end_venue_id, item.label))
+        if item.room_id in room_ids:
+            room_busy[item.room_id].append((item.start, item.end))
+    earliest, latest = {}, {}
+    travel = Travel.objects.filter(person_id__in=principals).values_list(
+        "person_id", "arrival_at", "arrival_airport_id", "departure_at", "departure_airport_id"
+    )
+    for person, arrival, airport_in, departure, airport_out in travel:
+        if arrival is not None:
+            earliest[person] = arrival
+            busy[person].append(Busy(arrival - ONE_MINUTE, arrival, airport_in, airport_in, "arrival"))
+        if departure is not None:
+            latest[person] = departure
+            busy[person].append(Busy(departure, departure + ONE_MINUTE, airport_out, airport_out, "departure"))
+    tz = timezone.get_current_timezone()
+    opens, closes = bilateral_hours()
+    days = []
+    day = event.start_date
+    while day <= event.end_date:
+        days.append((dt.datetime.combine(day, opens, tzinfo=tz), dt.datetime.combine(day, closes, tzinfo=tz)))
+        day += dt.timedelta(days=1)
+    problem = Problem(
+        requests=requests,
+        rooms=[
+            RoomSpec(
+                pk=room.pk,
+                venue=room.venue_id,
+                label=str(room),
+                busy=tuple(room_busy[room.pk]),
+                opens_at=room.opens_at,
+                closes_at=room.closes_at,
+            )
+            for room in rooms
+        ],
+        days=days,
+        busy=dict(busy),
+        earliest=earliest,
+        latest=latest,
+        transfer=dict(facts.transfer_minutes),
+        buffer=facts.buffer_minutes,
+        changeover=settings.PLANNER_BILATERAL_CHANGEOVER_MINUTES,
+        previous=previous,
+    )
+    return problem, meetings
+
+
+# --- Runs ------------------------------------------------------------------------------------------------------
+OPEN_RUNS = (SchedulingRun.Status.QUEUED, SchedulingRun.Status.RUNNING)
+STALE_AFTER_SECONDS = 600  # beyond the solver's own time limit
+
+
+@transaction.atomic
+def scheduling_run_start(*, event: Event, kind: str, by: Actor) -> SchedulingRun:
+    """Queue a run for `event` (one at a time per event); a Celery worker solves it once this commits."""
+    Event.objects.select_for_update().filter(pk=event.pk).first()  # one start at a time per event
+    if kind not in SchedulingRun.Kind.values:
+        raise ValidationError({"kind": f"Unknown kind {kind!r}; choose one of {', '.join(SchedulingRun.Kind.values)}."})
+    # A run no worker finished well past its time limit (the worker died) no longer holds the event.
+    stale_before = timezone.now() - dt.timedelta(seconds=settings.PLANNER_SCHEDULER_SECONDS + STALE_AFTER_SECONDS)
+    SchedulingRun.objects.filter(event=event, status__in=OPEN_RUNS, requested_at__lt=stale_before).update(
+        status=SchedulingRun.Status.FAILED,
+        progress=100,
+        finished_at=timezone.now(),
+        message="No worker finished this run in time (is the Celery worker running?). Nothing was changed.",
+    )
+    running = SchedulingRun.objects.filter(event=event, status__in=OPEN_RUNS).first()
+    if running is not None:
+        raise ValidationError(
+            {"kind": f"A run for {event} is already {running.get_status_display().lower()} (started "
+             f"{fmt(running.requested_at)}). Wait for it to finish, then preview it."}
+        )  # fmt: skip
+    waiting = BilateralMeeting.objects.filter(event=event, status=BilateralMeeting.Status.ACCEPTED).count()
+    placed = BilateralMeeting.objects.filter(event=event, status=BilateralMeeting.Status.SCHEDULED).count()
+    if kind == SchedulingRun.Kind.PLAN and not waiting:
+        raise ValidationError(
+            {"kind": f"{event} has no accepted bilateral waiting for a place. Requests must be accepted by the "
+             "invited delegation first; to move scheduled ones after a disruption, choose a re-plan."}
+        )  # fmt: skip
+    if kind == SchedulingRun.Kind.REPLAN and not (waiting or placed):
+        raise ValidationError({"kind": f"{event} has no scheduled or accepted bilateral to re-plan."})
+    run = SchedulingRun(event=event, kind=kind, requested_by=by if not isinstance(by, str) else None)
+    run.message = "Waiting for a worker."
+    instance_save(instance=run, by=by, action="protocol.scheduling.started")
+
+    enqueue_on_commit(SCHEDULE_TASK, args=[run.pk], on_failure=lambda: _broker_down(run.pk))
+    return run
+
+
+def _broker_down(run_id: int) -> None:
+    # The run has committed but no worker will ever hear of it: say so at once rather than after the time limit.
+    SchedulingRun.objects.filter(pk=run_id, status__in=OPEN_RUNS).update(
+        status=SchedulingRun.Status.FAILED,
+        progress=100,
+        finished_at=timezone.now(),
+        message="The task queue could not be reached, so no worker got this run. Nothing was changed; start it again.",
+    )
+
+
+def _progress_writer(run: SchedulingRun, seconds: float):
+    def write(progress: Progress) -> None:
+        share = min(progress.seconds / seconds, 1.0) if seconds else 1.0
+        message = f"Searching: {progress.solutions} improving plan(s) found"
+        if progress.solutions:
+            message += f", priority-weighted value {progress.objective}"
+            if progress.bound:
+                message += f" of at most {progress.bound}"
+        SchedulingRun.objects.filter(pk=run.pk).update(progress=10 + int(85 * share), message=message[:300])
+
+    return write
+
+
+def scheduling_run_execute(run_id: int) -> SchedulingRun | None:
+    """Solve a queued run (the Celery task's body). Progress and the result land on the run row."""
+    claimed = SchedulingRun.objects.filter(pk=run_id, status=SchedulingRun.Status.QUEUED).update(
+        status=SchedulingRun.Status.RUNNING, progress=5, message="Reading the programme and the requests."
+    )
+    if not claimed:
+        log.info("scheduling run %s is not queued; nothing to do", run_id)
+        return None
+    run = SchedulingRun.objects.select_related("event").get(pk=run_id)
+    try:
+        problem, meetings = problem_load(run.event, replan=run.kind == SchedulingRun.Kind.REPLAN)
+        seconds = settings.PLANNER_SCHEDULER_SECONDS
+        plan = solve(
+            problem,
+            seconds=seconds,
+            gap=settings.PLANNER_SCHEDULER_GAP,
+            workers=settings.PLANNER_SCHEDULER_WORKERS,
+            on_progress=_progress_writer(run, seconds),
+        )
+    except Exception as exc:
+        log.exception("scheduling run %s failed", run_id)
+        SchedulingRun.objects.filter(pk=run_id).update(
+            status=SchedulingRun.Status.FAILED,
+            progress=100,
+            finished_at=timezone.now(),
+            message=f"The run failed ({type(exc).__name__}); see the worker log. Nothing was changed."[:300],
+        )
+        return SchedulingRun.objects.get(pk=run_id)
+    run.proposal, run.unplaced, run.figures = plan_json(plan, meetings)
+    run.status = SchedulingRun.Status.READY
+    run.progress = 100
+    run.finished_at = timezone.now()
+    run.message = plan_summary(plan, len(problem.requests))[:300]
+    instance_save(instance=run, by="system:scheduler", action="protocol.scheduling.ready")
+    return run
+
+
+def plan_summary(plan: Plan, total: int) -> str:
+    text = f"{len(plan.placed)} of {total} meeting(s) placed, priority-weighted value {plan.objective}"
+    text += f" (proven bound {plan.bound}, gap {plan.gap:.1%})" if plan.bound else ""
+    if plan.moved:
+        text += f"; {len(plan.moved)} scheduled meeting(s) move"
+    return text + f"; solved in {plan.seconds:.1f} s."
+
+
+def plan_json(plan: Plan, meetings: dict[int, BilateralMeeting]) -> tuple[list, list, dict]:
+    moved = set(plan.moved)
+    proposal = [
+        {
+            "meeting": p.key,
+            "room": p.room,
+            "start": p.start.isoformat(),
+            "end": p.end.isoformat(),
+            "moved": p.key in moved,
+            "unchanged": meetings[p.key].status == BilateralMeeting.Status.SCHEDULED and p.key not in moved,
+        }
+        for p in sorted(plan.placed, key=lambda p: (p.start, p.room))
+    ]
+    unplaced = [
+        {"meeting": key, "reason": reason, "dropped": key in moved}
+        for key, reason in sorted(plan.unplaced.items(), key=lambda item: -meetings[item[0]].priority)
+    ]
+    figures = {
+        "placed": len(plan.placed),
+        "requests": len(plan.placed) + len(plan.unplaced),
+        "objective": plan.objective,
+        "bound": plan.bound,
+        "gap": round(plan.gap, 4),
+        "status": plan.status,
+        "seconds": round(plan.seconds, 2),
+        "moved": len(plan.moved),
+        "candidates": plan.candidates,
+    }
+    return proposal, unplaced, figures
+
+
+# --- Publishing ------------------------------------------------------------------------------------------------
+@transaction.atomic
+def scheduling_run_publish(*, run: SchedulingRun, by: Actor) -> SchedulingRun:
+    """Place the proposal. Refused, with nothing changed, when the run is not ready, when a meeting changed
+    since the run, or when the placed meetings would break a hard rule (the conflict engine re-checks)."""
+    run = SchedulingRun.objects.select_for_update().select_related("event").get(pk=run.pk)
+    if run.status != SchedulingRun.Status.READY:
+        raise ValidationError({"status": f"This run is {run.get_status_display().lower()}; only a ready run can be "
+                                         "published."})  # fmt: skip
+    keys = [row["meeting"] for row in run.proposal] + [row["meeting"] for row in run.unplaced if row["dropped"]]
+    meetings = {
+        m.pk: m
+        for m in BilateralMeeting.objects.select_for_update(of=("self",))
+        .filter(pk__in=keys)
+        .select_related("requester__partner", "counterpart__partner", "room__venue", "event")
+    }
+    stale = [
+        str(m)
+        for m in meetings.values()
+        if m.status not in (BilateralMeeting.Status.ACCEPTED, BilateralMeeting.Status.SCHEDULED)
+        or (m.status == BilateralMeeting.Status.SCHEDULED and run.kind == SchedulingRun.Kind.PLAN)
+    ] + [f"meeting {key} (deleted)" for key in keys if key not in meetings]
+    if stale:
+        raise ValidationError(
+            {"status": "The bilaterals changed since this run: " + "; ".join(stale[:5]) + ". Run the scheduler "
+             "again and publish the new proposal."}
+        )  # fmt: skip
+    changing = [row for row in run.proposal if not row["unchanged"]]
+    # Move out first, then in: no meeting is placed on a slot another still holds.
+    for row in [*changing, *[r for r in run.unplaced if r["dropped"]]]:
+        meeting = meetings[row["meeting"]]
+        if meeting.status == BilateralMeeting.Status.SCHEDULED:
+            meeting.status, meeting.room, meeting.start, meeting.end = (
+                BilateralMeeting.Status.ACCEPTED,
+                None,
+                None,
+                None,
+            )
+            instance_save(instance=meeting, by=by, action="protocol.bilateral.unscheduled")
+    rooms = {room.pk: room for room in Room.objects.filter(pk__in={row["room"] for row in changing})}
+    for row in changing:
+        meeting = meetings[row["meeting"]]
+        try:
+            bilateral_schedule(
+                meeting=meeting, room=rooms[row["room"]], start=dt.datetime.fromisoformat(row["start"]), by=by
+            )
+        except ValidationError as exc:
+            raise ValidationError(
+                {"status": f"{meeting} cannot be placed as proposed: {' '.join(exc.messages)} Run the scheduler "
+                 "again."}
+            ) from exc  # fmt: skip
+    _check_hard_rules(run, {f"bilateral:{row['meeting']}" for row in changing})
+    run.status = SchedulingRun.Status.PUBLISHED
+    run.published_at = timezone.now()
+    run.published_by = by if not isinstance(by, str) else None
+    instance_save(instance=run, by=by, action="protocol.scheduling.published")
+    SchedulingRun.objects.filter(event=run.event, status=SchedulingRun.Status.READY).exclude(pk=run.pk).update(
+        status=SchedulingRun.Status.SUPERSEDED
+    )
+    tz = timezone.get_current_timezone()
+    for row in changing:
+        meeting = meetings[row["meeting"]]
+        room = rooms[row["room"]]
+        when = f"{meeting.start.astimezone(tz):%a %d %b %H:%M}–{meeting.end.astimezone(tz):%H:%M}"
+        verb = "moved" if row["moved"] else "scheduled"
+        for side, other in ((meeting.requester, meeting.counterpart), (meeting.counterpart, meeting.requester)):
+            _tell_liaisons(
+                meeting,
+                side,
+                verb=f"{verb}:{run.pk}",
+                title=f"Bilateral with {other.partner} {verb}: {when}",
+                body=f"Your bilateral meeting with {other.partner} at {meeting.event} is {verb} to {when} in "
+                f"{room}. It is in your delegation's programme.",
+            )
+    for row in run.unplaced:
+        if row["dropped"]:
+            meeting = meetings[row["meeting"]]
+            for side, other in ((meeting.requester, meeting.counterpart), (meeting.counterpart, meeting.requester)):
+                _tell_liaisons(
+                    meeting,
+                    side,
+                    verb=f"unscheduled:{run.pk}",
+                    title=f"Bilateral with {other.partner} no longer scheduled",
+                    body=f"After a change in the programme, your bilateral with {other.partner} at {meeting.event} "
+                    f"no longer fits: {row['reason']} The protocol office will contact you.",
+                )
+    return run
+
+
+def _check_hard_rules(run: SchedulingRun, keys: set[str]) -> None:
+    commitments, facts = gather()
+    mine = [c for c in commitments if c.key in keys]
+    resources = {resource for c in mine for resource in c.resources()}
+    broken = [
+        clash
+        for clash in find_clashes(commitments, facts, resources=resources)
+        if clash.severity == Severity.ERROR and (clash.first in keys or clash.second in keys)
+    ]
+    if broken:
+        raise ValidationError(
+            {"status": "Publishing would break a hard rule: " + " ".join(c.message for c in broken[:3]) + " Nothing "
+             "was changed; run the scheduler again."}
+        )  # fmt: skip

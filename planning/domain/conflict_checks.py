@@ -1,0 +1,250 @@
+"""Running the clash engine against the database and keeping `Conflict` records in step with it.
+
+- `gather()` collects every app's commitments and the facts the checks need in a fixed number of queries.
+- `conflicts_check_all()` is the full scan (beat, `check_conflicts`); `conflicts_check_changes(keys)` the
+  scoped re-check after writes: it sweeps only the resources the changed objects touch, now or before.
+- `conflicts_sync()` stores what was found: new clashes are created (and errors notified), known ones
+  updated, vanished ones resolved, returning ones reopened. Acknowledgements survive.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from asemplanner.domain.audit import Actor, audit_entry, audit_log_many, instance_save
+from asemplanner.domain.notifications import notify_roles
+from delegations.domain.people import people_index
+from events.domain.conflicts import Clash, Commitment, Facts, Severity, find_clashes
+from events.models import Conflict, Event, TransferTime
+from planning.domain.commitments import bilateral_commitments, session_commitments, task_commitments
+
+ENGINE = "conflict-engine"
+OPEN_STATES = (Conflict.Status.OPEN, Conflict.Status.ACKNOWLEDGED)
+SYNCED_FIELDS = [
+    "kind",
+    "severity",
+    "event_id",
+    "resource",
+    "resource_label",
+    "first",
+    "second",
+    "message",
+    "starts_at",
+]
+
+# Who hears about a new error, by the kind of clash.
+RESPONSIBLE = {
+    Conflict.Kind.ROOM_DOUBLE_BOOKED: ["logistics"],
+    Conflict.Kind.OVER_CAPACITY: ["logistics"],
+    Conflict.Kind.OUTSIDE_OPENING_HOURS: ["logistics"],
+    Conflict.Kind.OUTSIDE_EVENT_DATES: ["logistics", "admin"],
+    Conflict.Kind.PERSON_DOUBLE_BOOKED: ["protocol"],
+    Conflict.Kind.HEAD_DOUBLE_BOOKED: ["protocol", "security"],
+    Conflict.Kind.TRANSFER_TOO_SHORT: ["protocol", "security"],
+    Conflict.Kind.BEFORE_ARRIVAL: ["protocol"],
+    Conflict.Kind.AFTER_DEPARTURE: ["protocol"],
+    Conflict.Kind.STAFF_DOUBLE_BOOKED: ["protocol"],
+    Conflict.Kind.TEAM_DOUBLE_BOOKED: ["protocol", "logistics"],
+    Conflict.Kind.VEHICLE_DOUBLE_BOOKED: ["protocol", "security"],
+}
+
+
+def buffer_minutes() -> int:
+    return settings.PLANNER_PROTOCOL_BUFFER_MINUTES
+
+
+def gather() -> tuple[list[Commitment], Facts]:
+    """All commitments and the facts the checks need, in 7 queries whatever the data size: people and
+    accreditations, sessions and their named attendees, bilaterals, tasks, transfer times. Rooms, venues,
+    events, teams and staff names are read along with the commitments that use them."""
+    people = people_index()  # 2 queries
+    facts = Facts(
+        transfer_minutes={
+            (a, b): minutes
+            for a, b, minutes in TransferTime.objects.values_list("from_venue_id", "to_venue_id", "minutes")
+        },  # 1
+        presence=people.presence,
+        heads=people.heads,
+        labels=dict(people.labels),
+        buffer_minutes=buffer_minutes(),
+        tz=timezone.get_current_timezone(),
+    )
+    commitments = [
+        *session_commitments(people, facts),  # 2
+        *bilateral_commitments(people, facts),  # 1
+        *task_commitments(facts),  # 1
+    ]
+    return commitments, facts
+
+
+@dataclass
+class CheckResult:
+    found: int = 0
+    created: list[Conflict] = field(default_factory=list)
+    reopened: int = 0
+    resolved: int = 0
+    scope: set[str] | None = None
+
+    def summary(self) -> str:
+        where = "all resources" if self.scope is None else f"{len(self.scope)} resource(s)"
+        return (
+            f"checked {where}: {self.found} clash(es), {len(self.created)} new, "
+            f"{self.reopened} reopened, {self.resolved} resolved"
+        )
+
+
+def conflicts_sync(
+    clashes: list[Clash], facts: Facts, *, scope: set[str] | None, event_id: int | None = None
+) -> CheckResult:
+    """Bring the Conflict table in line with what was found, within `scope` (None = every resource) and,
+    with `event_id`, within that event only (a person's clashes at another event are left alone)."""
+    now = timezone.now()
+    found = {clash.fingerprint: clash for clash in clashes}
+    result = CheckResult(found=len(found), scope=scope)
+    with transaction.atomic():
+        known = {c.fingerprint: c for c in Conflict.objects.select_for_update().filter(fingerprint__in=list(found))}
+        new, changed = [], []
+        for fingerprint, clash in found.items():
+            conflict = known.get(fingerprint)
+            values = {
+                "kind": clash.kind.value,
+                "severity": clash.severity.value,
+                "event_id": clash.event_id,
+                "resource": clash.resource,
+                "resource_label": facts.label(clash.resource)[:200],
+                "first": clash.first,
+                "second": clash.second,
+                "message": clash.message,
+                "starts_at": clash.starts_at,
+            }
+            if conflict is None:
+                new.append(Conflict(fingerprint=fingerprint, first_seen=now, last_seen=now, **values))
+                continue
+            for name, value in values.items():
+                setattr(conflict, name, value)
+            conflict.last_seen = now
+            if conflict.status == Conflict.Status.RESOLVED:
+                conflict.status, conflict.resolved_at = Conflict.Status.OPEN, None
+                result.reopened += 1
+            changed.append(conflict)
+        # Two checks racing may both see a clash as new; the unique fingerprint keeps one row.
+        Conflict.objects.bulk_create(new, ignore_conflicts=True, batch_size=500)
+        if changed:
+            Conflict.objects.bulk_update(
+                changed, [*SYNCED_FIELDS, "last_seen", "status", "resolved_at"], batch_size=500
+            )
+        gone = Conflict.objects.filter(status__in=OPEN_STATES).exclude(fingerprint__in=list(found))
+        if scope is not None:
+            gone = gone.filter(resource__in=scope)
+        if event_id is not None:
+            gone = gone.filter(event_id=event_id)
+        gone_rows = list(gone)
+        result.resolved = gone.update(status=Conflict.Status.RESOLVED, resolved_at=now)
+        created = list(Conflict.objects.filter(fingerprint__in=[c.fingerprint for c in new], first_seen=now))
+        result.created = created
+        audit_log_many(
+            [audit_entry(action="events.conflict.found", instance=c, by=ENGINE, changes={}) for c in created]
+            + [
+                audit_entry(
+                    action="events.conflict.resolved", instance=c, by=ENGINE, changes={"status": [c.status, "resolved"]}
+                )
+                for c in gone_rows
+            ]
+        )
+        errors = [c for c in created if c.severity == Severity.ERROR]
+        if errors:
+            transaction.on_commit(lambda: _notify(errors))
+    return result
+
+
+def _notify(conflicts: list[Conflict]) -> None:
+    for conflict in conflicts:
+        notify_roles(
+            roles=RESPONSIBLE.get(conflict.kind, ["admin"]),
+            topic=f"conflict:{conflict.fingerprint}",
+            title=f"New clash: {conflict.get_kind_display()} — {conflict.resource_label}"[:200],
+            body=conflict.message,
+            link=f"/admin/events/conflict/{conflict.pk}/change/",
+        )
+
+
+def conflicts_check_all(*, event: Event | None = None) -> tuple[CheckResult, list[Clash]]:
+    """The full scan; with `event`, the clashes of that event only (its records are synced, others untouched)."""
+    commitments, facts = gather()
+    clashes = find_clashes(commitments, facts)
+    if event is None:
+        return conflicts_sync(clashes, facts, scope=None), clashes
+    clashes = [c for c in clashes if c.event_id == event.pk]
+    return conflicts_sync(clashes, facts, scope=None, event_id=event.pk), clashes
+
+
+def affected_resources(keys: Iterable[str], commitments: list[Commitment]) -> set[str]:
+    """The resources a set of changed objects touches now, plus those of clashes they were part of."""
+    keys = set(keys)
+    persons = {int(k.split(":")[1]) for k in keys if k.startswith("person:")}
+    rooms = {int(k.split(":")[1]) for k in keys if k.startswith("room:")}
+    events = {int(k.split(":")[1]) for k in keys if k.startswith("event:")}
+    scope = {f"person:{p}" for p in persons} | {f"room:{r}" for r in rooms} | {f"event:{e}" for e in events}
+    for commitment in commitments:
+        if commitment.key in keys or commitment.event_id in events:
+            scope.update(commitment.resources())
+            if commitment.event_id is not None:
+                scope.add(f"event:{commitment.event_id}")
+    before = Conflict.objects.filter(status__in=OPEN_STATES).filter(Q(first__in=keys) | Q(second__in=keys))
+    scope.update(before.values_list("resource", flat=True))
+    return scope
+
+
+def conflicts_check_changes(keys: Iterable[str]) -> CheckResult:
+    """The scoped re-check after writes: sweep only the resources the changed objects touch."""
+    commitments, facts = gather()
+    scope = affected_resources(keys, commitments)
+    if not scope:
+        return CheckResult(scope=scope)
+    clashes = find_clashes(commitments, facts, resources=scope)
+    return conflicts_sync(clashes, facts, scope=scope)
+
+
+def conflict_acknowledge(*, conflict: Conflict, reason: str, by: Actor) -> Conflict:
+    """Staff accept a clash knowingly (e.g. the leader leaves the plenary early). A reason is required."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"acknowledge_reason": "Say why this clash is acceptable; the reason is kept on record."})
+    if conflict.status == Conflict.Status.RESOLVED:
+        raise ValidationError({"status": "This clash is already resolved; there is nothing to acknowledge."})
+    conflict.status = Conflict.Status.ACKNOWLEDGED
+    conflict.acknowledge_reason = reason
+    conflict.acknowledged_at = timezone.now()
+    conflict.acknowledged_by = by if not isinstance(by, str) else None
+    instance_save(instance=conflict, by=by, action="events.conflict.acknowledged")
+    return conflict
+
+
+def conflict_resolve(*, conflict: Conflict, by: Actor) -> Conflict:
+    """Mark a clash resolved by hand; the next check reopens it if it is still there."""
+    conflict.status = Conflict.Status.RESOLVED
+    conflict.resolved_at = timezone.now()
+    instance_save(instance=conflict, by=by, action="events.conflict.resolved")
+    return conflict
+
+
+def as_json(clash: Clash, facts_labels: dict[str, str] | None = None) -> dict[str, object]:
+    return {
+        "kind": clash.kind.value,
+        "severity": clash.severity.value,
+        "resource": clash.resource,
+        "resource_label": (facts_labels or {}).get(clash.resource, clash.resource),
+        "first": clash.first,
+        "second": clash.second or None,
+        "starts_at": clash.starts_at.isoformat() if isinstance(clash.starts_at, dt.datetime) else None,
+        "message": clash.message,
+        "fingerprint": clash.fingerprint,
+    }
