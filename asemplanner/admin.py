@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.contrib.admin.utils import unquote
+from django.contrib.admin.utils import quote, unquote
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, User
 from django.contrib.contenttypes.models import ContentType
+from django.db.models import Count, Q
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django_celery_beat.admin import IntervalScheduleAdmin, SolarScheduleAdmin
+from django_celery_beat.models import IntervalSchedule, SolarSchedule
 
 from asemplanner.domain.audit import (
     audit_entry,
@@ -114,7 +118,6 @@ class AuditedModelAdmin(admin.ModelAdmin):
         queryset_delete(queryset=queryset, by=request.user)
 
 
-@admin.register(AuditEntry)
 class ReadOnlyModelAdmin(admin.ModelAdmin):
     """A log in the admin: listed and read, never added, changed or deleted there."""
 
@@ -128,16 +131,52 @@ class ReadOnlyModelAdmin(admin.ModelAdmin):
         return False
 
 
+@admin.register(AuditEntry)
 class AuditEntryAdmin(ReadOnlyModelAdmin):
-    list_display = ("at", "action", "actor_name", "content_type", "object_repr")
-    list_filter = ("action", "content_type")
-    search_fields = ("object_repr", "actor_name", "action", "object_id")
+    list_display = ("when", "who", "action", "object_link")
+    # By name, not the user: system writers (beat, imports, stations) have no user, and a deleted
+    # user's entries keep only the name.
+    list_filter = ("action", "actor_name", ("content_type", admin.RelatedOnlyFieldListFilter))
+    search_fields = ("action", "object_repr", "actor_name", "object_id")
     date_hierarchy = "at"
     list_select_related = ("content_type",)
-    fields = ("at", "action", "actor_name", "content_type", "object_id", "object_repr", "changes_display")
+    fields = ("at", "actor_name", "action", "object_link", "object_id", "changes_display")
     readonly_fields = fields
 
-    @admin.display(description="changes")
+    def has_view_permission(self, request, obj=None) -> bool:
+        # Only the view permission (Django would also accept change, which no one should hold here).
+        return request.user.has_perm("asemplanner.view_auditentry")
+
+    @admin.display(description="when", ordering="at")
+    def when(self, entry: AuditEntry):
+        return entry.at
+
+    @admin.display(description="who", ordering="actor_name")
+    def who(self, entry: AuditEntry) -> str:
+        return entry.actor_name
+
+    def get_queryset(self, request):
+        # Which rows may link to their object, worked out once per request (permissions are cached on
+        # the user, content types in memory), so the list's query count does not grow with its rows.
+        viewable = [
+            model
+            for model, model_admin in self.admin_site._registry.items()
+            if model_admin.has_view_permission(request)
+        ]
+        content_types = ContentType.objects.get_for_models(*viewable, for_concrete_models=True).values()
+        return super().get_queryset(request).annotate(linkable=Q(content_type__in=[ct.pk for ct in content_types]))
+
+    @admin.display(description="object")
+    def object_link(self, entry: AuditEntry) -> str:
+        """Model and object, linked to the object's admin page when its model has one the user may view."""
+        label = format_html("{}: {}", entry.content_type, entry.object_repr)
+        if not getattr(entry, "linkable", False):
+            return label
+        ct = entry.content_type
+        url = reverse(f"{self.admin_site.name}:{ct.app_label}_{ct.model}_change", args=[quote(entry.object_id)])
+        return format_html('<a href="{}">{}</a>', url, label)
+
+    @admin.display(description="changes (before → after)")
     def changes_display(self, entry: AuditEntry) -> str:
         return render_changes(entry.changes)
 
@@ -175,7 +214,39 @@ class PlannerUserAdmin(AuditedModelAdmin, UserAdmin):
 
 @admin.register(Group)
 class PlannerGroupAdmin(AuditedModelAdmin, GroupAdmin):
-    pass
+    """Groups are the staff roles (asemplanner.roles)."""
+
+    list_display = ("name", "n_members", "n_permissions")
+
+    def get_queryset(self, request):
+        # distinct: the two joins would otherwise multiply each other's rows
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(n_members=Count("user", distinct=True), n_permissions=Count("permissions", distinct=True))
+        )
+
+    @admin.display(description="members", ordering="n_members")
+    def n_members(self, group: Group) -> int:
+        return group.n_members
+
+    @admin.display(description="permissions", ordering="n_permissions")
+    def n_permissions(self, group: Group) -> int:
+        return group.n_permissions
+
+
+# django_celery_beat lists these two by `__str__` alone; give them sortable columns.
+admin.site.unregister([IntervalSchedule, SolarSchedule])
+
+
+@admin.register(IntervalSchedule)
+class PlannerIntervalScheduleAdmin(IntervalScheduleAdmin):
+    list_display = ("every", "period")
+
+
+@admin.register(SolarSchedule)
+class PlannerSolarScheduleAdmin(SolarScheduleAdmin):
+    list_display = ("event", "latitude", "longitude")
 
 
 @admin.register(Notification)
