@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from badges import api
+from badges.api import views as api
 
 urlpatterns = [
     path("badges/", api.BadgeList.as_view(), name="badges-list"),

@@ -227,7 +227,7 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "badges.api.api_exception_handler",
+    "EXCEPTION_HANDLER": "badges.api.errors.api_exception_handler",
     "UNAUTHENTICATED_USER": None,
 }
 SPECTACULAR_SETTINGS = {
@@ -284,7 +284,7 @@ PLANNER_BILATERAL_CHANGEOVER_MINUTES = int(env("PLANNER_BILATERAL_CHANGEOVER_MIN
 PLANNER_SCHEDULER_SECONDS = float(env("PLANNER_SCHEDULER_SECONDS", "20"))
 PLANNER_SCHEDULER_GAP = float(env("PLANNER_SCHEDULER_GAP", "0.005"))
 PLANNER_SCHEDULER_WORKERS = int(env("PLANNER_SCHEDULER_WORKERS", "8"))
-# Seconds a committed change waits so a burst of saves is checked by one task (see events/domain/conflict_triggers).
+# Seconds a committed change waits so a burst of saves is checked by one task (see planning/domain/conflict_triggers).
 PLANNER_CONFLICT_CHECK_DELAY = float(env("PLANNER_CONFLICT_CHECK_DELAY", "0.5"))
 # Days before the first and after the last day of an event (with its side events) that travel may fall on.
 PLANNER_TRAVEL_WINDOW_DAYS = int(env("PLANNER_TRAVEL_WINDOW_DAYS", "3"))

@@ -2,7 +2,7 @@
 proposal with what could not be placed and why, publish it.
 
 Viewing needs `protocol.view_bilateralmeeting`; starting and publishing need `protocol.change_bilateralmeeting`.
-The work is `protocol/domain/bilateral_plans.py`; the solving happens in a Celery worker.
+The work is `planning/domain/bilateral_plans.py`; the solving happens in a Celery worker.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The staff timeline pages in the admin: a day's rooms and teams, the heads of delegation, one leader's day.
 
-The views parse the request, check access and render; the shaping is `events/domain/timeline.py`. All three
+The views parse the request, check access and render; the shaping is `planning/domain/timeline/`. All three
 are wrapped by the admin site's `admin_view` (staff only, login redirect) and need `events.view_session`.
 """
 
@@ -19,14 +19,9 @@ from django.urls import NoReverseMatch, URLPattern, path, reverse
 from django.utils import timezone
 
 from delegations.models import Person
-from planning.domain.timeline import (
-    Link,
-    day_timeline,
-    default_day,
-    leader_day,
-    summit_leaders,
-    timeline_events,
-)
+from planning.domain.timeline.axis import Link
+from planning.domain.timeline.day import day_timeline, default_day, timeline_events
+from planning.domain.timeline.leader import leader_day, summit_leaders
 
 PERMISSION = "events.view_session"
 

@@ -25,8 +25,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from events.models import Event
+from protocol.domain.protocol_tasks import task_update
 from protocol.domain.task_generation import tasks_generate
-from protocol.domain.tasks import task_update
 from protocol.models import ProtocolTask, Team
 
 VIEW = "protocol.view_protocoltask"

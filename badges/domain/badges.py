@@ -4,7 +4,6 @@ payload, reprints and the print log. Reads are built from `.values()`: a page of
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
@@ -46,7 +45,6 @@ BADGE_COLUMNS = {
     "seq": "feed_state__seq",
 }
 LISTED = Accreditation.HAS_BADGE
-FILTERS = {"event", "status", "category", "delegation", "q", "cursor", "limit"}
 MAX_LIMIT = 500
 DEFAULT_LIMIT = 100
 
@@ -89,50 +87,44 @@ class WrongEvent(Exception):
     """Asked for an event the token is not for: answered as not found (it sees nothing of other events)."""
 
 
-def badge_filters(params, token: DeviceToken) -> QuerySet[Accreditation]:
-    unknown = sorted(set(params) - FILTERS)
-    if unknown:
-        raise BadRequest(
-            unknown[0], f"Unknown parameter(s): {', '.join(unknown)}. Allowed: {', '.join(sorted(FILTERS))}."
-        )
-    # An empty free-text filter filters nothing; an empty enum, cursor or limit is an error (below).
-    params = {name: value for name, value in params.items() if value != "" or name not in {"q", "delegation", "event"}}
+@dataclass(frozen=True)
+class BadgeQuery:
+    """A list request, already read from the HTTP query (badges/api/params.py): filters and a page."""
+
+    event: str = ""
+    status: str | None = None  # None: not asked; an empty text is asked for and refused
+    category: str | None = None
+    delegation: str = ""
+    q: str = ""
+    after: int | None = None
+    limit: int = DEFAULT_LIMIT
+
+
+def badge_filters(query: BadgeQuery, token: DeviceToken) -> QuerySet[Accreditation]:
     queryset = badges_for(token)
-    if "event" in params and params["event"] != token.event.acronym:
-        raise WrongEvent(f"This token is for {token.event.acronym}; there is no {params['event'][:20]} for it.")
-    if "status" in params:
+    if query.event and query.event != token.event.acronym:
+        raise WrongEvent(f"This token is for {token.event.acronym}; there is no {query.event[:20]} for it.")
+    if query.status is not None:
         allowed = [str(s) for s in LISTED]
-        if params["status"] not in allowed:
-            raise BadRequest("status", f"Unknown status “{params['status']}”. Allowed: {', '.join(allowed)}.")
-        queryset = queryset.filter(status=params["status"])
-    if "category" in params:
-        if params["category"] not in Category.values:
-            raise BadRequest(
-                "category", f"Unknown category “{params['category']}”. Allowed: {', '.join(Category.values)}."
-            )
-        queryset = queryset.filter(category=params["category"])
-    for name in ("q", "delegation", "event"):
-        if "\x00" in params.get(name, ""):
-            raise BadRequest(name, f"{name} contains a NUL character; send plain text.")
-    if "delegation" in params:
-        queryset = queryset.filter(person__delegation__partner__code__iexact=params["delegation"])
-    if params.get("q"):
-        if len(params["q"]) > 100:
-            raise BadRequest("q", f"q is {len(params['q'])} characters; search with at most 100.")
-        term = params["q"].strip()
+        if query.status not in allowed:
+            raise BadRequest("status", f"Unknown status “{query.status}”. Allowed: {', '.join(allowed)}.")
+        queryset = queryset.filter(status=query.status)
+    if query.category is not None:
+        if query.category not in Category.values:
+            raise BadRequest("category", f"Unknown category “{query.category}”. Allowed: {', '.join(Category.values)}.")
+        queryset = queryset.filter(category=query.category)
+    if query.delegation:
+        queryset = queryset.filter(person__delegation__partner__code__iexact=query.delegation)
+    if query.q:
+        if len(query.q) > 100:
+            raise BadRequest("q", f"q is {len(query.q)} characters; search with at most 100.")
+        term = query.q.strip()
         queryset = queryset.filter(
             Q(person__given_name__icontains=term)
             | Q(person__family_name__icontains=term)
             | Q(badge_number__iexact=term)
         )
     return queryset
-
-
-def page_limit(params) -> int:
-    raw = params.get("limit", str(DEFAULT_LIMIT))
-    if not re.fullmatch(r"[0-9]{1,4}", raw) or not 1 <= int(raw) <= MAX_LIMIT:
-        raise BadRequest("limit", f"limit must be a whole number from 1 to {MAX_LIMIT}; got “{raw[:20]}”.")
-    return int(raw)
 
 
 CURSOR_PATTERN = r"^a[0-9]{1,18}$"
@@ -143,23 +135,14 @@ def cursor_encode(value: int) -> str:
     return f"a{value}"
 
 
-def cursor_decode(raw: str, *, field: str = "cursor") -> int:
-    if not re.match(CURSOR_PATTERN, raw):
-        raise BadRequest(
-            field, f"“{raw[:40]}” is not a cursor from this API; use the `next` value of a page as is.", "bad_cursor"
-        )
-    return int(raw[1:])
-
-
-def badge_page(params, token: DeviceToken) -> tuple[list[dict[str, Any]], int | None]:
+def badge_page(query: BadgeQuery, token: DeviceToken) -> tuple[list[dict[str, Any]], int | None]:
     """A page in a stable order (by id): a cursor stays valid while badges are added or changed."""
-    queryset = badge_filters(params, token)
-    limit = page_limit(params)
-    if "cursor" in params:
-        queryset = queryset.filter(pk__gt=cursor_decode(params["cursor"]))
-    rows = badge_rows(queryset.order_by("pk")[: limit + 1])
-    more = len(rows) > limit
-    rows = rows[:limit]
+    queryset = badge_filters(query, token)
+    if query.after is not None:
+        queryset = queryset.filter(pk__gt=query.after)
+    rows = badge_rows(queryset.order_by("pk")[: query.limit + 1])
+    more = len(rows) > query.limit
+    rows = rows[: query.limit]
     return rows, (rows[-1]["id"] if more and rows else None)
 
 
@@ -227,7 +210,9 @@ def badge_verify(token: DeviceToken, payload: str) -> Verdict:
 
 
 # --- Writes ------------------------------------------------------------------------------------------
-class Conflict(Exception):
+class BadgeStateConflict(Exception):
+    """The badge's state forbids the write (revoked, or a superseded version): answered 409 by the API."""
+
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code, self.message = code, message
@@ -238,7 +223,7 @@ def badge_reprint(*, accreditation: Accreditation, token: DeviceToken) -> Accred
     """A new version: the old QR verifies as superseded from now on."""
     locked = Accreditation.objects.select_for_update().get(pk=accreditation.pk)
     if locked.status not in LISTED:
-        raise Conflict(
+        raise BadgeStateConflict(
             "badge_revoked",
             f"Badge {locked.badge_number} is {locked.get_status_display().lower()}; it must not be printed.",
         )
@@ -255,9 +240,11 @@ def badge_mark_printed(
 ) -> PrintRecord:
     locked = Accreditation.objects.select_for_update().get(pk=accreditation.pk)
     if locked.status not in LISTED:
-        raise Conflict("badge_revoked", f"Badge {locked.badge_number} was revoked; do not hand it out, destroy it.")
+        raise BadgeStateConflict(
+            "badge_revoked", f"Badge {locked.badge_number} was revoked; do not hand it out, destroy it."
+        )
     if version != locked.badge_version:
-        raise Conflict(
+        raise BadgeStateConflict(
             "version_superseded",
             f"Version {version} of badge {locked.badge_number} is superseded by version {locked.badge_version}; "
             "print the current version.",

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from asemplanner.domain.audit import Actor, audit_entry, audit_log_many, instance_save
 from asemplanner.domain.notifications import notify_roles
+from asemplanner.refs import Ref
 from delegations.domain.people import people_index
 from events.domain.conflicts import Clash, Commitment, Facts, Severity, find_clashes
 from events.models import Conflict, Event, TransferTime
@@ -189,9 +190,10 @@ def conflicts_check_all(*, event: Event | None = None) -> tuple[CheckResult, lis
 def affected_resources(keys: Iterable[str], commitments: list[Commitment]) -> set[str]:
     """The resources a set of changed objects touches now, plus those of clashes they were part of."""
     keys = set(keys)
-    persons = {int(k.split(":")[1]) for k in keys if k.startswith("person:")}
-    rooms = {int(k.split(":")[1]) for k in keys if k.startswith("room:")}
-    events = {int(k.split(":")[1]) for k in keys if k.startswith("event:")}
+    refs = [Ref.parse(k) for k in keys]
+    persons = {r.pk for r in refs if r.kind == "person"}
+    rooms = {r.pk for r in refs if r.kind == "room"}
+    events = {r.pk for r in refs if r.kind == "event"}
     scope = {f"person:{p}" for p in persons} | {f"room:{r}" for r in rooms} | {f"event:{e}" for e in events}
     for commitment in commitments:
         if commitment.key in keys or commitment.event_id in events:

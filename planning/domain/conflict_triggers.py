@@ -9,11 +9,14 @@ not a hundred.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.conf import settings
 from django.core.cache import cache
 
 from asemplanner.domain.changes import Change, Route, Routes, on_commit_batch, route_keys
 from asemplanner.domain.queue import enqueue_on_commit
+from asemplanner.refs import ALL, Ref
 from delegations.models import Accreditation, Delegation, Person, Travel
 from events.models import ConflictCheckRequest, Event, Room, Session, TransferTime
 from protocol.models import BilateralMeeting, ProtocolTask
@@ -25,27 +28,31 @@ CHECK_TASK = "planning.check_pending_conflicts"
 FULL_SCAN_ABOVE = 500
 
 
-def _person_of(change: Change) -> set[str]:
-    return {f"person:{change.instance.person_id}"}  # type: ignore[attr-defined]  # Travel, Accreditation
+def _person_of(change: Change) -> set[Ref]:
+    return {Ref("person", change.instance.person_id)}  # type: ignore[attr-defined]  # why: Travel, Accreditation
 
 
-def _event_of(change: Change) -> set[str]:
+def _event_of(change: Change) -> set[Ref]:
     # A delegation's new head changes who sits in its bilaterals and who counts as a head: re-check the event.
-    return {f"event:{change.instance.event_id}"}  # type: ignore[attr-defined]
+    return {Ref("event", change.instance.event_id)}  # type: ignore[attr-defined]  # why: Delegation
+
+
+def _itself(kind: str) -> Callable[[Change], set[Ref]]:
+    return lambda change: {Ref(kind, change.pk_int or 0)}
 
 
 # Written model → what to re-check (commitments, resources, whole events, or everything).
 ROUTES: Routes = {
-    Session: Route("the session", lambda change: {f"session:{change.pk}"}),
-    BilateralMeeting: Route("the bilateral", lambda change: {f"bilateral:{change.pk}"}),
-    ProtocolTask: Route("the task", lambda change: {f"task:{change.pk}"}),
-    Room: Route("what uses the room", lambda change: {f"room:{change.pk}"}),
-    Event: Route("the event", lambda change: {f"event:{change.pk}"}),
-    Person: Route("the person", lambda change: {f"person:{change.pk}"}),
+    Session: Route("the session", _itself("session")),
+    BilateralMeeting: Route("the bilateral", _itself("bilateral")),
+    ProtocolTask: Route("the task", _itself("task")),
+    Room: Route("what uses the room", _itself("room")),
+    Event: Route("the event", _itself("event")),
+    Person: Route("the person", _itself("person")),
     Travel: Route("the person (arrival, departure)", _person_of),
     Accreditation: Route("the person", _person_of),
     Delegation: Route("its event (heads, bilaterals)", _event_of),
-    TransferTime: Route("everything", lambda change: {"all"}),
+    TransferTime: Route("everything", lambda change: {ALL}),
 }
 
 
@@ -60,12 +67,12 @@ def check_delay() -> float:
     return float(settings.PLANNER_CONFLICT_CHECK_DELAY)
 
 
-def conflict_check_request(keys: set[str]) -> None:
-    """Store the keys and make sure one check task is coming."""
-    if len(keys) > FULL_SCAN_ABOVE:
-        keys = {"all"}
+def conflict_check_request(refs: set[Ref]) -> None:
+    """Store the references and make sure one check task is coming."""
+    if len(refs) > FULL_SCAN_ABOVE:
+        refs = {ALL}
     ConflictCheckRequest.objects.bulk_create(
-        [ConflictCheckRequest(key=key) for key in sorted(keys)], ignore_conflicts=True
+        [ConflictCheckRequest(key=str(ref)) for ref in sorted(refs)], ignore_conflicts=True
     )
     delay = check_delay()
     # One task per window: the first request in a window enqueues it, later ones only add rows.

@@ -18,7 +18,7 @@ from icalendar import Event as CalendarEvent
 
 from delegations.models import Delegation, Person
 from planning.domain.conflict_checks import gather
-from planning.domain.timeline import commitment_places
+from planning.domain.timeline.leader import commitment_places
 from protocol.models import ProtocolTask
 
 KINDS = {"session": "Programme", "bilateral": "Bilateral meeting", "task": "Protocol"}

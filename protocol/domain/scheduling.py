@@ -32,6 +32,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 SLOT = 15  # minutes: the grid of durations, transfers and buffers
 START_EVERY = 30  # minutes: meetings start on the hour or the half hour, as protocol offices book them
@@ -57,6 +58,11 @@ class Request:
     duration: int  # minutes
     windows: tuple[tuple[dt.datetime, dt.datetime], ...] = ()
     names: tuple[str, str] = ("", "")  # the two partners, for reasons
+
+    @property
+    def principals(self) -> tuple[int, ...]:
+        """The named heads (a request with a head missing has no candidate, so the solver never meets one)."""
+        return tuple(p for p in self.people if p is not None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -383,11 +389,11 @@ def greedy(problem: Problem, cands: Candidates | None = None) -> Plan:
             if any(in_use[c, s] >= size for s in room_slots):
                 continue
             if any(not _compatible(problem, grid, first, first + k, venue, other)
-                   for p in request.people for other in person_meetings[p]):  # fmt: skip
+                   for p in request.principals for other in person_meetings[p]):  # fmt: skip
                 continue
             for s in room_slots:
                 in_use[c, s] += 1
-            for p in request.people:
+            for p in request.principals:
                 person_meetings[p].append((first, first + k, venue))
             chosen[request.key] = (c, first)
             break
@@ -406,9 +412,10 @@ def _staying_options(problem: Problem, cands: Candidates) -> dict[int, tuple[int
     room_index_of = {room.pk: i for i, room in enumerate(problem.rooms)}
     staying = {}
     for key, placement in problem.previous.items():
-        option = (class_of_room.get(room_index_of.get(placement.room, -1)), cands.grid.index.get(placement.start))
-        if key in cands.options and option in cands.options[key]:
-            staying[key] = option
+        c = class_of_room.get(room_index_of.get(placement.room, -1))
+        first = cands.grid.index.get(placement.start)
+        if c is not None and first is not None and (c, first) in cands.options.get(key, ()):
+            staying[key] = (c, first)
     return staying
 
 
@@ -454,32 +461,66 @@ def solve(
     on_progress: Callable[[Progress], None] | None = None,
     hint: bool = True,
 ) -> Plan:
-    """The CP-SAT plan; `on_progress` is called from this thread about twice a second while it searches."""
-    from ortools.sat.python import cp_model
+    """The CP-SAT plan; `on_progress` is called from this thread about twice a second while it searches.
+
+    Phases: one Boolean per candidate (request, room class, first slot); room classes and people hold one
+    meeting a slot; transfers between venues; the objective (plain, or lexicographic for a re-plan); the greedy
+    plan as a complete hint; the search; reading the plan back, rooms assigned within their classes."""
+    from ortools.sat.python import cp_model  # heavy: loaded when a solve starts, not with the web process
 
     began = time.perf_counter()
-    cands = candidates(problem)
-    grid = cands.grid
-    requests = {r.key: r for r in problem.requests}
-    model = cp_model.CpModel()
-    by_request: dict[int, list[tuple[tuple[int, int], cp_model.IntVar]]] = defaultdict(list)
-    class_cover: dict[tuple[int, int], list] = defaultdict(list)
-    person_cover: dict[tuple[int, int], list] = defaultdict(list)
-    cast: dict[tuple[int, int], list] = defaultdict(list)  # (person, venue) → [(var, end slot, slots)]
+    build = _Build(problem=problem, cands=candidates(problem), cp=cp_model, model=cp_model.CpModel())
+    _variables(build)
+    _transfers(build)
+    value, previous = _objective(build)
+    if hint:
+        _hint(build)
+    solver, status = _search(
+        build, seconds=seconds, gap=gap if not previous else 0.0, workers=workers, value=value,
+        replan=bool(previous), on_progress=on_progress, began=began,
+    )  # fmt: skip
+    return _plan(build, solver, status, previous, began)
+
+
+@dataclass
+class _Build:
+    """The CP-SAT model under construction and what the phases share."""
+
+    problem: Problem
+    cands: Candidates
+    cp: Any  # the ortools cp_model module
+    model: Any
+    # request → [((room class, first slot), its Boolean)]
+    by_request: dict[int, list[tuple[tuple[int, int], Any]]] = field(default_factory=lambda: defaultdict(list))
+    # (person, venue) → [(Boolean, end slot, slots)] of the meetings that would put the person there
+    cast: dict[tuple[int, int], list[tuple[Any, int, list[int]]]] = field(default_factory=lambda: defaultdict(list))
+    # transfer tails: (tail Boolean, the meetings that cast it)
+    tails: list[tuple[Any, list[Any]]] = field(default_factory=list)
+
+    @property
+    def requests(self) -> dict[int, Request]:
+        return {r.key: r for r in self.problem.requests}
+
+
+def _variables(build: _Build) -> None:
+    """A Boolean per candidate; at most one per request; room classes and people hold one meeting a slot."""
+    problem, cands, model = build.problem, build.cands, build.model
+    class_cover: dict[tuple[int, int], list[Any]] = defaultdict(list)
+    person_cover: dict[tuple[int, int], list[Any]] = defaultdict(list)
     for request in problem.requests:
         k = cands.slots[request.key]
         for c, first in cands.options[request.key]:
             var = model.NewBoolVar(f"x{request.key}_{c}_{first}")
-            by_request[request.key].append(((c, first), var))
-            for s in _room_slots(problem, grid, first, k):
+            build.by_request[request.key].append(((c, first), var))
+            for s in _room_slots(problem, cands.grid, first, k):
                 class_cover[c, s].append(var)
             slots = list(range(first, first + k))
-            for p in request.people:
+            for p in request.principals:
                 for s in slots:
                     person_cover[p, s].append(var)
-                cast[p, cands.classes[c].venue].append((var, first + k, slots))
-        if by_request[request.key]:
-            model.AddAtMostOne([var for _option, var in by_request[request.key]])
+                build.cast[p, cands.classes[c].venue].append((var, first + k, slots))
+        if build.by_request[request.key]:
+            model.AddAtMostOne([var for _option, var in build.by_request[request.key]])
     for (c, _s), group in class_cover.items():
         size = len(cands.classes[c].rooms)
         if len(group) > size:
@@ -490,21 +531,24 @@ def solve(
     for group in person_cover.values():
         if len(group) > 1:
             model.AddAtMostOne(group)
-    # Transfers between venues: a meeting at v casts a tail over the next slots; no meeting at w under it.
-    tails: list[tuple[cp_model.IntVar, list]] = []
+
+
+def _transfers(build: _Build) -> None:
+    """A meeting at venue v casts a tail over the next slots (the transfer time); no meeting at w under it."""
+    problem, grid, model = build.problem, build.cands.grid, build.model
     venues_of: dict[int, set[int]] = defaultdict(set)
-    for person, venue in cast:
+    for person, venue in build.cast:
         venues_of[person].add(venue)
     for person, venues in venues_of.items():
         for v in venues:
             for w in venues - {v}:
                 minutes = problem.minutes(v, w)
-                w_cover: dict[int, list] = defaultdict(list)
-                for var, _end, slots in cast[person, w]:
+                w_cover: dict[int, list[Any]] = defaultdict(list)
+                for var, _end, slots in build.cast[person, w]:
                     for s in slots:
                         w_cover[s].append(var)
-                under: dict[int, list] = defaultdict(list)
-                for var, end_slot, _slots in cast[person, v]:
+                under: dict[int, list[Any]] = defaultdict(list)
+                for var, end_slot, _slots in build.cast[person, v]:
                     for s in _tail(problem, grid, end_slot, minutes):
                         if w_cover.get(s):
                             under[s].append(var)
@@ -516,50 +560,72 @@ def solve(
                     for var in casters:
                         model.AddImplication(var, tail)
                     model.AddAtMostOne([tail, *w_cover[s]])
-                    tails.append((tail, casters))
+                    build.tails.append((tail, casters))
+
+
+def _objective(build: _Build) -> tuple[Any, dict[int, Placement]]:
+    """The priority-weighted placed meetings (returned, for progress). For a re-plan, lexicographically: keep the
+    value of what was placed, then move as few as possible, then add new ones."""
+    problem, cands, cp, requests = build.problem, build.cands, build.cp, build.requests
+    by_request = build.by_request
     weights = [(var, requests[key].priority) for key, options in by_request.items() for _o, var in options]
-    value = cp_model.LinearExpr.WeightedSum([v for v, _w in weights], [w for _v, w in weights])
+    value = cp.LinearExpr.WeightedSum([v for v, _w in weights], [w for _v, w in weights])
     previous = {key: p for key, p in problem.previous.items() if key in requests}
-    if previous:
-        # Lexicographic: keep the value of what was placed, then move as few as possible, then add new ones.
-        n = len(problem.requests) + 1
-        new_weight = sum(r.priority for r in problem.requests) + 1
-        keep_weight = new_weight * n + 1
-        class_of_room = {room: c for c, room_class in enumerate(cands.classes) for room in room_class.rooms}
-        room_index_of = {room.pk: i for i, room in enumerate(problem.rooms)}
-        stays = []
-        for key, placement in previous.items():
-            target = (class_of_room.get(room_index_of.get(placement.room, -1)), grid.index.get(placement.start))
-            stays += [var for option, var in by_request[key] if option == target]
-        kept = [
-            (var, w * keep_weight) for key in previous for _o, var in by_request[key] for w in [requests[key].priority]
-        ]
-        fresh = [
-            (var, requests[key].priority) for key in requests if key not in previous for _o, var in by_request[key]
-        ]
-        terms = kept + fresh + [(var, new_weight) for var in stays]
-        model.Maximize(cp_model.LinearExpr.WeightedSum([v for v, _w in terms], [w for _v, w in terms]))
-    else:
-        model.Maximize(value)
-    if hint:  # a complete hint: the greedy plan, every other candidate off, tails where a caster is on
-        chosen_by_greedy = set()
-        greedy_plan = greedy(problem, cands)
-        for p in greedy_plan.placed:
-            room_index = next(i for i, room in enumerate(problem.rooms) if room.pk == p.room)
-            c = next(c for c, room_class in enumerate(cands.classes) if room_index in room_class.rooms)
-            chosen_by_greedy.add((p.key, c, grid.index[p.start]))
-        on = set()
-        for key, options in by_request.items():
-            for (c, first), var in options:
-                hit = (key, c, first) in chosen_by_greedy
-                model.AddHint(var, hit)
-                if hit:
-                    on.add(var.Index())
-        for tail, casters in tails:
-            model.AddHint(tail, any(var.Index() in on for var in casters))
+    if not previous:
+        build.model.Maximize(value)
+        return value, previous
+    n = len(problem.requests) + 1
+    new_weight = sum(r.priority for r in problem.requests) + 1
+    keep_weight = new_weight * n + 1
+    class_of_room = {room: c for c, room_class in enumerate(cands.classes) for room in room_class.rooms}
+    room_index_of = {room.pk: i for i, room in enumerate(problem.rooms)}
+    stays = []
+    for key, placement in previous.items():
+        target = (class_of_room.get(room_index_of.get(placement.room, -1)), cands.grid.index.get(placement.start))
+        stays += [var for option, var in by_request[key] if option == target]
+    kept = [(var, w * keep_weight) for key in previous for _o, var in by_request[key] for w in [requests[key].priority]]
+    fresh = [(var, requests[key].priority) for key in requests if key not in previous for _o, var in by_request[key]]
+    terms = kept + fresh + [(var, new_weight) for var in stays]
+    build.model.Maximize(cp.LinearExpr.WeightedSum([v for v, _w in terms], [w for _v, w in terms]))
+    return value, previous
+
+
+def _hint(build: _Build) -> None:
+    """A complete hint: the greedy plan, every other candidate off, tails where a caster is on."""
+    problem, cands, model = build.problem, build.cands, build.model
+    chosen_by_greedy = set()
+    for p in greedy(problem, cands).placed:
+        room_index = next(i for i, room in enumerate(problem.rooms) if room.pk == p.room)
+        c = next(c for c, room_class in enumerate(cands.classes) if room_index in room_class.rooms)
+        chosen_by_greedy.add((p.key, c, cands.grid.index[p.start]))
+    on = set()
+    for key, options in build.by_request.items():
+        for (c, first), var in options:
+            hit = (key, c, first) in chosen_by_greedy
+            model.AddHint(var, hit)
+            if hit:
+                on.add(var.Index())
+    for tail, casters in build.tails:
+        model.AddHint(tail, any(var.Index() in on for var in casters))
+
+
+def _search(
+    build: _Build,
+    *,
+    seconds: float,
+    gap: float,
+    workers: int,
+    value: Any,
+    replan: bool,
+    on_progress: Callable[[Progress], None] | None,
+    began: float,
+) -> tuple[Any, int]:
+    """Run CP-SAT; with `on_progress`, in a thread, reporting about twice a second."""
+    from ortools.sat.python import cp_model  # loaded already by solve(); named here for the callback's base class
+
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = seconds
-    solver.parameters.relative_gap_limit = gap if not previous else 0.0
+    solver.parameters.relative_gap_limit = gap
     solver.parameters.num_workers = workers
     # Probing and symmetry detection cost seconds on this model for nothing the search needs (measured, B3).
     solver.parameters.cp_model_probing_level = 0
@@ -572,21 +638,30 @@ def solve(
         def on_solution_callback(self) -> None:
             progress.solutions += 1
             progress.objective = int(self.Value(value))
-            progress.bound = 0 if previous else int(self.BestObjectiveBound())
+            progress.bound = 0 if replan else int(self.BestObjectiveBound())
 
     if on_progress is None:
-        status = solver.Solve(model, Listener())
-    else:
-        outcome: list[int] = []
-        thread = threading.Thread(target=lambda: (outcome.append(solver.Solve(model, Listener())), done.set()))
-        thread.start()
-        while not done.wait(0.5):
-            progress.seconds = time.perf_counter() - began
-            on_progress(progress)
-        thread.join()
-        status = outcome[0]
+        return solver, solver.Solve(build.model, Listener())
+    outcome: list[int] = []
+
+    def run() -> None:
+        outcome.append(solver.Solve(build.model, Listener()))
+        done.set()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    while not done.wait(0.5):
+        progress.seconds = time.perf_counter() - began
+        on_progress(progress)
+    thread.join()
+    return solver, outcome[0]
+
+
+def _plan(build: _Build, solver: Any, status: int, previous: dict[int, Placement], began: float) -> Plan:
+    """Read the chosen candidates back, assign rooms within their classes, and say why the rest stayed out."""
+    problem, cands, cp, requests = build.problem, build.cands, build.cp, build.requests
     name = solver.StatusName(status)
-    has_solution = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+    has_solution = status in (cp.OPTIMAL, cp.FEASIBLE)
     chosen: dict[int, tuple[int, int]] = {}
     unplaced: dict[int, str] = {}
     for request in problem.requests:
@@ -595,7 +670,7 @@ def solve(
             continue
         hit = None
         if has_solution:
-            hit = next((option for option, var in by_request[request.key] if solver.BooleanValue(var)), None)
+            hit = next((option for option, var in build.by_request[request.key] if solver.BooleanValue(var)), None)
         if hit is None:
             unplaced[request.key] = COMPETITION
         else:

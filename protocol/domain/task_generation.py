@@ -18,7 +18,7 @@ import re
 import zlib
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
@@ -28,6 +28,7 @@ from asemplanner.choices import Rank
 from asemplanner.domain.audit import Actor, audit_entry, audit_log_many, diff, instances_create, snapshot
 from asemplanner.domain.changes import Change, Route, Routes, on_commit_batch, route_keys
 from asemplanner.domain.queue import enqueue_on_commit
+from asemplanner.refs import ALL, Ref
 from delegations.models import Delegation, Person, Travel
 from events.models import Event, TransferTime
 from protocol.models import BilateralMeeting, ProtocolTask, Team
@@ -65,7 +66,7 @@ FLAGS_BEFORE, FLAGS_MINUTES = 60, 30
 DEFAULT_TRANSFER_MINUTES = 45
 
 # Which kind of team does which kind of task.
-TEAM_KIND = {
+TEAM_KIND: dict[str, str] = {
     ProtocolTask.Kind.AIRPORT_RECEPTION: Team.Kind.RECEPTION,
     ProtocolTask.Kind.AIRPORT_FAREWELL: Team.Kind.RECEPTION,
     ProtocolTask.Kind.MOTORCADE: Team.Kind.MOTORCADE,
@@ -152,23 +153,49 @@ def _team(teams: dict[str, list[Team]], kind: str, spread: int) -> int | None:
 
 
 def _desired(event: Event) -> dict[str, dict[str, Any]]:
-    """source_key → the generated field values, for everything the event's data calls for now."""
+    """source_key → the generated field values, for everything the event's data calls for now: the travel
+    tasks of each principal, the tasks of each placed bilateral, then teams spread so none holds two at once."""
+    teams = _teams_by_kind()
+    principals = _principals(event)
+    plan = _Desired(teams=teams, transfers=_transfer_minutes(principals))
+    for person in principals:
+        travel = getattr(person, "travel", None)
+        if travel is not None:
+            _travel_tasks(plan, person, travel)
+    _bilateral_tasks(plan, event)
+    _spread_without_overlap(plan.tasks, teams)
+    return plan.tasks
+
+
+def _teams_by_kind() -> dict[str, list[Team]]:
     teams: dict[str, list[Team]] = {}
     for team in Team.objects.filter(kind__in=set(TEAM_KIND.values())).order_by("name", "pk"):
         teams.setdefault(team.kind, []).append(team)
-    principals = _principals(event)
+    return teams
+
+
+def _transfer_minutes(principals: list[Person]) -> dict[tuple[int, int], int]:
+    """The known transfer times between the principals' airports and hotels (one query)."""
     travels = [p.travel for p in principals if hasattr(p, "travel")]
     venue_ids = {v for t in travels for v in (t.arrival_airport_id, t.departure_airport_id, t.hotel_id) if v}
-    transfers = {
+    return {
         (t.from_venue_id, t.to_venue_id): t.minutes
         for t in TransferTime.objects.filter(from_venue_id__in=venue_ids, to_venue_id__in=venue_ids)
     }
-    desired: dict[str, dict[str, Any]] = {}
 
-    def add(key: str, *, kind: str, spread: int, **values: Any) -> None:
-        desired[key] = {
+
+@dataclass
+class _Desired:
+    """The tasks the data calls for, by source key, as they are being worked out."""
+
+    teams: dict[str, list[Team]]
+    transfers: dict[tuple[int, int], int]
+    tasks: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def add(self, key: str, *, kind: str, spread: int, **values: Any) -> None:
+        self.tasks[key] = {
             "kind": kind,
-            "team_id": _team(teams, kind, spread),
+            "team_id": _team(self.teams, kind, spread),
             "destination_id": None,
             "person_id": None,
             "delegation_id": None,
@@ -176,8 +203,9 @@ def _desired(event: Event) -> dict[str, dict[str, Any]]:
             **values,
         }
 
-    def transfer(origin: int, destination: int) -> tuple[int, str]:
-        minutes = transfers.get((origin, destination))
+    def transfer(self, origin: int, destination: int) -> tuple[int, str]:
+        """Minutes by motorcade, and the note that says where they come from."""
+        minutes = self.transfers.get((origin, destination))
         if minutes is None:
             return DEFAULT_TRANSFER_MINUTES, (
                 f"No transfer time is known for this route: {DEFAULT_TRANSFER_MINUTES} minutes assumed. "
@@ -185,70 +213,72 @@ def _desired(event: Event) -> dict[str, dict[str, Any]]:
             )
         return minutes, f"Transfer time {minutes} minutes."
 
-    for person in principals:
-        travel = getattr(person, "travel", None) if hasattr(person, "travel") else None
-        if travel is None:
-            continue
-        who = f"{person} ({person.delegation.partner})"
-        level, duty = level_for(person)
-        common = {"person_id": person.pk, "delegation_id": person.delegation_id}
-        if travel.arrival_at and travel.arrival_airport_id:
-            flight = f" {travel.arrival_flight}" if travel.arrival_flight else ""
-            add(
-                f"travel:{person.pk}:reception",
-                kind=ProtocolTask.Kind.AIRPORT_RECEPTION,
-                spread=person.pk,
-                title=f"Airport reception ({level}): {who}"[:200],
-                start=travel.arrival_at - dt.timedelta(minutes=RECEPTION_BEFORE),
-                end=travel.arrival_at + dt.timedelta(minutes=RECEPTION_AFTER),
-                venue_id=travel.arrival_airport_id,
-                notes=f"Level: {level}. {duty} Arrival{flight} at {travel.arrival_airport}.",
-                **common,
-            )
-            if travel.hotel_id:
-                minutes, note = transfer(travel.arrival_airport_id, travel.hotel_id)
-                start = travel.arrival_at + dt.timedelta(minutes=RECEPTION_AFTER)
-                add(
-                    f"travel:{person.pk}:motorcade-arrival",
-                    kind=ProtocolTask.Kind.MOTORCADE,
-                    spread=person.pk,
-                    title=f"Motorcade {travel.arrival_airport} → {travel.hotel}: {who}"[:200],
-                    start=start,
-                    end=start + dt.timedelta(minutes=max(minutes, 1)),
-                    venue_id=travel.arrival_airport_id,
-                    destination_id=travel.hotel_id,
-                    notes=note,
-                    **common,
-                )
-        if travel.departure_at and travel.departure_airport_id:
-            flight = f" {travel.departure_flight}" if travel.departure_flight else ""
-            if travel.hotel_id:
-                minutes, note = transfer(travel.hotel_id, travel.departure_airport_id)
-                end = travel.departure_at - dt.timedelta(minutes=AT_AIRPORT_BEFORE_DEPARTURE)
-                add(
-                    f"travel:{person.pk}:motorcade-departure",
-                    kind=ProtocolTask.Kind.MOTORCADE,
-                    spread=person.pk,
-                    title=f"Motorcade {travel.hotel} → {travel.departure_airport}: {who}"[:200],
-                    start=end - dt.timedelta(minutes=max(minutes, 1)),
-                    end=end,
-                    venue_id=travel.hotel_id,
-                    destination_id=travel.departure_airport_id,
-                    notes=note,
-                    **common,
-                )
-            add(
-                f"travel:{person.pk}:farewell",
-                kind=ProtocolTask.Kind.AIRPORT_FAREWELL,
-                spread=person.pk,
-                title=f"Airport farewell ({level}): {who}"[:200],
-                start=travel.departure_at - dt.timedelta(minutes=FAREWELL_BEFORE),
-                end=travel.departure_at,
-                venue_id=travel.departure_airport_id,
-                notes=f"Level: {level}. {duty.replace('Received', 'Seen off')} Departure{flight}.",
-                **common,
-            )
 
+def _travel_tasks(plan: _Desired, person: Person, travel: Travel) -> None:
+    """Reception and motorcade to the hotel at arrival; motorcade to the airport and farewell at departure."""
+    who = f"{person} ({person.delegation.partner})"
+    level, duty = level_for(person)
+    common = {"person_id": person.pk, "delegation_id": person.delegation_id}
+    if travel.arrival_at and travel.arrival_airport_id:
+        flight = f" {travel.arrival_flight}" if travel.arrival_flight else ""
+        plan.add(
+            f"travel:{person.pk}:reception",
+            kind=ProtocolTask.Kind.AIRPORT_RECEPTION,
+            spread=person.pk,
+            title=f"Airport reception ({level}): {who}"[:200],
+            start=travel.arrival_at - dt.timedelta(minutes=RECEPTION_BEFORE),
+            end=travel.arrival_at + dt.timedelta(minutes=RECEPTION_AFTER),
+            venue_id=travel.arrival_airport_id,
+            notes=f"Level: {level}. {duty} Arrival{flight} at {travel.arrival_airport}.",
+            **common,
+        )
+        if travel.hotel_id:
+            minutes, note = plan.transfer(travel.arrival_airport_id, travel.hotel_id)
+            start = travel.arrival_at + dt.timedelta(minutes=RECEPTION_AFTER)
+            plan.add(
+                f"travel:{person.pk}:motorcade-arrival",
+                kind=ProtocolTask.Kind.MOTORCADE,
+                spread=person.pk,
+                title=f"Motorcade {travel.arrival_airport} → {travel.hotel}: {who}"[:200],
+                start=start,
+                end=start + dt.timedelta(minutes=max(minutes, 1)),
+                venue_id=travel.arrival_airport_id,
+                destination_id=travel.hotel_id,
+                notes=note,
+                **common,
+            )
+    if travel.departure_at and travel.departure_airport_id:
+        flight = f" {travel.departure_flight}" if travel.departure_flight else ""
+        if travel.hotel_id:
+            minutes, note = plan.transfer(travel.hotel_id, travel.departure_airport_id)
+            end = travel.departure_at - dt.timedelta(minutes=AT_AIRPORT_BEFORE_DEPARTURE)
+            plan.add(
+                f"travel:{person.pk}:motorcade-departure",
+                kind=ProtocolTask.Kind.MOTORCADE,
+                spread=person.pk,
+                title=f"Motorcade {travel.hotel} → {travel.departure_airport}: {who}"[:200],
+                start=end - dt.timedelta(minutes=max(minutes, 1)),
+                end=end,
+                venue_id=travel.hotel_id,
+                destination_id=travel.departure_airport_id,
+                notes=note,
+                **common,
+            )
+        plan.add(
+            f"travel:{person.pk}:farewell",
+            kind=ProtocolTask.Kind.AIRPORT_FAREWELL,
+            spread=person.pk,
+            title=f"Airport farewell ({level}): {who}"[:200],
+            start=travel.departure_at - dt.timedelta(minutes=FAREWELL_BEFORE),
+            end=travel.departure_at,
+            venue_id=travel.departure_airport_id,
+            notes=f"Level: {level}. {duty.replace('Received', 'Seen off')} Departure{flight}.",
+            **common,
+        )
+
+
+def _bilateral_tasks(plan: _Desired, event: Event) -> None:
+    """Flags before each placed bilateral; interpretation when its principals share no language."""
     meetings = (
         BilateralMeeting.objects.filter(event=event, status__in=BilateralMeeting.PLACED)
         .select_related("room__venue", "requester__partner", "requester__head", "counterpart__partner")
@@ -256,33 +286,34 @@ def _desired(event: Event) -> dict[str, dict[str, Any]]:
         .order_by("pk")
     )
     for meeting in meetings:
+        room, start, end = meeting.room, meeting.start, meeting.end
+        if room is None or start is None or end is None:
+            continue  # a placed meeting has a room and a time (the model's rule); nothing to prepare otherwise
         pair = f"{meeting.requester.partner} – {meeting.counterpart.partner}"
-        where = f"{meeting.room} ({meeting.room.venue})"
-        add(
+        where = f"{room} ({room.venue})"
+        plan.add(
             f"bilateral:{meeting.pk}:flags",
             kind=ProtocolTask.Kind.FLAGS,
             spread=meeting.pk,
             title=f"Flags: {pair}"[:200],
-            start=meeting.start - dt.timedelta(minutes=FLAGS_BEFORE),
-            end=meeting.start - dt.timedelta(minutes=FLAGS_BEFORE - FLAGS_MINUTES),
-            venue_id=meeting.room.venue_id,
+            start=start - dt.timedelta(minutes=FLAGS_BEFORE),
+            end=start - dt.timedelta(minutes=FLAGS_BEFORE - FLAGS_MINUTES),
+            venue_id=room.venue_id,
             notes=f"Table flags of {meeting.requester.partner} and {meeting.counterpart.partner} in {where}.",
         )
         heads = (meeting.requester.head, meeting.counterpart.head)
         if needs_interpretation(*heads):
             spoken = " / ".join(f"{head}: {head.languages or 'not known'}" for head in heads if head is not None)
-            add(
+            plan.add(
                 f"bilateral:{meeting.pk}:interpretation",
                 kind=ProtocolTask.Kind.INTERPRETATION,
                 spread=meeting.pk,
                 title=f"Interpretation: {pair}"[:200],
-                start=meeting.start,
-                end=meeting.end,
-                venue_id=meeting.room.venue_id,
+                start=start,
+                end=end,
+                venue_id=room.venue_id,
                 notes=f"In {where}. Languages: {spoken}.",
             )
-    _spread_without_overlap(desired, teams)
-    return desired
 
 
 def _spread_without_overlap(desired: dict[str, dict[str, Any]], teams: dict[str, list[Team]]) -> None:
@@ -362,8 +393,8 @@ def tasks_generate(*, event: Event, by: Actor) -> GenerationSummary:
             changed.append((task, before, fields))
             summary.updated += bool(fields - {"generated"})
             summary.moved += bool(fields & {"start", "end", "venue_id", "destination_id"})
-    for key, task in existing.items():
-        if key in desired or task.status in (ProtocolTask.Status.CANCELLED, ProtocolTask.Status.DONE):
+    for source_key, task in existing.items():
+        if source_key in desired or task.status in (ProtocolTask.Status.CANCELLED, ProtocolTask.Status.DONE):
             continue
         before = snapshot(task)
         task.status = ProtocolTask.Status.CANCELLED
@@ -396,27 +427,29 @@ def tasks_generate_for_events(*, event_ids: Iterable[int], by: Actor) -> dict[in
 
 # Re-generation when the data behind the tasks changes (subscribed in protocol/apps.py): the keys of one
 # transaction are gathered and one Celery task is queued after it commits.
-Key = tuple[str, int]
+def _travel_keys(change: Change) -> set[Ref]:
+    return {Ref("person", change.instance.person_id)}  # type: ignore[attr-defined]  # why: a Travel
 
 
-def _travel_keys(change: Change) -> set[Key]:
-    return {("person", change.instance.person_id)}  # type: ignore[attr-defined]
+def _person_keys(change: Change) -> set[Ref]:
+    return {Ref("person", int(change.pk))} if {"rank", "delegation", "languages"} & change.fields else set()
 
 
-def _person_keys(change: Change) -> set[Key]:
-    return {("person", int(change.pk))} if {"rank", "delegation", "languages"} & change.fields else set()
+def _delegation_keys(change: Change) -> set[Ref]:
+    event_id = change.instance.event_id  # type: ignore[attr-defined]  # why: a Delegation
+    return {Ref("event", event_id)} if {"head", "status"} & change.fields else set()
 
 
-def _delegation_keys(change: Change) -> set[Key]:
-    return {("event", change.instance.event_id)} if {"head", "status"} & change.fields else set()  # type: ignore[attr-defined]
+def _event_of(change: Change) -> set[Ref]:
+    return {Ref("event", change.instance.event_id)}  # type: ignore[attr-defined]  # why: a BilateralMeeting
 
 
 ROUTES: Routes = {
     Travel: Route("the person's event", _travel_keys),
     Person: Route("the person's event (rank, delegation, languages)", _person_keys),
     Delegation: Route("its event (head, status)", _delegation_keys),
-    BilateralMeeting: Route("its event", lambda change: {("event", change.instance.event_id)}),  # type: ignore[attr-defined]
-    TransferTime: Route("every generated event", lambda change: {("all", 0)}),
+    BilateralMeeting: Route("its event", _event_of),
+    TransferTime: Route("every generated event", lambda change: {ALL}),
 }
 
 
@@ -426,8 +459,8 @@ def on_changes(changes: list[Change]) -> None:
         on_commit_batch("protocol-task-generation", keys, _enqueue)
 
 
-def _event_ids(keys: set[Key]) -> set[int]:
-    if ("all", 0) in keys:
+def _event_ids(keys: set[Ref]) -> set[int]:
+    if ALL in keys:
         return set(ProtocolTask.objects.filter(source_key__startswith="travel:").values_list("event_id", flat=True))
     events = {pk for kind, pk in keys if kind == "event"}
     people = {pk for kind, pk in keys if kind == "person"}
@@ -442,7 +475,7 @@ def _event_ids(keys: set[Key]) -> set[int]:
     return events
 
 
-def _enqueue(keys: set[Key]) -> None:
+def _enqueue(keys: set[Ref]) -> None:
     # Only events whose tasks were generated once (admin action or board button) are kept up to date: the
     # first generation is a decision staff take, a travel edit alone does not fill an event with tasks.
     generated = ProtocolTask.objects.filter(event_id__in=_event_ids(keys), source_key__regex=r"^(travel|bilateral):")

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Q
 
+from asemplanner.refs import Ref
 from asemplanner.roles import STAFF_ROLES
 from delegations.domain.readiness import readiness_for_delegations
 from delegations.models import Accreditation, Delegation
@@ -49,8 +50,8 @@ class Subject:
     liaison_ids: set[int] = field(default_factory=set)
 
     @property
-    def ref(self) -> tuple[str, int]:
-        return (self.kind, self.pk)
+    def ref(self) -> Ref:
+        return Ref(self.kind, self.pk)
 
     def anchor(self, what: str) -> dt.datetime | None:
         kind = DEADLINE_WHATS.get(what)
@@ -63,7 +64,7 @@ class Scope:
 
     all: bool = False
     events: frozenset[int] = frozenset()
-    refs: frozenset[tuple[str, int]] = frozenset()
+    refs: frozenset[Ref] = frozenset()
 
     def ids(self, kind: str) -> set[int]:
         return {pk for k, pk in self.refs if k == kind}
@@ -75,19 +76,21 @@ def _event_filter(qs, scope: Scope, kind: str, event_field: str = "event_id"):
     return qs.filter(Q(**{f"{event_field}__in": scope.events}) | Q(pk__in=scope.ids(kind)))
 
 
-def subjects_finished(scope: Scope) -> set[tuple[str, int]]:
+def subjects_finished(scope: Scope) -> set[Ref]:
     """Subjects in scope that are over rather than called off (a task done, a bilateral held, an event held):
     their pending reminders go, but nobody is told they were cancelled. Three queries."""
     held = Event.objects.filter(status=Event.Status.HELD)
-    finished = {("event", pk) for pk in _event_filter(held, scope, "event", "pk").values_list("pk", flat=True)}
+    finished = {Ref("event", pk) for pk in _event_filter(held, scope, "event", "pk").values_list("pk", flat=True)}
     done = ProtocolTask.objects.filter(status=ProtocolTask.Status.DONE)
-    finished |= {("task", pk) for pk in _event_filter(done, scope, "task").values_list("pk", flat=True)}
+    finished |= {Ref("task", pk) for pk in _event_filter(done, scope, "task").values_list("pk", flat=True)}
     bilaterals = BilateralMeeting.objects.filter(status=BilateralMeeting.Status.HELD)
-    finished |= {("bilateral", pk) for pk in _event_filter(bilaterals, scope, "bilateral").values_list("pk", flat=True)}
+    finished |= {
+        Ref("bilateral", pk) for pk in _event_filter(bilaterals, scope, "bilateral").values_list("pk", flat=True)
+    }
     return finished
 
 
-def subjects_load(scope: Scope) -> dict[tuple[str, int], Subject]:
+def subjects_load(scope: Scope) -> dict[Ref, Subject]:
     """The active subjects in scope (cancelled, declined, done or unscheduled ones are absent). Seven queries."""
     events = {e.pk: e for e in Event.objects.all()}
     deadlines: dict[int, dict[str, dt.datetime]] = defaultdict(dict)
@@ -101,7 +104,7 @@ def subjects_load(scope: Scope) -> dict[tuple[str, int], Subject]:
         event = events[event_id]
         return Subject(kind, pk, event_id, str(event), event_ends_at(event), label, **extra)
 
-    subjects: dict[tuple[str, int], Subject] = {}
+    subjects: dict[Ref, Subject] = {}
     # Nothing of a cancelled event is reminded of; a postponed one keeps its reminders (they move with it).
     events = {pk: e for pk, e in events.items() if e.status != Event.Status.CANCELLED}
     for event in events.values():

@@ -23,6 +23,7 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from asemplanner.refs import Ref
 from asemplanner.timeranges import fmt
 from reminders.domain.subjects import (
     SUBJECT_KIND,
@@ -65,7 +66,7 @@ def reminder_key(rule_id: int, kind: str, pk: int, recipient_id: int) -> str:
     return f"r{rule_id}:{kind}:{pk}:u{recipient_id}"
 
 
-def reminders_plan(subjects: dict[tuple[str, int], Subject], rules: list[ReminderRule]) -> dict[str, Planned]:
+def reminders_plan(subjects: dict[Ref, Subject], rules: list[ReminderRule]) -> dict[str, Planned]:
     roles = role_members()
     plan: dict[str, Planned] = {}
     for rule in rules:

@@ -15,6 +15,7 @@ import logging
 from django.contrib.auth.models import User
 
 from asemplanner.domain.changes import Change, Route, Routes, on_commit_batch, route_keys
+from asemplanner.refs import ALL, Ref
 from delegations.models import Delegation, Person, Travel
 from events.models import Event, Session
 from protocol.models import BilateralMeeting, ProtocolTask
@@ -23,19 +24,17 @@ from reminders.domain.sync import reminders_sync
 from reminders.models import Deadline, ReminderRule
 
 log = logging.getLogger(__name__)
-Ref = tuple[str, int]
-ALL: Ref = ("all", 0)
 
 
 def _event_of(change: Change) -> set[Ref]:
-    return {("events", change.instance.event_id)}  # type: ignore[attr-defined]  # Deadline
+    return {Ref("events", change.instance.event_id)}  # type: ignore[attr-defined]  # why: a Deadline
 
 
 def _travel(change: Change) -> set[Ref]:
     # A flight or hotel changes the delegation's readiness (the travel and hotel reminders) and the times of the
     # protocol tasks made from it (reception, motorcade, farewell): re-plan both here, without waiting for the
     # tasks to be re-generated (which re-plans them again if their times move).
-    return {("travel-of-person", change.instance.person_id)}  # type: ignore[attr-defined]
+    return {Ref("travel-of-person", change.instance.person_id)}  # type: ignore[attr-defined]  # why: a Travel
 
 
 def _pk(change: Change) -> int:
@@ -44,14 +43,14 @@ def _pk(change: Change) -> int:
 
 # Written model → the subjects whose reminders to re-plan.
 ROUTES: Routes = {
-    Session: Route("the session's", lambda change: {("session", _pk(change))}),
-    ProtocolTask: Route("the task's", lambda change: {("task", _pk(change))}),
-    BilateralMeeting: Route("the bilateral's", lambda change: {("bilateral", _pk(change))}),
+    Session: Route("the session's", lambda change: {Ref("session", _pk(change))}),
+    ProtocolTask: Route("the task's", lambda change: {Ref("task", _pk(change))}),
+    BilateralMeeting: Route("the bilateral's", lambda change: {Ref("bilateral", _pk(change))}),
     # A delegation's liaisons also hear of its bilaterals and tasks: re-plan its event.
     Delegation: Route(
-        "its event's", lambda change: {("delegation", _pk(change)), ("event-of-delegation", _pk(change))}
+        "its event's", lambda change: {Ref("delegation", _pk(change)), Ref("event-of-delegation", _pk(change))}
     ),
-    Event: Route("the event's", lambda change: {("events", _pk(change))}),
+    Event: Route("the event's", lambda change: {Ref("events", _pk(change))}),
     Deadline: Route("its event's", _event_of),
     Travel: Route("the delegation's and the person's travel tasks'", _travel),
     # A rule reaches every subject of its kind; a user's roles reach every rule sent to a role.
@@ -73,7 +72,7 @@ def reminders_sync_refs(refs: set[Ref]) -> None:
         events = frozenset(pk for kind, pk in refs if kind == "events")
         # A delegation's liaisons also hear of its bilaterals and tasks: re-plan its event.
         events |= _events_of_delegations({pk for kind, pk in refs if kind == "event-of-delegation"})
-        plain = {r for r in refs if r[0] not in {"events", "event-of-delegation", "travel-of-person"}}
+        plain = {r for r in refs if r.kind not in {"events", "event-of-delegation", "travel-of-person"}}
         plain |= _travel_subjects({pk for kind, pk in refs if kind == "travel-of-person"})
         scope = Scope(events=events, refs=frozenset(plain))
     try:
@@ -92,7 +91,9 @@ def _travel_subjects(person_ids: set[int]) -> set[Ref]:
         return set()
     delegations = Person.objects.filter(pk__in=person_ids).values_list("delegation_id", flat=True)
     tasks = ProtocolTask.objects.filter(person_id__in=person_ids, source_key__startswith="travel:")
-    return {("delegation", pk) for pk in delegations} | {("task", pk) for pk in tasks.values_list("pk", flat=True)}
+    return {Ref("delegation", pk) for pk in delegations} | {
+        Ref("task", pk) for pk in tasks.values_list("pk", flat=True)
+    }
 
 
 def _events_of_delegations(delegation_ids: set[int]) -> frozenset[int]:

@@ -267,7 +267,7 @@ def test_refused_token_is_401(gate, state, time_machine):
 
 
 def test_scans_are_throttled_per_token(gate, monkeypatch):
-    from badges import api
+    from badges.api import views as api
 
     monkeypatch.setattr(api.CheckpointThrottle, "rate", "3/min")
     codes = [scan(gate, "x").status_code for _ in range(4)]

@@ -14,7 +14,8 @@ from django.utils import timezone
 
 from events.domain.conflicts import Commitment, Facts
 from events.models import Conflict, Session
-from planning.domain.timeline import Axis, OverlapEntry, TransferEntry, lanes, leader_entries
+from planning.domain.timeline.axis import Axis, lanes
+from planning.domain.timeline.leader import OverlapEntry, TransferEntry, leader_entries
 from protocol.models import BilateralMeeting, ProtocolTask
 from tests.factories import (
     BilateralMeetingFactory,

@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 
 from asemplanner.models import AuditEntry
 from protocol.domain.bilaterals import bilateral_accept, bilateral_decline, bilateral_request, bilateral_schedule
-from protocol.domain.tasks import task_create
+from protocol.domain.protocol_tasks import task_create
 from protocol.models import BilateralMeeting, BilateralWindow, ProtocolTask
 from tests.factories import (
     BilateralMeetingFactory,

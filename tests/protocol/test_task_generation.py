@@ -14,8 +14,8 @@ from asemplanner.models import AuditEntry
 from config.celery import app as celery_app
 from delegations.models import Person
 from events.models import Venue
+from protocol.domain.protocol_tasks import task_update
 from protocol.domain.task_generation import SYSTEM_ACTOR, needs_interpretation, tasks_generate
-from protocol.domain.tasks import task_update
 from protocol.models import BilateralMeeting, ProtocolTask, Team
 from tests.factories import (
     BilateralMeetingFactory,

@@ -1,4 +1,6 @@
-"""Protocol tasks: created and updated here, validated and audited."""
+"""Protocol tasks (the ProtocolTask rows staff work through): created and updated here, validated and audited.
+
+Not to be confused with `protocol/tasks.py`, the Celery tasks."""
 
 from __future__ import annotations
 

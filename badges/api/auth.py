@@ -1,0 +1,86 @@
+"""Device tokens: `Authorization: Bearer <token>`, and the scope each view needs."""
+
+from __future__ import annotations
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from rest_framework import exceptions
+from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework.permissions import BasePermission
+from rest_framework.views import APIView
+
+from badges.domain import badges as domain
+from badges.domain.tokens import TokenRefused, token_authenticate
+from badges.models import DeviceToken
+from badges.renderers import ORJSONRenderer
+from delegations.models import Accreditation
+
+READ, PRINT = DeviceToken.Scope.READ.value, DeviceToken.Scope.PRINT.value
+CHECKPOINT = DeviceToken.Scope.CHECKPOINT.value
+
+
+class DeviceTokenAuthentication(BaseAuthentication):
+    """`Authorization: Bearer <device token>`."""
+
+    keyword = b"bearer"
+
+    def authenticate(self, request):
+        header = get_authorization_header(request).split()
+        if not header:
+            return None
+        if header[0].lower() != self.keyword or len(header) != 2:
+            raise exceptions.AuthenticationFailed(
+                {"code": "token_malformed", "message": "Send the token as `Authorization: Bearer <token>`."}
+            )
+        try:
+            token = token_authenticate(header[1].decode("ascii", "replace"))
+        except TokenRefused as refused:
+            raise exceptions.AuthenticationFailed({"code": refused.code, "message": refused.message}) from refused
+        return (token, token)
+
+    def authenticate_header(self, request):
+        return 'Bearer realm="asemplanner"'
+
+
+class DeviceTokenScheme(OpenApiAuthenticationExtension):
+    target_class = "badges.api.auth.DeviceTokenAuthentication"
+    name = "DeviceToken"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "A device token made in the admin (Badges → Device tokens).",
+        }
+
+
+class HasScope(BasePermission):
+    message = "This token lacks the scope this call needs."
+
+    def has_permission(self, request, view):
+        token = request.auth
+        if not isinstance(token, DeviceToken):
+            raise exceptions.NotAuthenticated(
+                {"code": "token_missing", "message": "Send a device token: `Authorization: Bearer <token>`."}
+            )
+        needed = getattr(view, "scope", READ)
+        anyof = needed if isinstance(needed, tuple) else (needed,)
+        if not set(anyof) & set(token.scopes):
+            raise exceptions.PermissionDenied(
+                f"This token lacks the scope {' or '.join(anyof)}; it has {', '.join(token.scopes)}."
+            )
+        return True
+
+
+class StationView(APIView):
+    authentication_classes = [DeviceTokenAuthentication]
+    permission_classes = [HasScope]
+    renderer_classes = [ORJSONRenderer]
+    scope: str | tuple[str, ...] = READ  # the scope this view needs, or any one of several
+
+    def badge(self, request, badge_number: str) -> Accreditation:
+        if "\x00" in badge_number or len(badge_number) > 20:
+            raise exceptions.NotFound(f"No badge {badge_number[:30]!r} for {request.auth.event.acronym}.")
+        try:
+            return domain.badge_get(request.auth, badge_number)
+        except Accreditation.DoesNotExist as exc:
+            raise exceptions.NotFound(f"No badge {badge_number[:30]} for {request.auth.event.acronym}.") from exc

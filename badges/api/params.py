@@ -1,0 +1,91 @@
+"""Reading HTTP input into domain values: query parameters, cursors, page sizes and scan bodies. Each refusal
+names the parameter and says what is allowed."""
+
+from __future__ import annotations
+
+import re
+
+from rest_framework import exceptions
+
+from badges.domain import badges as domain
+
+BADGE_FILTERS = {"event", "status", "category", "delegation", "q", "cursor", "limit"}
+FEED_LIMIT = 500
+
+
+def unknown_refused(params, allowed: set[str], *, takes: str = "") -> None:
+    unknown = sorted(set(params) - allowed)
+    if unknown:
+        what = takes or f"Allowed: {', '.join(sorted(allowed))}."
+        raise domain.BadRequest(unknown[0], f"Unknown parameter(s): {', '.join(unknown)}. {what}")
+
+
+def page_limit(params, *, maximum: int, default: int) -> int:
+    raw = params.get("limit", str(default))
+    if not re.fullmatch(r"[0-9]{1,4}", raw) or not 1 <= int(raw) <= maximum:
+        raise domain.BadRequest("limit", f"limit must be a whole number from 1 to {maximum}; got “{raw[:20]}”.")
+    return int(raw)
+
+
+def cursor_decode(raw: str, *, field: str = "cursor") -> int:
+    if not re.match(domain.CURSOR_PATTERN, raw):
+        raise domain.BadRequest(
+            field, f"“{raw[:40]}” is not a cursor from this API; use the `next` value of a page as is.", "bad_cursor"
+        )
+    return int(raw[1:])
+
+
+def badge_query(params) -> domain.BadgeQuery:
+    """The badge list's query string as a BadgeQuery."""
+    unknown_refused(params, BADGE_FILTERS)
+    # An empty free-text filter filters nothing; an empty enum, cursor or limit is an error.
+    values = {name: value for name, value in params.items() if value != "" or name not in {"q", "delegation", "event"}}
+    for name in ("q", "delegation", "event"):
+        if "\x00" in values.get(name, ""):
+            raise domain.BadRequest(name, f"{name} contains a NUL character; send plain text.")
+    limit = page_limit(values, maximum=domain.MAX_LIMIT, default=domain.DEFAULT_LIMIT)
+    return domain.BadgeQuery(
+        event=values.get("event", ""),
+        status=values.get("status"),
+        category=values.get("category"),
+        delegation=values.get("delegation", ""),
+        q=values.get("q", ""),
+        after=cursor_decode(values["cursor"]) if "cursor" in values else None,
+        limit=limit,
+    )
+
+
+def feed_position(params) -> tuple[int, int]:
+    """The feed's `cursor` (a number) and `limit`."""
+    unknown_refused(params, {"cursor", "limit"})
+    raw = params.get("cursor", "0")
+    if not re.fullmatch(r"[0-9]{1,18}", raw):
+        raise domain.BadRequest(
+            "cursor", f"cursor must be 0 or a `cursor` this feed returned; got “{raw[:20]}”.", "bad_cursor"
+        )
+    return int(raw), page_limit(params, maximum=FEED_LIMIT, default=FEED_LIMIT)
+
+
+def next_link(request, after: int | None) -> str | None:
+    if after is None:
+        return None
+    params = request.query_params.copy()
+    params["cursor"] = domain.cursor_encode(after)
+    return f"{request.build_absolute_uri(request.path)}?{params.urlencode()}"
+
+
+def scan_payload(request) -> str:
+    """The body's `payload` text. A body that is not a JSON object with a text `payload` is the scanner's bug
+    (400); any text at all is a scan, judged and logged."""
+    try:
+        data = request.data
+    except exceptions.ParseError as exc:
+        message = f'The body is not valid JSON ({str(exc.detail)[:100]}). Send {{"payload": "<QR text>"}}.'
+        raise domain.BadRequest("body", message, "parse_error") from exc
+    if not isinstance(data, dict) or "payload" not in data:
+        raise domain.BadRequest("payload", 'payload is missing: send {"payload": "<QR text>"}.', "required")
+    if not isinstance(data["payload"], str):
+        raise domain.BadRequest(
+            "payload", f"payload must be the QR text as a string, not {type(data['payload']).__name__}."
+        )
+    return data["payload"]
