@@ -51,13 +51,10 @@ from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
 
 from delegations.domain.delegations import person_add  # noqa: E402
-from delegations.domain.imports import (  # noqa: E402
-    COLUMNS,
-    member_import_confirm,
-    member_import_stage,
-    rows_check,
-    table_read,
-)
+from delegations.domain.member_import.checking import rows_check  # noqa: E402
+from delegations.domain.member_import.columns import COLUMNS  # noqa: E402
+from delegations.domain.member_import.reading import table_read  # noqa: E402
+from delegations.domain.member_import.staging import member_import_confirm, member_import_stage  # noqa: E402
 from delegations.models import Delegation, Partner, Person  # noqa: E402
 from events.models import Event  # noqa: E402
 

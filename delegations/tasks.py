@@ -6,7 +6,7 @@ import logging
 
 from celery import shared_task
 
-from delegations.domain.imports import member_imports_prune
+from delegations.domain.member_import.staging import member_imports_prune
 
 log = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@ anonymous visitor and staff: a new URL must be added to that walk, or the test f
 
 from django.urls import path
 
-from portal import imports, views
+from portal import member_import_views, views
 
 app_name = "portal"
 D = "<int:delegation_id>/"
@@ -33,9 +33,9 @@ urlpatterns = [
     path(D + "bilaterals/<int:bilateral_id>/cancel/", views.bilateral_cancel_view, name="bilateral_cancel"),
     path(D + "programme/", views.programme, name="programme"),
     path(D + "programme.ics", views.programme_calendar, name="programme_calendar"),
-    path(D + "import/", imports.upload, name="import_upload"),
-    path(D + "import/template.<str:kind>", imports.template, name="import_template"),
-    path(D + "import/<int:import_id>/", imports.preview, name="import_preview"),
-    path(D + "import/<int:import_id>/confirm/", imports.confirm, name="import_confirm"),
-    path(D + "import/<int:import_id>/discard/", imports.discard, name="import_discard"),
+    path(D + "import/", member_import_views.upload, name="import_upload"),
+    path(D + "import/template.<str:kind>", member_import_views.template, name="import_template"),
+    path(D + "import/<int:import_id>/", member_import_views.preview, name="import_preview"),
+    path(D + "import/<int:import_id>/confirm/", member_import_views.confirm, name="import_confirm"),
+    path(D + "import/<int:import_id>/discard/", member_import_views.discard, name="import_discard"),
 ]

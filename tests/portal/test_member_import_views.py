@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from asemplanner.models import AuditEntry
-from delegations.domain.imports import member_import_stage
+from delegations.domain.member_import.staging import member_import_stage
 from delegations.models import MemberImport, Person
 
 HEADER = "Given name,Family name,Function,Rank,Category,Passport number,Passport expiry\r\n"

@@ -1,7 +1,7 @@
 """Spreadsheet import of a delegation list: upload → preview → confirm (or discard).
 
-Thin views over `delegations.domain.imports`, which reads and checks the file, keeps a valid list for the
-preview and adds the members. A file with errors comes straight back to the upload page with every problem
+Thin views over `delegations.domain.member_import`, which reads and checks the file, keeps a valid list for
+the preview and adds the members. A file with errors comes straight back to the upload page with every problem
 listed (row, column, what is wrong) and nothing stored.
 """
 
@@ -14,22 +14,18 @@ from django.shortcuts import redirect
 from django.utils.text import slugify
 
 from delegations.domain.access import access_member_import
-from delegations.domain.imports import (
-    CATEGORY_LABELS,
-    COLUMNS,
-    MAX_BYTES,
-    MAX_ROWS,
-    RANK_LABELS,
-    REQUIRED,
-    ImportRefused,
-    import_template,
+from delegations.domain.member_import.checking import CATEGORY_LABELS, RANK_LABELS, places_left
+from delegations.domain.member_import.columns import COLUMNS, REQUIRED
+from delegations.domain.member_import.errors import ImportRefused, RowError
+from delegations.domain.member_import.reading import MAX_BYTES, MAX_ROWS
+from delegations.domain.member_import.staging import (
     member_import_confirm,
     member_import_discard,
     member_import_expired,
     member_import_people,
     member_import_stage,
-    places_left,
 )
+from delegations.domain.member_import.template import import_template
 from portal.common import FORM, READ, WRITE, delegation_view, page
 
 SHOWN_ERRORS = 200  # a file of garbage has thousands; the first ones say what to fix
@@ -60,7 +56,7 @@ def _plural(n: int, one: str, many: str) -> str:
 @delegation_view(FORM, section="members")
 def upload(request, delegation):
     form = ImportForm(request.POST, request.FILES) if request.method == "POST" else ImportForm()
-    errors = []
+    errors: list[RowError] = []
     file_name = ""
     if request.method == "POST" and form.is_valid():
         uploaded = form.cleaned_data["file"]
