@@ -4,11 +4,13 @@ Letters: v = view, a = add, c = change, d = delete. `delegations.view_sensitive_
 date of birth) goes to security and accreditation only. Liaison officers are not staff: their group has
 no model permissions and their access to a delegation comes from `Delegation.liaisons`.
 
-`roles_sync` is called by the data migration that creates the groups and again by `seed_asem13`,
-so a change here reaches existing databases on the next seed (and through a new migration).
+`roles_sync` runs after every `migrate` (`asemplanner/domain/bootstrap.py`, connected to post_migrate)
+and again in `seed_asem13`, so a change here reaches every database on its next deploy.
 """
 
 from __future__ import annotations
+
+from django.db import DEFAULT_DB_ALIAS
 
 ADMIN, PROTOCOL, SECURITY, LOGISTICS, ACCREDITATION, LIAISON = (
     "admin",
@@ -161,36 +163,23 @@ def role_permissions(role: str) -> set[str]:
     return perms | set(ROLE_EXTRA_PERMISSIONS.get(role, []))
 
 
-def roles_sync(group_model, permission_model, *, strict: bool = True) -> dict[str, int]:
-    """Create the role groups and set exactly their permissions. Takes model classes so that a
-    migration can pass its historical models. Returns {role: number of permissions}.
+def roles_sync(group_model, permission_model, *, strict: bool = True, using: str = DEFAULT_DB_ALIAS) -> dict[str, int]:
+    """Create the role groups and set exactly their permissions. Returns {role: number of permissions}.
 
-    Migrations pass strict=False: an early migration runs before later models (and their permissions)
-    exist, and the latest roles migration grants them."""
+    strict=False grants the permissions that exist and skips the others: the post-migrate step uses it, as
+    after a partial `migrate` the apps not yet migrated have no permissions."""
+    existing = {
+        f"{perm.content_type.app_label}.{perm.codename}": perm
+        for perm in permission_model.objects.using(using).select_related("content_type")
+    }
     counts = {}
     for role in ROLE_MODEL_PERMISSIONS:
-        group, _ = group_model.objects.get_or_create(name=role)
+        group, _ = group_model.objects.using(using).get_or_create(name=role)
         wanted = role_permissions(role)
-        perms = [
-            perm
-            for perm in permission_model.objects.select_related("content_type")
-            if f"{perm.content_type.app_label}.{perm.codename}" in wanted
-        ]
-        missing = wanted - {f"{p.content_type.app_label}.{p.codename}" for p in perms}
+        perms = [existing[name] for name in sorted(wanted & existing.keys())]
+        missing = wanted - existing.keys()
         if missing and strict:
             raise LookupError(f"Permissions missing for role {role}: {sorted(missing)}")
         group.permissions.set(perms)
         counts[role] = len(perms)
     return counts
-
-
-def roles_sync_in_migration(apps) -> dict[str, int]:
-    """For data migrations: create the permissions first (Django normally does it after `migrate`, in
-    post_migrate), then sync the roles with the migration's historical models."""
-    from django.contrib.auth.management import create_permissions
-
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
-    return roles_sync(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"), strict=False)

@@ -125,7 +125,15 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Cache and Celery -----------------------------------------------------------------------------
 REDIS_URL = env("REDIS_URL")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # Parallel test workers (pytest-xdist sets PYTEST_XDIST_WORKER) share one Redis: each keeps its own
+            # keys, so one worker's debounce flag cannot swallow another's conflict check.
+            "KEY_PREFIX": os.environ.get("PYTEST_XDIST_WORKER", ""),
+        }
+    }
     CELERY_BROKER_URL = env("CELERY_BROKER_URL", REDIS_URL)
     CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", REDIS_URL)
 else:
@@ -182,6 +190,46 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_EXPIRES = 3600
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# The periodic tasks beat runs. After every `migrate` a missing one is created (asemplanner/domain/bootstrap.py);
+# one that exists keeps what staff changed in the admin (Periodic tasks: interval, paused, expiry) and only
+# follows a change of `task` here. `expire_seconds`: a message still queued that long after beat sent it is
+# dropped unrun, so while workers are down runs do not pile up on the broker, and the first run after they
+# return does all the work.
+PLANNER_BEAT_SCHEDULES = [
+    {
+        "name": "Full conflict scan",
+        "task": "planning.scan_conflicts",
+        "every": 5,
+        "period": "minutes",
+        "expire_seconds": None,
+        "description": "Finds every clash and resolves the ones that disappeared.",
+    },
+    # Unconfirmed spreadsheet uploads may hold passport data that nobody is going to import.
+    {
+        "name": "Stale spreadsheet uploads",
+        "task": "delegations.prune_imports",
+        "every": 1,
+        "period": "hours",
+        "expire_seconds": 3000,
+        "description": "Drops unconfirmed member-list uploads older than a day.",
+    },
+    {
+        "name": "Reminder sweep",
+        "task": "reminders.sweep",
+        "every": 1,
+        "period": "minutes",
+        "expire_seconds": 55,
+        "description": "Claims due reminders and sends them, each exactly once.",
+    },
+    {
+        "name": "Reminder sync",
+        "task": "reminders.sync_all",
+        "every": 15,
+        "period": "minutes",
+        "expire_seconds": 600,
+        "description": "Re-plans every reminder from the rules (a safety net).",
+    },
+]
 
 # --- Auth -----------------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -46,8 +46,8 @@ class UserFactory(factory.django.DjangoModelFactory):
         if not create or not extracted:
             return
         if Group.objects.filter(name__in=extracted).count() < len(set(extracted)):
-            # A transactional test before this one flushed the tables, taking the migration-made roles with
-            # them (Django re-creates permissions after a flush, not data); make them again.
+            # The post-migrate step makes the roles (after a transactional test's flush too); a test that
+            # deleted them gets them back here.
             roles_sync(Group, Permission)
         self.groups.add(*Group.objects.filter(name__in=extracted))
         if set(extracted) - {"liaison"}:

@@ -315,8 +315,8 @@ def test_admin_makes_a_checkpoint_token(client, db):
 # --- Scan log in the admin ---------------------------------------------------------------------------------
 @pytest.fixture(autouse=True)
 def roles(db):
-    # The groups come from a data migration; the new models' permissions reach them through the next roles
-    # migration (or a seed). Sync here so these tests check roles.py as it is now.
+    # The post-migrate step syncs the roles; sync again here so these tests check roles.py as it is now,
+    # whatever a test before them did to the groups.
     roles_sync(Group, Permission)
 
 
