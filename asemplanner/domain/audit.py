@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AbstractBaseUser, User
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, models, router, transaction
@@ -31,7 +31,7 @@ from asemplanner.domain.bulk import rows_insert
 from asemplanner.domain.changes import Change, Verb, publish
 from asemplanner.models import AuditEntry
 
-Actor = AbstractBaseUser | str | None
+Actor = User | str | None
 Snapshot = dict[str, Any]
 MASK = "•••"
 # Masked on every model, whatever it declares: password hashes never enter the audit trail.
