@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from django.contrib import admin
 from django.contrib.admin.utils import quote, unquote
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
@@ -212,6 +214,13 @@ class PlannerUserAdmin(AuditedModelAdmin, UserAdmin):
         return response
 
 
+class _GroupWithCounts(Protocol):
+    """A group as PlannerGroupAdmin.get_queryset() annotates it."""
+
+    n_members: int
+    n_permissions: int
+
+
 @admin.register(Group)
 class PlannerGroupAdmin(AuditedModelAdmin, GroupAdmin):
     """Groups are the staff roles (asemplanner.roles)."""
@@ -227,11 +236,11 @@ class PlannerGroupAdmin(AuditedModelAdmin, GroupAdmin):
         )
 
     @admin.display(description="members", ordering="n_members")
-    def n_members(self, group: Group) -> int:
+    def n_members(self, group: _GroupWithCounts) -> int:
         return group.n_members
 
     @admin.display(description="permissions", ordering="n_permissions")
-    def n_permissions(self, group: Group) -> int:
+    def n_permissions(self, group: _GroupWithCounts) -> int:
         return group.n_permissions
 
 

@@ -4,6 +4,7 @@ them; security staff read the checkpoints' scan log."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
@@ -26,12 +27,16 @@ class DeviceTokenForm(forms.ModelForm):
         model = DeviceToken
         fields = ("name", "event", "scopes", "zone", "expires_at")
 
-    def clean(self):
-        cleaned = super().clean()
-        probe = DeviceToken(
-            scopes=cleaned.get("scopes") or [], expires_at=cleaned.get("expires_at"), zone=cleaned.get("zone")
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
+        zone = cleaned.get("zone")
+        errors = token_errors(
+            scopes=cleaned.get("scopes") or [],
+            zone_id=zone.pk if zone is not None else None,
+            expires_at=cleaned.get("expires_at"),
         )
-        for field, message in token_errors(probe).items():
+        for field, message in errors.items():
             if field not in self.errors:
                 self.add_error(field, message)
         return cleaned
@@ -137,10 +142,11 @@ class ScanDayFilter(admin.SimpleListFilter):
         return [(day.isoformat(), day.strftime("%a %d %b %Y")) for day in sorted(days, reverse=True)[:60]]
 
     def queryset(self, request, queryset):
-        if not self.value():
+        value = self.value()
+        if not value:
             return queryset
         try:
-            day = dt.date.fromisoformat(self.value())
+            day = dt.date.fromisoformat(value)
         except ValueError:
             return queryset.none()
         start, end = local_day_bounds(day, day)

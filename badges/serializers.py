@@ -44,7 +44,9 @@ class StrictIntegerField(serializers.IntegerField):
 class ErrorDetailSerializer(serializers.Serializer):
     code = serializers.CharField(help_text="Stable machine-readable code, e.g. token_revoked, bad_cursor.")
     message = serializers.CharField(help_text="What is wrong and what is allowed, for people.")
-    fields = serializers.DictField(
+    # The error body's key is "fields". SerializerMetaclass moves declared fields off the class, so this does
+    # not replace Serializer.fields at runtime; the stubs cannot see that.
+    fields = serializers.DictField(  # type: ignore[assignment]  # why: DRF metaclass pops declared fields
         child=serializers.ListField(child=serializers.CharField()),
         help_text="Per parameter or body field: its messages.",
     )

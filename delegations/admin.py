@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any, Protocol
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
@@ -10,6 +12,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from asemplanner.admin import AuditedModelAdmin
+from asemplanner.forms import form_field
 from asemplanner.roles import SENSITIVE_PERMISSION
 from asemplanner.timeranges import fmt
 from delegations.domain.delegations import accreditations_approve
@@ -32,6 +35,12 @@ class PersonInline(admin.TabularInline):
     show_change_link = True
 
 
+class _WithMemberCount(Protocol):
+    """A delegation as DelegationAdmin.get_queryset() annotates it."""
+
+    _n_members: int
+
+
 @admin.register(Delegation)
 class DelegationAdmin(AuditedModelAdmin):
     list_display = ("partner", "event", "head", "status", "n_members", "quota")
@@ -45,14 +54,15 @@ class DelegationAdmin(AuditedModelAdmin):
         return super().get_queryset(request).annotate(_n_members=Count("members"))
 
     @admin.display(description="members", ordering="_n_members")
-    def n_members(self, delegation: Delegation) -> int:
+    def n_members(self, delegation: _WithMemberCount) -> int:
         return delegation._n_members
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)
         if obj is not None and "head" in form.base_fields:
             # Only this delegation's members can lead it.
-            form.base_fields["head"].queryset = Person.objects.filter(delegation=obj)
+            head = form_field(form.base_fields, "head", forms.ModelChoiceField)
+            head.queryset = Person.objects.filter(delegation=obj)
         return form
 
 
@@ -207,8 +217,9 @@ class LiaisonInvitationForm(forms.ModelForm):
         model = LiaisonInvitation
         fields = ("delegation", "email", "name")
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if data.get("delegation") and data.get("email"):
             for field, message in invitation_errors(delegation=data["delegation"], email=data["email"]).items():
                 self.add_error(field, message)

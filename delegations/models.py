@@ -92,7 +92,7 @@ class Delegation(models.Model):
         return f"{self.partner} @ {self.event}"
 
     def clean(self) -> None:
-        if self.head_id and self.pk and self.head.delegation_id != self.pk:
+        if self.head_id and self.pk and self.head is not None and self.head.delegation_id != self.pk:
             raise ValidationError(
                 {
                     "head": f"{self.head} belongs to {self.head.delegation}, not to this delegation. "

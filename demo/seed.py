@@ -620,7 +620,9 @@ class Seeder:
             delegation = self.delegations[code]
             head = delegation.head
             travel = Travel.objects.get(person=head)
-            hotel = travel.hotel
+            hotel, arrival = travel.hotel, travel.arrival_at
+            if arrival is None:
+                raise ValueError(f"The seeded travel of {head} has no arrival time; seed_delegations gives each one.")
             self.upsert(
                 ProtocolTask,
                 {"source_key": f"seed:reception:{code}"},
@@ -628,8 +630,8 @@ class Seeder:
                     "event": summit,
                     "kind": ProtocolTask.Kind.AIRPORT_RECEPTION,
                     "title": f"Airport reception: {head} ({delegation.partner})",
-                    "start": travel.arrival_at - dt.timedelta(minutes=30),
-                    "end": travel.arrival_at + dt.timedelta(minutes=30),
+                    "start": arrival - dt.timedelta(minutes=30),
+                    "end": arrival + dt.timedelta(minutes=30),
                     "venue": airport,
                     # India's reception is left unassigned on purpose: it shows under "needs attention".
                     "team": None if code == "IND" else teams[f"Airport reception {'AB'[index % 2]}"],
@@ -646,8 +648,8 @@ class Seeder:
                     "event": summit,
                     "kind": ProtocolTask.Kind.MOTORCADE,
                     "title": f"Motorcade airport → {hotel}: {delegation.partner}",
-                    "start": travel.arrival_at + dt.timedelta(minutes=30),
-                    "end": travel.arrival_at
+                    "start": arrival + dt.timedelta(minutes=30),
+                    "end": arrival
                     + dt.timedelta(minutes=30 + TransferTime.objects.get(from_venue=airport, to_venue=hotel).minutes),
                     "venue": airport,
                     "destination": hotel,

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Protocol
+
 from django.contrib import admin, messages
 from django.db.models import Count, F, Q
 from django.http import HttpResponseRedirect
@@ -21,6 +23,12 @@ class SessionInline(admin.TabularInline):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("room__venue", "event")
+
+
+class _WithSessionCount(Protocol):
+    """An event as EventAdmin.get_queryset() annotates it."""
+
+    _n_sessions: int
 
 
 @admin.register(Event)
@@ -63,7 +71,7 @@ class EventAdmin(AuditedModelAdmin):
         )
 
     @admin.display(description="sessions", ordering="_n_sessions")
-    def n_sessions(self, event: Event) -> int:
+    def n_sessions(self, event: _WithSessionCount) -> int:
         return event._n_sessions
 
     @admin.display(description="precedence")
@@ -84,6 +92,12 @@ class RoomInline(admin.TabularInline):
     show_change_link = True
 
 
+class _WithRoomCount(Protocol):
+    """A venue as VenueAdmin.get_queryset() annotates it."""
+
+    _n_rooms: int
+
+
 @admin.register(Venue)
 class VenueAdmin(AuditedModelAdmin):
     list_display = ("name", "short_name", "kind", "address", "n_rooms")
@@ -95,7 +109,7 @@ class VenueAdmin(AuditedModelAdmin):
         return super().get_queryset(request).annotate(_n_rooms=Count("rooms"))
 
     @admin.display(description="rooms", ordering="_n_rooms")
-    def n_rooms(self, venue: Venue) -> int:
+    def n_rooms(self, venue: _WithRoomCount) -> int:
         return venue._n_rooms
 
 

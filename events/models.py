@@ -155,7 +155,7 @@ class Event(models.Model):
             errors["parent"] = "A summit cannot belong to another event. Leave the parent empty."
         if self.parent_id and self.parent_id == self.pk:
             errors["parent"] = "An event cannot be its own parent."
-        elif self.parent_id and self.parent.kind != self.Kind.SUMMIT:
+        elif self.parent_id and self.parent is not None and self.parent.kind != self.Kind.SUMMIT:
             errors["parent"] = f"{self.parent} is a side event; choose a summit as the parent."
         errors |= precedence_errors(rule=self.precedence_rule, start_letter=self.precedence_start_letter)
         if not errors and self.pk and self.start_date and self.end_date:
@@ -182,10 +182,10 @@ class Event(models.Model):
             .filter(Q(start__lt=first) | Q(end__gt=after))
             .order_by("start")
         )
-        count = outside.count()
-        if not count:
-            return {}
         example = outside.first()
+        if example is None:
+            return {}
+        count = outside.count()
         return {
             "start_date": f"{count} session(s) of {self.acronym} would fall outside these dates (first: "
             f"“{example.title}” on {fmt(example.start)}). Move or cancel them first, or use “Postpone” on the "
@@ -259,7 +259,7 @@ class Room(models.Model):
         if (self.opens_at is None) != (self.closes_at is None):
             missing = "closes_at" if self.closes_at is None else "opens_at"
             errors[missing] = "Give both opening and closing time, or neither for a room that is always open."
-        elif self.opens_at is not None and self.closes_at <= self.opens_at:
+        elif self.opens_at is not None and self.closes_at is not None and self.closes_at <= self.opens_at:
             errors["closes_at"] = (
                 f"Closes at {self.closes_at:%H:%M}, not after it opens ({self.opens_at:%H:%M}). "
                 "Rooms open and close on the same day."

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -23,7 +24,7 @@ from planning.domain.conflict_checks import OPEN_STATES, conflict_acknowledge, c
 from protocol.models import BilateralMeeting, ProtocolTask, Team
 
 
-class ConflictsOnPageMixin:
+class ConflictsOnPageMixin(admin.ModelAdmin):
     """Shows the object's open conflicts on its page and re-checks it on save, so a clash shows at once.
 
     `conflict_key` is the commitment prefix (session, bilateral, task); `conflict_resource` the resource
@@ -142,7 +143,7 @@ class ConflictAdmin(AuditedModelAdmin):
                 "conflicts": queryset,
                 "form": form,
                 "opts": self.model._meta,
-                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
             },
         )
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
+from typing import Any
 
 from django import forms
 from django.contrib import messages
@@ -52,8 +53,9 @@ class PostponementForm(forms.Form):
         help_text="The event keeps its length; everything dated in it moves by the same days.",
     )
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if not self.errors and (data.get("days") is None) == (data.get("start_date") is None):
             raise ValidationError("Give either a number of days or a new first day (one of the two).")
         return data
@@ -78,7 +80,7 @@ def postponement_urls(site: AdminSite) -> list[URLPattern]:
 
 
 def postpone_view(request: HttpRequest, *, site: AdminSite) -> HttpResponse:
-    if not request.user.has_perm(PERMISSION):
+    if not (request.user.is_authenticated and request.user.has_perm(PERMISSION)):
         raise PermissionDenied
     impact = None
     if request.method == "POST":

@@ -13,6 +13,7 @@ from functools import partial
 
 from django.contrib import messages
 from django.contrib.admin import AdminSite
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -42,9 +43,12 @@ def scheduling_urls(site: AdminSite) -> list[URLPattern]:
     ]
 
 
-def _need(request: HttpRequest, permission: str) -> None:
-    if not request.user.has_perm(permission):
+def _need(request: HttpRequest, permission: str) -> User:
+    """The signed-in user, if they hold `permission` (an anonymous visitor holds none)."""
+    user = request.user
+    if not (user.is_authenticated and user.has_perm(permission)):
         raise PermissionDenied
+    return user
 
 
 def events_view(request: HttpRequest, *, site: AdminSite) -> HttpResponse:
@@ -106,11 +110,11 @@ def _preview(run: SchedulingRun) -> dict:
 
 
 def start_view(request: HttpRequest, event_pk: int, *, site: AdminSite) -> HttpResponse:
-    _need(request, CHANGE)
+    user = _need(request, CHANGE)
     event = get_object_or_404(Event, pk=event_pk)
     kind = request.POST.get("kind", "")
     try:
-        scheduling_run_start(event=event, kind=kind, by=request.user)
+        scheduling_run_start(event=event, kind=kind, by=user)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
@@ -119,10 +123,10 @@ def start_view(request: HttpRequest, event_pk: int, *, site: AdminSite) -> HttpR
 
 
 def publish_view(request: HttpRequest, run_pk: int, *, site: AdminSite) -> HttpResponse:
-    _need(request, CHANGE)
+    user = _need(request, CHANGE)
     run = get_object_or_404(SchedulingRun, pk=run_pk)
     try:
-        scheduling_run_publish(run=run, by=request.user)
+        scheduling_run_publish(run=run, by=user)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:

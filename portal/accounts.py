@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import login
@@ -41,8 +43,9 @@ class AcceptInvitationForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if data.get("password1") and data.get("password2") and data["password1"] != data["password2"]:
             self.add_error("password2", "The two passwords differ. Type the same password twice.")
         return data
@@ -64,7 +67,7 @@ def accept_invitation(request, token: str):
             "revoked": "This invitation was withdrawn or replaced by a newer one. Use the newest mail.",
             "expired": "This invitation has expired. Ask the organising committee for a new one.",
         }[invitation.status]
-    elif request.method == "POST" and (signed_in or form.is_valid()):
+    elif request.method == "POST" and (form is None or form.is_valid()):  # no form when signed in
         data = form.cleaned_data if form is not None else {}
         try:
             user = invitation_accept(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 from functools import cache
+from typing import Any
 
 from django import forms
 from django.conf import settings
@@ -17,6 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from asemplanner.choices import LIAISON_CATEGORIES
+from asemplanner.forms import form_field
 from delegations.models import Delegation, Person, Travel
 from events.models import Event, Venue
 
@@ -72,7 +74,7 @@ class PersonForm(DomainModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["category"].choices = LIAISON_CATEGORIES
+        form_field(self.fields, "category", forms.ChoiceField).choices = LIAISON_CATEGORIES
         self.fields["nationality"].widget.attrs.update({"autocapitalize": "characters", "maxlength": 3})
         for name in ("given_name", "family_name"):
             self.fields[name].widget.attrs["autocomplete"] = "off"
@@ -109,8 +111,9 @@ class HeadForm(forms.Form):
 
     def __init__(self, *args, delegation: Delegation, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["head"].queryset = Person.objects.filter(delegation=delegation).order_by("rank", "family_name")
-        self.fields["head"].initial = delegation.head_id
+        head = form_field(self.fields, "head", forms.ModelChoiceField)
+        head.queryset = Person.objects.filter(delegation=delegation).order_by("rank", "family_name")
+        head.initial = delegation.head_id
 
 
 class PhotoForm(forms.Form):
@@ -183,12 +186,16 @@ class TravelForm(DomainModelForm):
     def __init__(self, *args, person: Person, **kwargs):
         super().__init__(*args, **kwargs)
         for name in ("arrival_zone", "departure_zone"):
-            self.fields[name].choices = time_zone_choices()
+            form_field(self.fields, name, forms.ChoiceField).choices = time_zone_choices()
             self.fields[name].initial = settings.TIME_ZONE
-        self.fields["arrival_airport"].queryset = Venue.objects.filter(kind=Venue.Kind.AIRPORT)
-        self.fields["departure_airport"].queryset = Venue.objects.filter(kind=Venue.Kind.AIRPORT)
-        self.fields["hotel"].queryset = Venue.objects.filter(kind=Venue.Kind.HOTEL)
-        self.fields["also_for"].queryset = (
+        for name, kind in (
+            ("arrival_airport", Venue.Kind.AIRPORT),
+            ("departure_airport", Venue.Kind.AIRPORT),
+            ("hotel", Venue.Kind.HOTEL),
+        ):
+            form_field(self.fields, name, forms.ModelChoiceField).queryset = Venue.objects.filter(kind=kind)
+        also_for = form_field(self.fields, "also_for", forms.ModelMultipleChoiceField)
+        also_for.queryset = (
             Person.objects.filter(delegation_id=person.delegation_id).exclude(pk=person.pk).order_by("family_name")
         )
         for name in ("arrival_flight", "departure_flight"):
@@ -200,8 +207,9 @@ class TravelForm(DomainModelForm):
     def clean_departure_flight(self):
         return (self.cleaned_data.get("departure_flight") or "").strip().upper()
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         for name in ("arrival", "departure"):
             value, zone = data.get(f"{name}_at"), data.get(f"{name}_zone") or settings.TIME_ZONE
             if value is None:
@@ -232,11 +240,18 @@ class TravelForm(DomainModelForm):
         return {name: self.cleaned_data.get(name) for name in self.TRAVEL_FIELDS}
 
 
+class EventChoiceField(forms.ModelChoiceField):
+    """Events listed by acronym and name."""
+
+    def label_from_instance(self, obj: Event) -> str:
+        return f"{obj.acronym} — {obj.name}"
+
+
 class AccreditationRequestForm(forms.Form):
     people = forms.ModelMultipleChoiceField(
         queryset=Person.objects.none(), widget=forms.CheckboxSelectMultiple, label="Members"
     )
-    event = forms.ModelChoiceField(queryset=Event.objects.none(), label="Event", empty_label="Choose an event")
+    event = EventChoiceField(queryset=Event.objects.none(), label="Event", empty_label="Choose an event")
     category = forms.ChoiceField(
         choices=[("", "Each member's own category"), *LIAISON_CATEGORIES],
         required=False,
@@ -245,14 +260,21 @@ class AccreditationRequestForm(forms.Form):
 
     def __init__(self, *args, delegation: Delegation, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["people"].queryset = Person.objects.filter(delegation=delegation).order_by("family_name")
+        people = form_field(self.fields, "people", forms.ModelMultipleChoiceField)
+        people.queryset = Person.objects.filter(delegation=delegation).order_by("family_name")
         home = delegation.event  # its own event and, for a summit's delegation, the side events (Accreditation.clean)
-        self.fields["event"].queryset = (
+        form_field(self.fields, "event", forms.ModelChoiceField).queryset = (
             Event.objects.filter(Q(pk=home.pk) | Q(parent=home))
             .exclude(status=Event.Status.CANCELLED)
             .order_by("start_date")
         )
-        self.fields["event"].label_from_instance = lambda event: f"{event.acronym} — {event.name}"
+
+
+class DelegationChoiceField(forms.ModelChoiceField):
+    """Delegations listed by their partner's name."""
+
+    def label_from_instance(self, obj: Delegation) -> str:
+        return obj.partner.name  # the queryset selects the partner
 
 
 class BilateralRequestForm(forms.Form):
@@ -260,7 +282,7 @@ class BilateralRequestForm(forms.Form):
                  (90, "1 hour 30 minutes")]  # fmt: skip
     PRIORITIES = [(5, "5 — essential"), (4, "4 — high"), (3, "3 — normal"), (2, "2 — low"), (1, "1 — if time allows")]
 
-    counterpart = forms.ModelChoiceField(
+    counterpart = DelegationChoiceField(
         queryset=Delegation.objects.none(), label="Meet with", empty_label="Choose a delegation"
     )
     duration = forms.TypedChoiceField(choices=DURATIONS, coerce=int, initial=30, label="Duration")
@@ -272,14 +294,13 @@ class BilateralRequestForm(forms.Form):
     def __init__(self, *args, delegation: Delegation, **kwargs):
         super().__init__(*args, **kwargs)
         self.delegation = delegation
-        self.fields["counterpart"].queryset = (
+        form_field(self.fields, "counterpart", forms.ModelChoiceField).queryset = (
             Delegation.objects.filter(event_id=delegation.event_id)
             .exclude(pk=delegation.pk)
             .exclude(status=Delegation.Status.DECLINED)
             .select_related("partner")
             .order_by("partner__name")
         )
-        self.fields["counterpart"].label_from_instance = lambda d: d.partner.name
         event = delegation.event
         days = [event.start_date + dt.timedelta(days=n) for n in range((event.end_date - event.start_date).days + 1)]
         day_choices = [("", "—")] + [(d.isoformat(), f"{d:%a} {d.day} {d:%b %Y}") for d in days]
@@ -298,8 +319,9 @@ class BilateralRequestForm(forms.Form):
             for n in range(1, self.WINDOWS + 1)
         ]
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         windows = []
         tz = timezone.get_current_timezone()
         for n in range(1, self.WINDOWS + 1):

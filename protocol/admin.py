@@ -1,11 +1,25 @@
 from __future__ import annotations
 
+from typing import Protocol
+
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 
 from asemplanner.admin import AuditedModelAdmin
 from protocol.models import BilateralMeeting, BilateralWindow, ProtocolTask, SecurityZone, Team
+
+
+class _WithRoomCount(Protocol):
+    """A zone as SecurityZoneAdmin.get_queryset() annotates it."""
+
+    _n_rooms: int
+
+
+class _WithMemberCount(Protocol):
+    """A team as TeamAdmin.get_queryset() annotates it."""
+
+    _n_members: int
 
 
 @admin.register(SecurityZone)
@@ -18,7 +32,7 @@ class SecurityZoneAdmin(AuditedModelAdmin):
         return super().get_queryset(request).annotate(_n_rooms=Count("rooms"))
 
     @admin.display(description="rooms", ordering="_n_rooms")
-    def n_rooms(self, zone: SecurityZone) -> int:
+    def n_rooms(self, zone: _WithRoomCount) -> int:
         return zone._n_rooms
 
 
@@ -34,7 +48,7 @@ class TeamAdmin(AuditedModelAdmin):
         return super().get_queryset(request).annotate(_n_members=Count("members"))
 
     @admin.display(description="members", ordering="_n_members")
-    def n_members(self, team: Team) -> int:
+    def n_members(self, team: _WithMemberCount) -> int:
         return team._n_members
 
 

@@ -101,7 +101,7 @@ def taskboard_view(request: HttpRequest, *, site: AdminSite) -> HttpResponse:
     if params["status"]:
         tasks = tasks.filter(status=params["status"])
     if params["assignee"]:
-        tasks = tasks.filter(assignee_id=params["assignee"])
+        tasks = tasks.filter(assignee_id=int(params["assignee"]))  # digits: checked by _filters
     # Days are the planner's local days (Phnom Penh): a 00:30 local task belongs to that day, not the UTC one.
     scope = tasks  # before the day filter: the day links list every day of the selection
     if params["day"]:
@@ -140,7 +140,7 @@ def taskboard_view(request: HttpRequest, *, site: AdminSite) -> HttpResponse:
 
 
 def task_status_view(request: HttpRequest, task_pk: int, *, site: AdminSite) -> HttpResponse:
-    if not request.user.has_perm(CHANGE):
+    if not (request.user.is_authenticated and request.user.has_perm(CHANGE)):
         raise PermissionDenied
     task = get_object_or_404(ProtocolTask, pk=task_pk)
     status = request.POST.get("status", "")
@@ -156,7 +156,8 @@ def task_status_view(request: HttpRequest, task_pk: int, *, site: AdminSite) -> 
 
 
 def generate_view(request: HttpRequest, *, site: AdminSite) -> HttpResponse:
-    if not (request.user.has_perm(CHANGE) and request.user.has_perm("protocol.add_protocoltask")):
+    user = request.user
+    if not (user.is_authenticated and user.has_perm(CHANGE) and user.has_perm("protocol.add_protocoltask")):
         raise PermissionDenied
     back = _board_url(site, request.POST.get("back", ""))
     raw = request.POST.get("generate_event", "")
@@ -164,6 +165,6 @@ def generate_view(request: HttpRequest, *, site: AdminSite) -> HttpResponse:
     if event is None:
         messages.error(request, "Event: choose the event whose travel the tasks should be generated from.")
         return HttpResponseRedirect(back)
-    summary = tasks_generate(event=event, by=request.user)
+    summary = tasks_generate(event=event, by=user)
     messages.success(request, f"Protocol tasks for {event}: {summary}.")
     return HttpResponseRedirect(back)

@@ -175,7 +175,8 @@ class BilateralMeeting(models.Model):
                 .select_related("requester__partner", "counterpart__partner")
                 .first()
             )
-            if clash:
+            # The overlap filter only matches rows with a start and an end; the checks narrow the types.
+            if clash is not None and clash.start is not None and clash.end is not None:
                 errors["room"] = (
                     f"{self.room} is already booked for {clash} from {fmt(clash.start)} to {fmt(clash.end)}. "
                     "Choose another room or time."
@@ -294,7 +295,12 @@ class ProtocolTask(models.Model):
                 errors["destination"] = "A motorcade needs a destination venue."
             elif self.destination_id == self.venue_id:
                 errors["destination"] = "A motorcade goes somewhere else: choose a destination other than its start."
-        if self.person_id and self.delegation_id and self.person.delegation_id != self.delegation_id:
+        if (
+            self.person_id
+            and self.delegation_id
+            and self.person is not None
+            and self.person.delegation_id != self.delegation_id
+        ):
             errors["person"] = f"{self.person} is not in {self.delegation}."
         if errors:
             raise ValidationError(errors)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count, Q
@@ -63,7 +65,13 @@ class ReminderRuleForm(forms.ModelForm):
             error_dict = dict(errors.error_dict)
             error_dict["offset"] = error_dict.pop("offset_minutes")
             errors = forms.ValidationError(error_dict)
-        super()._update_errors(errors)
+        super()._update_errors(errors)  # type: ignore[misc]  # why: django-stubs omits private BaseModelForm._update_errors
+
+
+class _WithPendingCount(Protocol):
+    """A rule as ReminderRuleAdmin.get_queryset() annotates it."""
+
+    pending_count: int
 
 
 @admin.register(ReminderRule)
@@ -102,7 +110,7 @@ class ReminderRuleAdmin(AuditedModelAdmin):
         return " + ".join(name for name, on in (("email", rule.by_email), ("inbox", rule.in_inbox)) if on)
 
     @admin.display(description="pending", ordering="pending_count")
-    def pending(self, rule: ReminderRule) -> int:
+    def pending(self, rule: _WithPendingCount) -> int:
         return rule.pending_count
 
 

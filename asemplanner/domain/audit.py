@@ -14,12 +14,12 @@ import functools
 import hashlib
 import hmac
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AbstractBaseUser, User
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, models, router, transaction
@@ -31,7 +31,7 @@ from asemplanner.domain.bulk import rows_insert
 from asemplanner.domain.changes import Change, Verb, publish
 from asemplanner.models import AuditEntry
 
-Actor = AbstractBaseUser | str | None
+Actor = User | str | None
 Snapshot = dict[str, Any]
 MASK = "•••"
 # Masked on every model, whatever it declares: password hashes never enter the audit trail.
@@ -225,7 +225,7 @@ def instance_save(
     instance: models.Model,
     by: Actor,
     action: str | None = None,
-    m2m: dict[str, Iterable[Any]] | None = None,
+    m2m: Mapping[str, Iterable[Any]] | None = None,
     validate: bool = True,
 ) -> AuditEntry | None:
     """Validate, save and audit one instance (create or update). Returns the entry, or None if nothing changed.
@@ -276,7 +276,8 @@ def _deletion_entries(objects: Sequence[models.Model], by: Actor, action: str | 
     bilateral's windows), found with Django's own deletion collector before anything is deleted."""
     if not objects:
         return []
-    collector = Collector(using=router.db_for_write(type(objects[0])), origin=objects)
+    # No origin: it only reaches the delete signals, and this collector never deletes.
+    collector = Collector(using=router.db_for_write(type(objects[0])))
     collector.collect(objects)
     primary = {(type(obj), obj.pk) for obj in objects}
     doomed: list[models.Model] = [obj for instances in collector.data.values() for obj in instances]

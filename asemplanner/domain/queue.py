@@ -61,7 +61,7 @@ def enqueue_on_commit(
     args: Sequence[Any] = (),
     countdown: float | None = None,
     queue: str | None = None,
-    on_failure: Callable[[], object] | None = None,
+    on_failure: Callable[[], object] | None = None,  # its result is ignored
 ) -> None:
     """Send the task after the current transaction commits (at once outside one; never after a rollback).
     Every enqueue of the planner goes through here."""

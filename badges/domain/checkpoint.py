@@ -23,6 +23,7 @@ from asemplanner.choices import Category
 from badges.domain.badges import BADGE_COLUMNS, CATEGORY_COLOURS, LISTED, qr_read
 from badges.models import DeviceToken, ScanLog
 from delegations.models import Accreditation
+from protocol.models import SecurityZone
 
 Reason = ScanLog.Reason
 # A badge QR is ~80 characters; anything much longer is not one of ours and is not even unsigned.
@@ -66,16 +67,19 @@ def payload_problem(payload: str) -> str | None:
 def badge_scan(*, token: DeviceToken, payload: str, oversized: bool = False) -> Scan:
     """Judge one scan at the token's zone and log it. `oversized` says the request body was too big to read:
     the payload is then only what identifies the body in the log."""
+    zone = token.zone  # loaded with the token (token_authenticate), like its event
+    if zone is None:
+        raise ValueError(f"Device token {token.prefix} has no zone; only a checkpoint token bound to one can scan.")
     problem = (
         f"The request is larger than a badge scan can be (at most {PAYLOAD_MAX} characters of QR text). Not a badge."
         if oversized
         else payload_problem(payload)
     )
-    scan = _judge(token, payload, problem)
+    scan = _judge(token, zone, payload, problem)
     scan.log = ScanLog.objects.create(
         token=token,
         event_id=token.event_id,
-        zone_id=token.zone_id,
+        zone=zone,
         badge_number=scan.badge_number,
         accreditation_id=scan.holder.pop("id") if scan.holder else None,
         result=scan.result,
@@ -90,7 +94,7 @@ def _denied(reason: str, message: str, **kwargs: Any) -> Scan:
     return Scan("denied", reason, message, **kwargs)
 
 
-def _judge(token: DeviceToken, payload: str, problem: str | None) -> Scan:
+def _judge(token: DeviceToken, zone: SecurityZone, payload: str, problem: str | None) -> Scan:
     if problem:
         return _denied(Reason.MALFORMED, problem)
     try:
@@ -100,7 +104,7 @@ def _judge(token: DeviceToken, payload: str, problem: str | None) -> Scan:
             Reason.FORGED, "The QR code's signature does not match: forged or altered. Do not admit; call security."
         )
     number = number[:20]
-    opens = Accreditation.zones.through.objects.filter(accreditation_id=OuterRef("pk"), securityzone_id=token.zone_id)
+    opens = Accreditation.zones.through.objects.filter(accreditation_id=OuterRef("pk"), securityzone_id=zone.pk)
     row = (
         Accreditation.objects.filter(badge_number=number)
         .annotate(opens=Exists(opens))
@@ -140,7 +144,7 @@ def _judge(token: DeviceToken, payload: str, problem: str | None) -> Scan:
         "colour": CATEGORY_COLOURS.get(row["category"], "#555555"),
     }
     name = " ".join(part for part in (holder["given_name"], holder["family_name"]) if part)
-    known = {"badge_number": number, "version": version, "holder": holder}
+    known: dict[str, Any] = {"badge_number": number, "version": version, "holder": holder}
     if row["status"] == Accreditation.Status.REVOKED:
         return _denied(
             Reason.REVOKED, f"Badge {number} ({name}) was revoked. Do not admit; keep the card and call security.",
@@ -155,7 +159,6 @@ def _judge(token: DeviceToken, payload: str, problem: str | None) -> Scan:
             has_photo=has_photo,
             **known,
         )
-    zone = token.zone
     if not row["opens"]:
         return _denied(
             Reason.WRONG_ZONE, f"Badge {number} ({name}) does not open {zone.code} · {zone.name}. Do not admit.",

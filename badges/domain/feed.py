@@ -94,7 +94,8 @@ def badges_touch(accreditation_ids: set[int]) -> int:
     first = counter.value + 1
     counter.value += len(touched)
     counter.save(update_fields=["value"])
-    fresh, moved = [], []
+    fresh: list[BadgeState] = []
+    moved: list[BadgeState] = []
     for offset, pk in enumerate(touched):
         # A badge keeps the event it was shown in: an approved accreditation cannot change event (its clean()),
         # and a tombstone must reach the stations of the event that printed it.

@@ -25,9 +25,9 @@ PHOTO_MAX_PX = 600
 
 def photo_jpeg(path_or_file) -> bytes:
     """The photo re-encoded as a plain JPEG (no metadata, at most 600 px): what the API hands out and prints."""
-    with Image.open(path_or_file) as image:
-        image.draft("RGB", (PHOTO_MAX_PX, PHOTO_MAX_PX))  # a JPEG decodes at a fraction of its size: much faster
-        image = image.convert("RGB")
+    with Image.open(path_or_file) as decoded:
+        decoded.draft("RGB", (PHOTO_MAX_PX, PHOTO_MAX_PX))  # a JPEG decodes at a fraction of its size: much faster
+        image = decoded.convert("RGB")
         image.thumbnail((PHOTO_MAX_PX, PHOTO_MAX_PX))
         out = io.BytesIO()
         image.save(out, "JPEG", quality=85)

@@ -22,19 +22,21 @@ def token_hash(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def token_errors(token: DeviceToken) -> dict[str, str]:
+def token_errors(*, scopes: list[str] | None, zone_id: int | None, expires_at: dt.datetime | None) -> dict[str, str]:
+    """What is wrong with a token's scopes, zone and expiry. Takes values, not a token: the admin form checks
+    what was typed before there is a valid token to build (an expiry that failed to parse is None)."""
     errors = {}
-    unknown = sorted(set(token.scopes or []) - set(DeviceToken.Scope.values))
-    if not token.scopes:
+    unknown = sorted(set(scopes or []) - set(DeviceToken.Scope.values))
+    if not scopes:
         errors["scopes"] = f"Choose at least one scope: {', '.join(DeviceToken.Scope.values)}."
     elif unknown:
         errors["scopes"] = f"Unknown scope(s) {', '.join(unknown)}; allowed: {', '.join(DeviceToken.Scope.values)}."
-    checkpoint = DeviceToken.Scope.CHECKPOINT in (token.scopes or [])
-    if checkpoint and token.zone_id is None:
+    checkpoint = DeviceToken.Scope.CHECKPOINT in (scopes or [])
+    if checkpoint and zone_id is None:
         errors["zone"] = "A checkpoint token (checkpoint:scan) guards one zone: choose the zone of its entrance."
-    elif not checkpoint and token.zone_id is not None:
+    elif not checkpoint and zone_id is not None:
         errors["zone"] = "Only a checkpoint token (checkpoint:scan) has a zone; leave the zone empty or add that scope."
-    if token.expires_at and token.expires_at <= timezone.now():
+    if expires_at and expires_at <= timezone.now():
         errors["expires_at"] = "The expiry is in the past; choose a time after now (e.g. the day after the event)."
     return errors
 
@@ -54,7 +56,7 @@ def token_create(
     )
     token.token_hash = token_hash(raw)
     token.created_by = by if not isinstance(by, str) else None
-    errors = token_errors(token)
+    errors = token_errors(scopes=token.scopes, zone_id=token.zone_id, expires_at=token.expires_at)
     if errors:
         raise ValidationError(errors)
     instance_save(instance=token, by=by, action="badges.devicetoken.created")

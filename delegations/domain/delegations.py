@@ -230,9 +230,9 @@ def _zones_grant_many(accreditations: Sequence[Accreditation]) -> dict[int, list
         Q(event_id__in={a.event_id for a in bare}) | Q(event__isnull=True), category__in={a.category for a in bare}
     )
     for event_id, category, zone_id in rules.values_list("event_id", "category", "zones"):
-        zones = rule_zones.setdefault((event_id, category), [])
+        listed = rule_zones.setdefault((event_id, category), [])  # a rule without zones still counts
         if zone_id is not None:
-            zones.append(zone_id)
+            listed.append(zone_id)
     granted = {}
     for accreditation in bare:
         zones = rule_zones.get((accreditation.event_id, accreditation.category))

@@ -90,13 +90,13 @@ def photo_prepare(upload) -> ContentFile:
                         f"{max_pixels // 1_000_000} million pixels. Resize it and upload it again."
                     )
                 probe.verify()  # checks the structure (PNG chunk checksums) without decoding the pixels
-            with Image.open(io.BytesIO(data)) as image:
+            with Image.open(io.BytesIO(data)) as decoded:
                 if kind == "JPEG":
                     # Decode at the smallest scale that still exceeds what is stored: a 40-megapixel JPEG then
                     # needs a sixteenth of the memory, and every byte of the stream is still checked.
-                    image.draft("RGB", (STORED_MAX_SIDE, STORED_MAX_SIDE))
-                image.load()  # decodes every pixel: a truncated or forged file fails here
-                image = ImageOps.exif_transpose(image)
+                    decoded.draft("RGB", (STORED_MAX_SIDE, STORED_MAX_SIDE))
+                decoded.load()  # decodes every pixel: a truncated or forged file fails here
+                image = ImageOps.exif_transpose(decoded)
                 if image.mode in ("RGBA", "LA", "P"):
                     image = image.convert("RGBA")
                     flat = Image.new("RGB", image.size, (255, 255, 255))

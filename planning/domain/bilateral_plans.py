@@ -74,7 +74,11 @@ def problem_load(event: Event, *, replan: bool = False) -> tuple[Problem, dict[i
     previous = {
         m.pk: Placement(m.pk, m.room_id, m.start, m.end)
         for m in meetings.values()
+        # A scheduled bilateral has a room, a start and an end (a database constraint); the checks say so to mypy.
         if m.status == BilateralMeeting.Status.SCHEDULED
+        and m.room_id is not None
+        and m.start is not None
+        and m.end is not None
     }
     planned = {f"bilateral:{pk}" for pk in meetings}
     principals = {p for r in requests for p in r.people if p is not None}
@@ -337,7 +341,10 @@ def scheduling_run_publish(*, run: SchedulingRun, by: Actor) -> SchedulingRun:
     for row in changing:
         meeting = meetings[row["meeting"]]
         room = rooms[row["room"]]
-        when = f"{meeting.start.astimezone(tz):%a %d %b %H:%M}–{meeting.end.astimezone(tz):%H:%M}"
+        start, end = meeting.start, meeting.end
+        if start is None or end is None:  # bilateral_schedule() above has just set both
+            raise ValueError(f"{meeting} was scheduled without a start and end.")
+        when = f"{start.astimezone(tz):%a %d %b %H:%M}–{end.astimezone(tz):%H:%M}"
         verb = "moved" if row["moved"] else "scheduled"
         for side, other in ((meeting.requester, meeting.counterpart), (meeting.counterpart, meeting.requester)):
             _tell_liaisons(

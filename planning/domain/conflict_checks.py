@@ -42,7 +42,7 @@ SYNCED_FIELDS = [
 ]
 
 # Who hears about a new error, by the kind of clash.
-RESPONSIBLE = {
+RESPONSIBLE: dict[str, list[str]] = {  # Kind members are the str values Conflict.kind holds
     Conflict.Kind.ROOM_DOUBLE_BOOKED: ["logistics"],
     Conflict.Kind.OVER_CAPACITY: ["logistics"],
     Conflict.Kind.OUTSIDE_OPENING_HOURS: ["logistics"],

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from asemplanner.domain.audit import Actor, audit_log, instance_save
@@ -316,7 +317,7 @@ def event_postpone(
     # so no row is moved onto a room slot still held by another moved row: no false clash, a real one refused.
     order = ("-start", "pk") if days > 0 else ("start", "pk")
     ids = list(events)
-    timed = [
+    timed: list[tuple[str, QuerySet[Session | BilateralMeeting | BilateralWindow | ProtocolTask]]] = [
         ("sessions", Session.objects.filter(event_id__in=ids).select_related("room")),
         ("bilaterals", BilateralMeeting.objects.filter(event_id__in=ids, start__isnull=False).select_related(
             "room", "requester", "counterpart")),
@@ -328,8 +329,10 @@ def event_postpone(
         for row in rows:
             if isinstance(row, BilateralWindow):
                 row.meeting.event = events[row.meeting.event_id]
-            elif hasattr(row, "event_id"):
+            else:
                 row.event = events[row.event_id]  # the moved dates, for the row's own date check
+            if row.start is None or row.end is None:  # only a bilateral's may be empty; those are not selected
+                raise ValueError(f"{row} has no start or end to move; give it both or clear both.")
             row.start, row.end = shift(row.start, days, tz), shift(row.end, days, tz)
             instance_save(instance=row, by=by)
         moved[name] = len(rows)
@@ -385,8 +388,8 @@ def _notify_liaisons(*, primary: Event, events: list[Event], days: int) -> int:
             events_of[user.pk].add(delegation.event_id)
             users[user.pk] = user
     groups: dict[frozenset[int], list] = defaultdict(list)
-    for user_id, event_ids in events_of.items():
-        groups[frozenset(event_ids)].append(users[user_id])
+    for user_id, their_events in events_of.items():
+        groups[frozenset(their_events)].append(users[user_id])
     direction = "later" if days > 0 else "earlier"
     topic = f"postponement:{primary.pk}:{primary.start_date.isoformat()}:{days}"
     sent = 0

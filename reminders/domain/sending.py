@@ -40,6 +40,7 @@ from django.utils import timezone
 from asemplanner.domain.audit import audit_entry, audit_log_many
 from asemplanner.domain.queue import enqueue_on_commit
 from asemplanner.models import Notification
+from asemplanner.refs import Ref
 from asemplanner.timeranges import fmt
 from reminders.domain.subjects import (
     SUBJECT_KIND,
@@ -160,7 +161,7 @@ def _compose(reminder: Reminder, subjects, missing_delegations, missing_events) 
         raise _Skip(f"its rule “{rule}” was switched off")
     if SUBJECT_KIND[rule.what] != reminder.subject_kind:
         raise _Skip(f"its rule “{rule}” now reminds of something else ({rule.get_what_display().lower()})")
-    subject = subjects.get((reminder.subject_kind, reminder.subject_id))
+    subject = subjects.get(Ref(reminder.subject_kind, reminder.subject_id))
     if subject is None:
         raise _Skip(f"{reminder.about or 'its subject'} is no longer scheduled (cancelled, done, or unscheduled)")
     kind = DEADLINE_WHATS.get(rule.what)
@@ -212,7 +213,7 @@ def reminders_send(*, ids: list[int], claim: dt.datetime | None = None, now: dt.
     result.outcomes["not ours"] = len(ids) - len(batch)
     if not batch:
         return result
-    refs = {(r.subject_kind, r.subject_id) for r in batch}
+    refs = {Ref(r.subject_kind, r.subject_id) for r in batch}
     subjects = subjects_load(Scope(refs=frozenset(refs)))
     missing_delegations = missing_for_delegations({pk for kind, pk in refs if kind == "delegation"})
     missing_events = missing_for_events({pk for kind, pk in refs if kind == "event"})
