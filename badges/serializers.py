@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
 
 from asemplanner.choices import Category
@@ -100,8 +101,6 @@ class PrintInputSerializer(serializers.Serializer):
     printed_at = serializers.DateTimeField(help_text="When it was printed, ISO 8601 with a time zone.")
 
     def validate_printed_at(self, value):
-        from django.utils.dateparse import parse_datetime
-
         raw = self.initial_data.get("printed_at") if isinstance(self.initial_data, dict) else None
         parsed = parse_datetime(raw) if isinstance(raw, str) else None
         if parsed is not None and parsed.tzinfo is None:

@@ -7,6 +7,8 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 
 from asemplanner.admin import AuditedModelAdmin
+from events.models import Event
+from protocol.domain.task_generation import tasks_generate
 from protocol.models import BilateralMeeting, BilateralWindow, ProtocolTask, SecurityZone, Team
 
 
@@ -98,9 +100,6 @@ class ProtocolTaskAdmin(AuditedModelAdmin):
 
     @admin.action(description="Generate protocol tasks from travel (for the events of the selected tasks)")
     def generate_from_travel(self, request, queryset):
-        from events.models import Event
-        from protocol.domain.task_generation import tasks_generate
-
         if not (self.has_add_permission(request) and self.has_change_permission(request)):
             raise PermissionDenied
         for event in Event.objects.filter(pk__in=queryset.values("event_id")):

@@ -97,6 +97,24 @@ def _reminder_due(task: ProtocolTask) -> list[dt.datetime]:
     return sorted(set(pending.values_list("due_at", flat=True)))
 
 
+def _land_at_eleven_next_morning(client, summit):
+    """The liaison saves the president's travel form: the flight now lands on 16 November at 11:00."""
+    return client.post(
+        reverse("portal:member_travel", args=[summit["france"].pk, summit["president"].pk]),
+        {
+            "arrival_flight": "AF274",
+            "arrival_at": "2020-11-16T11:00",
+            "arrival_zone": "Asia/Phnom_Penh",
+            "arrival_airport": summit["airport"].pk,
+            "departure_flight": "AF275",
+            "departure_at": "2020-11-18T10:00",
+            "departure_zone": "Asia/Phnom_Penh",
+            "departure_airport": summit["airport"].pk,
+            "hotel": summit["hotel"].pk,
+        },
+    )
+
+
 @pytest.mark.usefixtures("eager_celery")
 @pytest.mark.django_db(transaction=True)
 def test_liaison_moves_arrival_and_every_follow_up_happens(client, summit, settings):
@@ -110,20 +128,7 @@ def test_liaison_moves_arrival_and_every_follow_up_happens(client, summit, setti
 
     # The flight lands the next morning at 11:00, after the retreat has begun.
     client.force_login(summit["liaison"])
-    response = client.post(
-        reverse("portal:member_travel", args=[summit["france"].pk, president.pk]),
-        {
-            "arrival_flight": "AF274",
-            "arrival_at": "2020-11-16T11:00",
-            "arrival_zone": "Asia/Phnom_Penh",
-            "arrival_airport": summit["airport"].pk,
-            "departure_flight": "AF275",
-            "departure_at": "2020-11-18T10:00",
-            "departure_zone": "Asia/Phnom_Penh",
-            "departure_airport": summit["airport"].pk,
-            "hotel": summit["hotel"].pk,
-        },  # fmt: skip
-    )
+    response = _land_at_eleven_next_morning(client, summit)
     assert response.status_code == 302, response.content.decode()[:2000]
 
     # The clash opened, for the president and the retreat.
@@ -144,19 +149,6 @@ def test_liaison_moves_arrival_and_every_follow_up_happens(client, summit, setti
     assert not Notification.objects.filter(recipient=summit["logistics"]).exists()
 
     # Saving the same travel again changes nothing and tells nobody twice.
-    client.post(
-        reverse("portal:member_travel", args=[summit["france"].pk, president.pk]),
-        {
-            "arrival_flight": "AF274",
-            "arrival_at": "2020-11-16T11:00",
-            "arrival_zone": "Asia/Phnom_Penh",
-            "arrival_airport": summit["airport"].pk,
-            "departure_flight": "AF275",
-            "departure_at": "2020-11-18T10:00",
-            "departure_zone": "Asia/Phnom_Penh",
-            "departure_airport": summit["airport"].pk,
-            "hotel": summit["hotel"].pk,
-        },  # fmt: skip
-    )
+    _land_at_eleven_next_morning(client, summit)
     assert Notification.objects.filter(topic=f"conflict:{clash.fingerprint}").count() == 2
     assert Conflict.objects.filter(kind=Conflict.Kind.BEFORE_ARRIVAL).count() == 1

@@ -174,7 +174,9 @@ def worker(redis_server, outbox, tmp_path):
     env.pop("PLANNER_TEST_TRAVEL", None)
     handle = Worker(env, tmp_path / "worker.log")
     handle.hold = tmp_path / "hold"
-    client = Celery("test-client", broker=redis_server.url)
+    # Not the current app: the planner's own enqueues in this test process must keep using the planner's app
+    # (and its broker), not this client's, whose redis-server is gone after the test.
+    client = Celery("test-client", broker=redis_server.url, set_as_current=False)
     client.conf.broker_connection_retry_on_startup = True
 
     def sweep() -> None:

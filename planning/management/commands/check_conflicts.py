@@ -2,7 +2,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from events.models import Event
+from events.models import Conflict, Event
 from planning.domain.conflict_checks import as_json, conflicts_check_all
 
 
@@ -22,8 +22,6 @@ class Command(BaseCommand):
                 raise CommandError(f"Unknown event {options['event']!r}. Known events: {known}.")
         result, clashes = conflicts_check_all(event=event)
         labels = {c.resource: c.resource_label for c in result.created}
-        from events.models import Conflict
-
         labels |= dict(
             Conflict.objects.filter(fingerprint__in=[c.fingerprint for c in clashes]).values_list(
                 "resource", "resource_label"
