@@ -134,11 +134,11 @@ class Write:
     change: Change
 
 
-def _change(entry: AuditEntry, instance: models.Model) -> Change:
+def _change(entry: AuditEntry, instance: models.Model, verb: Verb | None = None) -> Change:
     return Change(
         model=instance._meta.concrete_model or type(instance),
         pk=entry.object_id,
-        verb=Verb.of_action(entry.action),
+        verb=verb or Verb.of_action(entry.action),
         fields=frozenset(entry.changes or {}),
         instance=instance,
         action=entry.action,
@@ -146,9 +146,16 @@ def _change(entry: AuditEntry, instance: models.Model) -> Change:
 
 
 def audit_entry(
-    *, action: str, instance: models.Model, by: Actor, changes: dict[str, list[Any]], object_id: Any = None
+    *,
+    action: str,
+    instance: models.Model,
+    by: Actor,
+    changes: dict[str, list[Any]],
+    object_id: Any = None,
+    verb: Verb | None = None,
 ) -> Write:
-    """An unsaved entry with its change; `audit_log` saves one, `audit_log_many` a batch."""
+    """An unsaved entry with its change; `audit_log` saves one, `audit_log_many` a batch. `verb` says what the
+    write did when the caller knows it (a delete named `….removed`); otherwise the action's last word does."""
     entry = AuditEntry(
         action=action,
         content_type=ContentType.objects.get_for_model(instance, for_concrete_model=True),
@@ -157,7 +164,7 @@ def audit_entry(
         changes=changes,
         **_actor_fields(by),
     )
-    return Write(entry=entry, change=_change(entry, instance))
+    return Write(entry=entry, change=_change(entry, instance, verb))
 
 
 def audit_entries_created(*, instances: Sequence[models.Model], action: str, by: Actor) -> list[Write]:
@@ -177,14 +184,19 @@ def audit_entries_created(*, instances: Sequence[models.Model], action: str, by:
             changes={name: [None, value] for name, value in sorted(snapshot(obj).items()) if not _blank(value)},
             **actor,
         )
-        entries.append(Write(entry=entry, change=_change(entry, obj)))
+        entries.append(Write(entry=entry, change=_change(entry, obj, Verb.CREATED)))
     return entries
 
 
 def audit_log(
-    *, action: str, instance: models.Model, by: Actor, changes: dict[str, list[Any]] | None = None
+    *,
+    action: str,
+    instance: models.Model,
+    by: Actor,
+    changes: dict[str, list[Any]] | None = None,
+    verb: Verb | None = None,
 ) -> AuditEntry:
-    write = audit_entry(action=action, instance=instance, by=by, changes=changes or {})
+    write = audit_entry(action=action, instance=instance, by=by, changes=changes or {}, verb=verb)
     write.entry.save()
     publish([write.change])
     return write.entry
@@ -249,8 +261,10 @@ def instance_save(
     changes = diff(before, snapshot(instance, m2m=m2m))
     if before is not None and not changes:
         return None
-    verb = "created" if before is None else "changed"
-    return audit_log(action=action or default_action(instance, verb), instance=instance, by=by, changes=changes)
+    verb = Verb.CREATED if before is None else Verb.CHANGED
+    return audit_log(
+        action=action or default_action(instance, verb), instance=instance, by=by, changes=changes, verb=verb
+    )
 
 
 @transaction.atomic
@@ -263,7 +277,11 @@ def instances_create(*, instances: Sequence[models.Model], by: Actor, action: st
     audit_log_many(
         [
             audit_entry(
-                action=action or default_action(obj, "created"), instance=obj, by=by, changes=diff(None, snapshot(obj))
+                action=action or default_action(obj, "created"),
+                instance=obj,
+                by=by,
+                changes=diff(None, snapshot(obj)),
+                verb=Verb.CREATED,
             )
             for obj in created
         ]
@@ -293,6 +311,7 @@ def _deletion_entries(objects: Sequence[models.Model], by: Actor, action: str | 
                 instance=obj,
                 by=by,
                 changes=diff(snapshot(obj, m2m=m2m_names(type(obj))), None),
+                verb=Verb.DELETED,
             )
         )
     return entries
@@ -329,7 +348,13 @@ def queryset_update(*, queryset: models.QuerySet, by: Actor, action: str | None 
         changes = diff(befores[obj.pk], snapshot(obj))
         if changes:
             entries.append(
-                audit_entry(action=action or default_action(obj, "changed"), instance=obj, by=by, changes=changes)
+                audit_entry(
+                    action=action or default_action(obj, "changed"),
+                    instance=obj,
+                    by=by,
+                    changes=changes,
+                    verb=Verb.CHANGED,
+                )
             )
     audit_log_many(entries)
     return count

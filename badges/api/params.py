@@ -36,23 +36,24 @@ def cursor_decode(raw: str, *, field: str = "cursor") -> int:
 
 
 def badge_query(params) -> domain.BadgeQuery:
-    """The badge list's query string as a BadgeQuery."""
+    """The badge list's filters as a BadgeQuery; the domain checks their values (badge_filters)."""
     unknown_refused(params, BADGE_FILTERS)
     # An empty free-text filter filters nothing; an empty enum, cursor or limit is an error.
     values = {name: value for name, value in params.items() if value != "" or name not in {"q", "delegation", "event"}}
-    for name in ("q", "delegation", "event"):
-        if "\x00" in values.get(name, ""):
-            raise domain.BadRequest(name, f"{name} contains a NUL character; send plain text.")
-    limit = page_limit(values, maximum=domain.MAX_LIMIT, default=domain.DEFAULT_LIMIT)
     return domain.BadgeQuery(
         event=values.get("event", ""),
         status=values.get("status"),
         category=values.get("category"),
         delegation=values.get("delegation", ""),
         q=values.get("q", ""),
-        after=cursor_decode(values["cursor"]) if "cursor" in values else None,
-        limit=limit,
     )
+
+
+def page_position(params) -> tuple[int | None, int]:
+    """The badge list's `cursor` (the last id seen, or None for the first page) and `limit`."""
+    limit = page_limit(params, maximum=domain.MAX_LIMIT, default=domain.DEFAULT_LIMIT)
+    after = cursor_decode(params["cursor"]) if "cursor" in params else None
+    return after, limit
 
 
 def feed_position(params) -> tuple[int, int]:

@@ -15,7 +15,15 @@ from asemplanner.choices import Category
 from badges.api.auth import CHECKPOINT, PRINT, READ, StationView
 from badges.api.errors import ERRORS, error_response
 from badges.api.idempotency import IDEMPOTENCY, idempotent
-from badges.api.params import FEED_LIMIT, badge_query, feed_position, next_link, scan_payload, unknown_refused
+from badges.api.params import (
+    FEED_LIMIT,
+    badge_query,
+    feed_position,
+    next_link,
+    page_position,
+    scan_payload,
+    unknown_refused,
+)
 from badges.domain import badges as domain
 from badges.domain import checkpoint
 from badges.domain.pdf import SIZES, badge_pdf, badges_sheet_pdf, photo_jpeg
@@ -61,7 +69,10 @@ class BadgeList(StationView):
         responses={200: BadgePageSerializer, **ERRORS},
     )
     def get(self, request):
-        rows, after = domain.badge_page(badge_query(request.query_params), request.auth)
+        # Filters first, then the page: a bad filter is named before a bad cursor or limit.
+        queryset = domain.badge_filters(badge_query(request.query_params), request.auth)
+        after, limit = page_position(request.query_params)
+        rows, after = domain.badge_page(queryset, after=after, limit=limit)
         return Response({"results": rows, "next": next_link(request, after)})
 
 

@@ -89,15 +89,13 @@ class WrongEvent(Exception):
 
 @dataclass(frozen=True)
 class BadgeQuery:
-    """A list request, already read from the HTTP query (badges/api/params.py): filters and a page."""
+    """The badge list's filters, already read from the HTTP query (badges/api/params.py)."""
 
     event: str = ""
     status: str | None = None  # None: not asked; an empty text is asked for and refused
     category: str | None = None
     delegation: str = ""
     q: str = ""
-    after: int | None = None
-    limit: int = DEFAULT_LIMIT
 
 
 def badge_filters(query: BadgeQuery, token: DeviceToken) -> QuerySet[Accreditation]:
@@ -113,6 +111,9 @@ def badge_filters(query: BadgeQuery, token: DeviceToken) -> QuerySet[Accreditati
         if query.category not in Category.values:
             raise BadRequest("category", f"Unknown category “{query.category}”. Allowed: {', '.join(Category.values)}.")
         queryset = queryset.filter(category=query.category)
+    for name, value in (("q", query.q), ("delegation", query.delegation), ("event", query.event)):
+        if "\x00" in value:
+            raise BadRequest(name, f"{name} contains a NUL character; send plain text.")
     if query.delegation:
         queryset = queryset.filter(person__delegation__partner__code__iexact=query.delegation)
     if query.q:
@@ -135,14 +136,15 @@ def cursor_encode(value: int) -> str:
     return f"a{value}"
 
 
-def badge_page(query: BadgeQuery, token: DeviceToken) -> tuple[list[dict[str, Any]], int | None]:
+def badge_page(
+    queryset: QuerySet[Accreditation], *, after: int | None, limit: int
+) -> tuple[list[dict[str, Any]], int | None]:
     """A page in a stable order (by id): a cursor stays valid while badges are added or changed."""
-    queryset = badge_filters(query, token)
-    if query.after is not None:
-        queryset = queryset.filter(pk__gt=query.after)
-    rows = badge_rows(queryset.order_by("pk")[: query.limit + 1])
-    more = len(rows) > query.limit
-    rows = rows[: query.limit]
+    if after is not None:
+        queryset = queryset.filter(pk__gt=after)
+    rows = badge_rows(queryset.order_by("pk")[: limit + 1])
+    more = len(rows) > limit
+    rows = rows[:limit]
     return rows, (rows[-1]["id"] if more and rows else None)
 
 

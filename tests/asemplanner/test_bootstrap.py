@@ -7,7 +7,6 @@ import copy
 import datetime as dt
 
 import pytest
-from asemplanner.celery import app as celery_app
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
@@ -19,6 +18,7 @@ from django_celery_beat.models import IntervalSchedule, PeriodicTask, PeriodicTa
 
 from asemplanner.domain.bootstrap import beat_schedules_from_settings, planner_bootstrap
 from asemplanner.roles import ROLE_MODEL_PERMISSIONS, role_permissions
+from config.celery import app as celery_app
 
 pytestmark = pytest.mark.django_db
 
@@ -137,14 +137,14 @@ def test_bootstrap_follows_a_renamed_task_and_keeps_staff_edits(settings):
     long_ago = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
     PeriodicTasks.objects.update(last_update=long_ago)
     renamed = copy.deepcopy(settings.PLANNER_BEAT_SCHEDULES)
-    next(entry for entry in renamed if entry["name"] == "Full conflict scan")["task"] = "planning.scan_conflicts"
+    next(entry for entry in renamed if entry["name"] == "Full conflict scan")["task"] = "planning.scan_everything"
     settings.PLANNER_BEAT_SCHEDULES = renamed
 
     result = planner_bootstrap()
 
     assert result.schedules.retargeted == ["Full conflict scan"]
     periodic = PeriodicTask.objects.select_related("interval").get(name="Full conflict scan")
-    assert periodic.task == "planning.scan_conflicts"
+    assert periodic.task == "planning.scan_everything"
     assert (periodic.interval.every, periodic.interval.period, periodic.enabled) == (10, "minutes", False)
     # A running beat (DatabaseScheduler) reloads its schedule when this marker moves.
     assert PeriodicTasks.objects.get().last_update > long_ago

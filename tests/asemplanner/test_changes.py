@@ -125,3 +125,14 @@ def test_enqueue_waits_for_the_commit_and_survives_a_broker_outage(monkeypatch):
         assert calls == []
     assert calls == [("protocol.generate_tasks", ([7],))]
     assert failures == ["down"]
+
+
+@pytest.mark.django_db
+def test_the_verb_follows_the_write_not_its_action_name():
+    travel = TravelFactory()
+    removed = audit_entry(
+        action="delegations.travel.removed", instance=travel, by="test", changes={}, verb=Verb.DELETED
+    ).change
+    assert removed.verb is Verb.DELETED
+    named = audit_entry(action="delegations.travel.removed", instance=travel, by="test", changes={}).change
+    assert named.verb is Verb.CHANGED  # without the operation's word, the action's last word decides

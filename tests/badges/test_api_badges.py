@@ -180,3 +180,22 @@ def test_photo_whose_file_is_gone_is_a_404(summit, api, settings, tmp_path):
     response = api.get(f"/api/v1/badges/{summit['badges'][0].badge_number}/photo.jpg")
     assert response.status_code == 404
     assert "unreadable" in response.json()["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    ("query", "status", "field"),
+    [
+        ("event=OTHER&limit=0", 404, "event"),
+        ("event=OTHER&cursor=zzz", 404, "event"),
+        ("status=bogus&cursor=zzz", 400, "status"),
+        ("category=bogus&limit=9999", 400, "category"),
+        (f"q={'x' * 101}&limit=0", 400, "q"),
+        ("limit=0&cursor=zzz", 400, "limit"),
+    ],
+    ids=["event_before_limit", "event_before_cursor", "status_before_cursor", "category_before_limit",
+         "q_before_limit", "limit_before_cursor"],
+)  # fmt: skip
+def test_a_bad_filter_is_named_before_a_bad_page(summit, api, query, status, field):
+    response = api.get(f"/api/v1/badges/?{query}")
+    assert response.status_code == status
+    assert list(response.json()["error"]["fields"]) == [field]
