@@ -20,6 +20,8 @@ from typing import Any
 
 from django.db import models, transaction
 
+from asemplanner.refs import ALL, Ref
+
 
 class Verb(StrEnum):
     CREATED = "created"
@@ -65,6 +67,34 @@ class Route:
 
 
 Routes = Mapping[type[models.Model], Route]
+
+
+def itself(kind: str, *, when: frozenset[str] | None = None) -> Callable[[Change], set[Ref]]:
+    """Route keys: the written row, as `Ref(kind, pk)`; with `when`, only if one of those fields changed."""
+
+    def keys(change: Change) -> set[Ref]:
+        if when is not None and not when & change.fields:
+            return set()
+        return {Ref(kind, change.pk_int or 0)}
+
+    return keys
+
+
+def via(kind: str, field: str, *, when: frozenset[str] | None = None) -> Callable[[Change], set[Ref]]:
+    """Route keys: the row a foreign key of the written row names (`via("person", "person_id")` for a travel
+    record), as `Ref(kind, id)`; with `when`, only if one of those fields changed."""
+
+    def keys(change: Change) -> set[Ref]:
+        if when is not None and not when & change.fields:
+            return set()
+        return {Ref(kind, getattr(change.instance, field))}
+
+    return keys
+
+
+def everything(change: Change) -> set[Ref]:
+    """Route keys: everything (a transfer time or a rule reaches every row of its kind)."""
+    return {ALL}
 
 
 @dataclass(frozen=True)

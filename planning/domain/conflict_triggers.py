@@ -9,12 +9,10 @@ not a hundred.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from django.conf import settings
 from django.core.cache import cache
 
-from asemplanner.domain.changes import Change, Route, Routes, on_commit_batch, route_keys
+from asemplanner.domain.changes import Change, Route, Routes, everything, itself, on_commit_batch, route_keys, via
 from asemplanner.domain.queue import enqueue_on_commit
 from asemplanner.refs import ALL, Ref
 from delegations.models import Accreditation, Delegation, Person, Travel
@@ -28,31 +26,19 @@ CHECK_TASK = "planning.check_pending_conflicts"
 FULL_SCAN_ABOVE = 500
 
 
-def _person_of(change: Change) -> set[Ref]:
-    return {Ref("person", change.instance.person_id)}  # type: ignore[attr-defined]  # why: Travel, Accreditation
-
-
-def _event_of(change: Change) -> set[Ref]:
-    # A delegation's new head changes who sits in its bilaterals and who counts as a head: re-check the event.
-    return {Ref("event", change.instance.event_id)}  # type: ignore[attr-defined]  # why: Delegation
-
-
-def _itself(kind: str) -> Callable[[Change], set[Ref]]:
-    return lambda change: {Ref(kind, change.pk_int or 0)}
-
-
 # Written model → what to re-check (commitments, resources, whole events, or everything).
 ROUTES: Routes = {
-    Session: Route("the session", _itself("session")),
-    BilateralMeeting: Route("the bilateral", _itself("bilateral")),
-    ProtocolTask: Route("the task", _itself("task")),
-    Room: Route("what uses the room", _itself("room")),
-    Event: Route("the event", _itself("event")),
-    Person: Route("the person", _itself("person")),
-    Travel: Route("the person (arrival, departure)", _person_of),
-    Accreditation: Route("the person", _person_of),
-    Delegation: Route("its event (heads, bilaterals)", _event_of),
-    TransferTime: Route("everything", lambda change: {ALL}),
+    Session: Route("the session", itself("session")),
+    BilateralMeeting: Route("the bilateral", itself("bilateral")),
+    ProtocolTask: Route("the task", itself("task")),
+    Room: Route("what uses the room", itself("room")),
+    Event: Route("the event", itself("event")),
+    Person: Route("the person", itself("person")),
+    Travel: Route("the person (arrival, departure)", via("person", "person_id")),
+    Accreditation: Route("the person", via("person", "person_id")),
+    # A delegation's new head changes who sits in its bilaterals and who counts as a head: re-check the event.
+    Delegation: Route("its event (heads, bilaterals)", via("event", "event_id")),
+    TransferTime: Route("everything", everything),
 }
 
 

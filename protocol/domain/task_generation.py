@@ -26,7 +26,7 @@ from django.db.models import F, Q
 
 from asemplanner.choices import Rank
 from asemplanner.domain.audit import Actor, audit_entry, audit_log_many, diff, instances_create, snapshot
-from asemplanner.domain.changes import Change, Route, Routes, on_commit_batch, route_keys
+from asemplanner.domain.changes import Change, Route, Routes, everything, itself, on_commit_batch, route_keys, via
 from asemplanner.domain.queue import enqueue_on_commit
 from asemplanner.refs import ALL, Ref
 from delegations.models import Delegation, Person, Travel
@@ -427,29 +427,15 @@ def tasks_generate_for_events(*, event_ids: Iterable[int], by: Actor) -> dict[in
 
 # Re-generation when the data behind the tasks changes (subscribed in protocol/apps.py): the keys of one
 # transaction are gathered and one Celery task is queued after it commits.
-def _travel_keys(change: Change) -> set[Ref]:
-    return {Ref("person", change.instance.person_id)}  # type: ignore[attr-defined]  # why: a Travel
-
-
-def _person_keys(change: Change) -> set[Ref]:
-    return {Ref("person", int(change.pk))} if {"rank", "delegation", "languages"} & change.fields else set()
-
-
-def _delegation_keys(change: Change) -> set[Ref]:
-    event_id = change.instance.event_id  # type: ignore[attr-defined]  # why: a Delegation
-    return {Ref("event", event_id)} if {"head", "status"} & change.fields else set()
-
-
-def _event_of(change: Change) -> set[Ref]:
-    return {Ref("event", change.instance.event_id)}  # type: ignore[attr-defined]  # why: a BilateralMeeting
-
-
 ROUTES: Routes = {
-    Travel: Route("the person's event", _travel_keys),
-    Person: Route("the person's event (rank, delegation, languages)", _person_keys),
-    Delegation: Route("its event (head, status)", _delegation_keys),
-    BilateralMeeting: Route("its event", _event_of),
-    TransferTime: Route("every generated event", lambda change: {ALL}),
+    Travel: Route("the person's event", via("person", "person_id")),
+    Person: Route(
+        "the person's event (rank, delegation, languages)",
+        itself("person", when=frozenset({"rank", "delegation", "languages"})),
+    ),
+    Delegation: Route("its event (head, status)", via("event", "event_id", when=frozenset({"head", "status"}))),
+    BilateralMeeting: Route("its event", via("event", "event_id")),
+    TransferTime: Route("every generated event", everything),
 }
 
 

@@ -14,7 +14,7 @@ import logging
 
 from django.contrib.auth.models import User
 
-from asemplanner.domain.changes import Change, Route, Routes, on_commit_batch, route_keys
+from asemplanner.domain.changes import Change, Route, Routes, everything, itself, on_commit_batch, route_keys, via
 from asemplanner.refs import ALL, Ref
 from delegations.models import Delegation, Person, Travel
 from events.models import Event, Session
@@ -26,36 +26,25 @@ from reminders.models import Deadline, ReminderRule
 log = logging.getLogger(__name__)
 
 
-def _event_of(change: Change) -> set[Ref]:
-    return {Ref("events", change.instance.event_id)}  # type: ignore[attr-defined]  # why: a Deadline
-
-
-def _travel(change: Change) -> set[Ref]:
+# Written model → the subjects whose reminders to re-plan.
+ROUTES: Routes = {
+    Session: Route("the session's", itself("session")),
+    ProtocolTask: Route("the task's", itself("task")),
+    BilateralMeeting: Route("the bilateral's", itself("bilateral")),
+    # A delegation's liaisons also hear of its bilaterals and tasks: re-plan its event.
+    Delegation: Route(
+        "its event's",
+        lambda change: {Ref("delegation", change.pk_int or 0), Ref("event-of-delegation", change.pk_int or 0)},
+    ),
+    Event: Route("the event's", itself("events")),
+    Deadline: Route("its event's", via("events", "event_id")),
     # A flight or hotel changes the delegation's readiness (the travel and hotel reminders) and the times of the
     # protocol tasks made from it (reception, motorcade, farewell): re-plan both here, without waiting for the
     # tasks to be re-generated (which re-plans them again if their times move).
-    return {Ref("travel-of-person", change.instance.person_id)}  # type: ignore[attr-defined]  # why: a Travel
-
-
-def _pk(change: Change) -> int:
-    return change.pk_int or 0
-
-
-# Written model → the subjects whose reminders to re-plan.
-ROUTES: Routes = {
-    Session: Route("the session's", lambda change: {Ref("session", _pk(change))}),
-    ProtocolTask: Route("the task's", lambda change: {Ref("task", _pk(change))}),
-    BilateralMeeting: Route("the bilateral's", lambda change: {Ref("bilateral", _pk(change))}),
-    # A delegation's liaisons also hear of its bilaterals and tasks: re-plan its event.
-    Delegation: Route(
-        "its event's", lambda change: {Ref("delegation", _pk(change)), Ref("event-of-delegation", _pk(change))}
-    ),
-    Event: Route("the event's", lambda change: {Ref("events", _pk(change))}),
-    Deadline: Route("its event's", _event_of),
-    Travel: Route("the delegation's and the person's travel tasks'", _travel),
+    Travel: Route("the delegation's and the person's travel tasks'", via("travel-of-person", "person_id")),
     # A rule reaches every subject of its kind; a user's roles reach every rule sent to a role.
-    ReminderRule: Route("all", lambda change: {ALL}),
-    User: Route("all", lambda change: {ALL}),
+    ReminderRule: Route("all", everything),
+    User: Route("all", everything),
 }
 
 
