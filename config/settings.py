@@ -137,7 +137,15 @@ if REDIS_URL:
     CELERY_BROKER_URL = env("CELERY_BROKER_URL", REDIS_URL)
     CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", REDIS_URL)
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # Files under var/, not process memory: the web process, the worker and beat must share the cache (the
+    # conflict check's debounce flag is set by the web and cleared by the worker).
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+            "KEY_PREFIX": os.environ.get("PYTEST_XDIST_WORKER", ""),
+        }
+    }
     # No services installed: kombu's filesystem transport lets the worker and beat run from a folder.
     CELERY_BROKER_URL = env("CELERY_BROKER_URL", "filesystem://localhost//")
     broker_dir = VAR_DIR / "broker"
