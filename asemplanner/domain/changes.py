@@ -48,7 +48,6 @@ class Change:
     verb: Verb
     fields: frozenset[str]
     instance: models.Model
-    action: str
 
     @property
     def pk_int(self) -> int | None:
