@@ -146,9 +146,11 @@ ROLE_MODEL_PERMISSIONS: dict[str, dict[str, str]] = {
     },
     LIAISON: {},
 }
+PRINT_TOKENS, CHECKPOINT_TOKENS = "badges.issue_print_token", "badges.issue_checkpoint_token"
 ROLE_EXTRA_PERMISSIONS: dict[str, list[str]] = {
-    SECURITY: [SENSITIVE_PERMISSION],
-    ACCREDITATION: [SENSITIVE_PERMISSION],
+    ADMIN: [PRINT_TOKENS, CHECKPOINT_TOKENS],
+    SECURITY: [SENSITIVE_PERMISSION, CHECKPOINT_TOKENS],
+    ACCREDITATION: [SENSITIVE_PERMISSION, PRINT_TOKENS, CHECKPOINT_TOKENS],
 }
 _ACTIONS = {"v": "view", "a": "add", "c": "change", "d": "delete"}
 

@@ -1,5 +1,6 @@
-"""Accreditation staff make device tokens for print stations and checkpoints (the secret is shown once) and revoke
-them; security staff read the checkpoints' scan log."""
+"""Device tokens, made (the secret is shown once) and revoked by who may issue their kind: print stations by
+accreditation, checkpoints by accreditation and security, both by admin. Security staff read the checkpoints' scan
+log."""
 
 from __future__ import annotations
 
@@ -8,13 +9,15 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from asemplanner.admin import ReadOnlyModelAdmin
+from asemplanner.forms import form_field
 from asemplanner.timeranges import local_day_bounds
-from badges.domain.tokens import token_create, token_errors, token_revoke
+from badges.domain.tokens import token_create, token_errors, token_revoke, token_scopes_allowed
 from badges.models import DeviceToken, PrintRecord, ScanLog
 
 
@@ -22,6 +25,7 @@ class DeviceTokenForm(forms.ModelForm):
     scopes = forms.MultipleChoiceField(
         choices=DeviceToken.Scope.choices, widget=forms.CheckboxSelectMultiple, initial=[DeviceToken.Scope.READ]
     )
+    user: User | None = None  # set by DeviceTokenAdmin.get_form: who issues the token
 
     class Meta:
         model = DeviceToken
@@ -35,6 +39,7 @@ class DeviceTokenForm(forms.ModelForm):
             scopes=cleaned.get("scopes") or [],
             zone_id=zone.pk if zone is not None else None,
             expires_at=cleaned.get("expires_at"),
+            by=self.user,
         )
         for field, message in errors.items():
             if field not in self.errors:
@@ -69,6 +74,20 @@ class DeviceTokenAdmin(admin.ModelAdmin):
 
     def get_fields(self, request, obj=None):
         return self.get_readonly_fields(request, obj) or ("name", "event", "scopes", "zone", "expires_at")
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        if obj is None:
+            # Offer only the scopes this role may issue (the domain refuses the others anyway).
+            allowed = token_scopes_allowed(request.user)
+            scopes = form_field(form.base_fields, "scopes", forms.MultipleChoiceField)
+            scopes.choices = [(value, label) for value, label in DeviceToken.Scope.choices if value in allowed]
+            scopes.initial = [scope for scope in scopes.initial if scope in allowed] or allowed[:1]
+            form.user = request.user
+        return form
+
+    def has_add_permission(self, request) -> bool:
+        return super().has_add_permission(request) and bool(token_scopes_allowed(request.user))
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False if obj is not None else super().has_change_permission(request, obj)
@@ -107,10 +126,19 @@ class DeviceTokenAdmin(admin.ModelAdmin):
 
     @admin.action(description="Revoke the selected tokens (effective on the next request)", permissions=["delete"])
     def revoke(self, request, queryset):
+        allowed = set(token_scopes_allowed(request.user))
         tokens = list(queryset.filter(revoked_at__isnull=True))
-        for token in tokens:
+        mine = [token for token in tokens if set(token.scopes) <= allowed]
+        for token in mine:
             token_revoke(token=token, by=request.user)
-        self.message_user(request, f"{len(tokens)} token(s) revoked.")
+        self.message_user(request, f"{len(mine)} token(s) revoked.")
+        if len(mine) < len(tokens):
+            others = ", ".join(token.name for token in tokens if token not in mine)
+            self.message_user(
+                request,
+                f"Not revoked: {others}. Your role may revoke only tokens with the scopes {', '.join(sorted(allowed))}.",
+                messages.ERROR,
+            )
 
     def has_delete_permission(self, request, obj=None) -> bool:
         # Tokens are revoked, not deleted (the print log refers to them); the permission gates revoking.

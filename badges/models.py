@@ -38,6 +38,11 @@ class DeviceToken(models.Model):
 
     class Meta:
         ordering = ["event", "name"]
+        # Who may make (and revoke) which kind of token; asemplanner.roles grants them by role.
+        permissions = [
+            ("issue_print_token", "Can make and revoke print-station tokens (badges:read, badges:print)"),
+            ("issue_checkpoint_token", "Can make and revoke checkpoint tokens (checkpoint:scan)"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"

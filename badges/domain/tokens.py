@@ -6,7 +6,8 @@ import datetime as dt
 import hashlib
 import secrets
 
-from django.core.exceptions import ValidationError
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -22,15 +23,42 @@ def token_hash(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def token_errors(*, scopes: list[str] | None, zone_id: int | None, expires_at: dt.datetime | None) -> dict[str, str]:
-    """What is wrong with a token's scopes, zone and expiry. Takes values, not a token: the admin form checks
-    what was typed before there is a valid token to build (an expiry that failed to parse is None)."""
+# Which permission makes (and revokes) a token with a scope: print stations are accreditation's, checkpoints are
+# security's and accreditation's (the accreditation centre hands out every badge device); admin has both.
+SCOPE_PERMISSIONS = {
+    DeviceToken.Scope.READ: "badges.issue_print_token",
+    DeviceToken.Scope.PRINT: "badges.issue_print_token",
+    DeviceToken.Scope.CHECKPOINT: "badges.issue_checkpoint_token",
+}
+KIND_NAMES = {"badges.issue_print_token": "print-station", "badges.issue_checkpoint_token": "checkpoint"}
+
+
+def token_scopes_allowed(by: Actor) -> list[str]:
+    """The scopes `by` may put on a token (and so revoke). System actors (a command, a seed) may use every scope."""
+    if not isinstance(by, User):
+        return list(DeviceToken.Scope.values)
+    return [scope for scope in DeviceToken.Scope.values if by.has_perm(SCOPE_PERMISSIONS[DeviceToken.Scope(scope)])]
+
+
+def token_errors(
+    *, scopes: list[str] | None, zone_id: int | None, expires_at: dt.datetime | None, by: Actor = None
+) -> dict[str, str]:
+    """What is wrong with a token's scopes, zone and expiry, and whether `by` may issue such a token. Takes values,
+    not a token: the admin form checks what was typed before there is a valid token to build (an expiry that
+    failed to parse is None)."""
     errors = {}
     unknown = sorted(set(scopes or []) - set(DeviceToken.Scope.values))
+    forbidden = sorted(set(scopes or []) - set(unknown) - set(token_scopes_allowed(by)))
     if not scopes:
         errors["scopes"] = f"Choose at least one scope: {', '.join(DeviceToken.Scope.values)}."
     elif unknown:
         errors["scopes"] = f"Unknown scope(s) {', '.join(unknown)}; allowed: {', '.join(DeviceToken.Scope.values)}."
+    elif forbidden:
+        allowed = token_scopes_allowed(by)
+        errors["scopes"] = (
+            f"Your role may not issue {', '.join(forbidden)} tokens; "
+            + (f"you may choose {', '.join(allowed)}." if allowed else "ask accreditation or security staff.")
+        )
     checkpoint = DeviceToken.Scope.CHECKPOINT in (scopes or [])
     if checkpoint and zone_id is None:
         errors["zone"] = "A checkpoint token (checkpoint:scan) guards one zone: choose the zone of its entrance."
@@ -56,7 +84,7 @@ def token_create(
     )
     token.token_hash = token_hash(raw)
     token.created_by = by if not isinstance(by, str) else None
-    errors = token_errors(scopes=token.scopes, zone_id=token.zone_id, expires_at=token.expires_at)
+    errors = token_errors(scopes=token.scopes, zone_id=token.zone_id, expires_at=token.expires_at, by=by)
     if errors:
         raise ValidationError(errors)
     instance_save(instance=token, by=by, action="badges.devicetoken.created")
@@ -64,7 +92,10 @@ def token_create(
 
 
 def token_revoke(*, token: DeviceToken, by: Actor) -> DeviceToken:
-    """Takes effect on the station's next request."""
+    """Takes effect on the station's next request. Only who may issue a token of its scopes may revoke it."""
+    forbidden = sorted(set(token.scopes) - set(token_scopes_allowed(by)))
+    if forbidden:
+        raise PermissionDenied(f"Your role may not revoke {', '.join(forbidden)} tokens ({token.name}).")
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         instance_save(instance=token, by=by, action="badges.devicetoken.revoked", validate=False)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from asemplanner.models import AuditEntry
-from badges.domain.tokens import token_hash
+from badges.domain.tokens import token_create, token_hash, token_scopes_allowed
 from badges.models import DeviceToken
 from tests.factories import EventFactory, UserFactory
 
@@ -80,3 +81,49 @@ def test_security_makes_tokens_for_its_checkpoints(client, db):
     client.force_login(UserFactory(username="guard", roles=["security"]))
     page = client.get(ADD).content.decode()
     assert 'name="zone"' in page and "checkpoint:scan" in page
+
+
+# --- Who issues which token (README: print stations by accreditation, checkpoints by accreditation and security) --
+def test_security_cannot_make_or_revoke_print_station_tokens(client, db):
+    event = EventFactory()
+    desk, _ = token_create(
+        name="Desk 1", event=event, scopes=["badges:read", "badges:print"],
+        expires_at=timezone.now() + dt.timedelta(days=3), by="test",
+    )  # fmt: skip
+    client.force_login(UserFactory(username="guard", roles=["security"]))
+    page = client.get(ADD).content.decode()
+    assert 'value="checkpoint:scan"' in page
+    assert 'value="badges:read"' not in page and 'value="badges:print"' not in page
+    response = client.post(ADD, form(event, name="Sneaky desk"))
+    assert response.status_code == 200
+    assert "Select a valid choice" in " ".join(response.context["adminform"].form.errors["scopes"])
+    client.post("/admin/badges/devicetoken/", {"action": "revoke", "_selected_action": [desk.pk]})
+    desk.refresh_from_db()
+    assert desk.revoked_at is None
+    assert list(DeviceToken.objects.values_list("name", flat=True)) == ["Desk 1"]
+
+
+def test_the_domain_refuses_a_scope_the_role_may_not_issue(db):
+    guard = UserFactory(username="guard", roles=["security"])
+    with pytest.raises(ValidationError) as refused:
+        token_create(
+            name="Desk", event=EventFactory(), scopes=["badges:print"],
+            expires_at=timezone.now() + dt.timedelta(days=1), by=guard,
+        )  # fmt: skip
+    message = " ".join(refused.value.message_dict["scopes"])
+    assert "may not issue badges:print" in message and "checkpoint:scan" in message
+    assert not DeviceToken.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("role", "scopes"),
+    [
+        ("admin", ["badges:read", "badges:print", "checkpoint:scan"]),
+        ("accreditation", ["badges:read", "badges:print", "checkpoint:scan"]),
+        ("security", ["checkpoint:scan"]),
+        ("protocol", []),
+        ("logistics", []),
+    ],
+)
+def test_the_role_table_of_device_tokens(db, role, scopes):
+    assert token_scopes_allowed(UserFactory(username=f"u-{role}", roles=[role])) == scopes
