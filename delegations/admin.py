@@ -4,19 +4,21 @@ from typing import Any, Protocol
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count
 from django.http import Http404
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from asemplanner.admin import AuditedModelAdmin
 from asemplanner.forms import form_field
 from asemplanner.roles import SENSITIVE_PERMISSION
 from asemplanner.timeranges import fmt
 from delegations.domain.delegations import accreditations_approve
-from delegations.domain.liaisons import invitation_errors, invitation_revoke, liaison_invite
+from delegations.domain.liaisons import invitation_errors, invitation_revoke, liaison_invite, liaison_withdraw
 from delegations.domain.photos import photo_prepare, photo_response
 from delegations.models import Accreditation, Delegation, LiaisonInvitation, Partner, Person, Travel, ZoneRule
 
@@ -46,9 +48,70 @@ class DelegationAdmin(AuditedModelAdmin):
     list_display = ("partner", "event", "head", "status", "n_members", "quota")
     list_filter = ("event", "status", "partner__region", "partner__kind")
     search_fields = ("partner__name", "partner__code", "event__acronym")
-    autocomplete_fields = ("partner", "event", "head", "liaisons")
+    autocomplete_fields = ("partner", "event", "head")
     list_select_related = ("partner", "event", "head")
     inlines = [PersonInline]
+    # Liaisons are granted by accepting an invitation and withdrawn on their own page, never through a raw field.
+    exclude = ("liaisons",)
+
+    def get_readonly_fields(self, request, obj=None):
+        may_withdraw = request.user.has_perm("delegations.add_liaisoninvitation")
+        return (*super().get_readonly_fields(request, obj), "liaison_officers" if may_withdraw else "liaisons_shown")
+
+    @admin.display(description="liaison officers")
+    def liaisons_shown(self, delegation: Delegation) -> str:
+        names = [user.get_username() for user in delegation.liaisons.all()] if delegation.pk else []
+        return ", ".join(names) or "none yet — invite one (Liaison invitations → Add)"
+
+    @admin.display(description="liaison officers")
+    def liaison_officers(self, delegation: Delegation) -> str:
+        if delegation.pk is None:
+            return "invite liaison officers once the delegation is saved (Liaison invitations → Add)"
+        links = [
+            format_html(
+                '{} (<a href="{}">withdraw</a>)',
+                user.get_username(),
+                reverse("admin:delegations_delegation_withdraw_liaison", args=[delegation.pk, user.pk]),
+            )
+            for user in delegation.liaisons.all()
+        ]
+        invite = format_html(
+            '<a href="{}?delegation={}">invite one</a>',
+            reverse("admin:delegations_liaisoninvitation_add"),
+            delegation.pk,
+        )
+        return format_html_join(", ", "{}", ((link,) for link in links)) + format_html(" — {}", invite)
+
+    def get_urls(self):
+        withdraw = path(
+            "<int:delegation_id>/liaisons/<int:user_id>/withdraw/",
+            self.admin_site.admin_view(self.withdraw_liaison_view),
+            name="delegations_delegation_withdraw_liaison",
+        )
+        return [withdraw, *super().get_urls()]
+
+    def withdraw_liaison_view(self, request, delegation_id: int, user_id: int):
+        """Confirm, then take one liaison officer off the delegation (audited); the roles that invite may."""
+        if not request.user.has_perm("delegations.add_liaisoninvitation"):
+            raise PermissionDenied
+        delegation = self.get_object(request, str(delegation_id))
+        liaison = delegation.liaisons.filter(pk=user_id).first() if delegation is not None else None
+        if delegation is None or liaison is None:
+            raise Http404("No such liaison officer of this delegation.")
+        if request.method == "POST":
+            liaison_withdraw(delegation=delegation, user=liaison, by=request.user)
+            self.message_user(
+                request, f"{liaison.get_username()} is no longer a liaison officer of {delegation}.", messages.SUCCESS
+            )
+            return redirect("admin:delegations_delegation_change", delegation.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Withdraw {liaison.get_username()} from {delegation}?",
+            "opts": self.opts,
+            "delegation": delegation,
+            "liaison": liaison,
+        }
+        return TemplateResponse(request, "admin/delegations/withdraw_liaison.html", context)
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(_n_members=Count("members"))

@@ -35,9 +35,9 @@ def delegation_set_head(*, delegation: Delegation, person: Person, by: Actor) ->
     return delegation
 
 
-def delegation_set_liaisons(*, delegation: Delegation, liaisons, by: Actor) -> Delegation:
+def delegation_set_liaisons(*, delegation: Delegation, liaisons, by: Actor, action: str | None = None) -> Delegation:
     """Who keeps this delegation's data current (and receives its reminders)."""
-    instance_save(instance=delegation, by=by, m2m={"liaisons": list(liaisons)})
+    instance_save(instance=delegation, by=by, m2m={"liaisons": list(liaisons)}, action=action)
     return delegation
 
 

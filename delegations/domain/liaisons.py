@@ -181,3 +181,19 @@ def invitation_revoke(*, invitation: LiaisonInvitation, by: Actor) -> LiaisonInv
     invitation.revoked_at = timezone.now()
     instance_save(instance=invitation, by=by, action="delegations.liaisoninvitation.revoked")
     return invitation
+
+
+def liaison_withdraw(*, delegation: Delegation, user, by: Actor) -> Delegation:
+    """`user` stops being a liaison officer of `delegation` (their account stays, with its other delegations).
+
+    Liaisons are granted only by accepting an invitation and taken away only here: the admin's delegation form
+    shows them but cannot change them."""
+    if not delegation.liaisons.filter(pk=user.pk).exists():
+        raise ValidationError(f"{user.get_username()} is not a liaison officer of {delegation}.")
+    delegation_set_liaisons(
+        delegation=delegation,
+        liaisons=delegation.liaisons.exclude(pk=user.pk),
+        by=by,
+        action="delegations.delegation.liaison_withdrawn",
+    )
+    return delegation

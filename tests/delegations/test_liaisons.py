@@ -17,6 +17,7 @@ from delegations.domain.liaisons import (
     invitation_for_token,
     invitation_revoke,
     liaison_invite,
+    liaison_withdraw,
     token_digest,
 )
 from delegations.models import LiaisonInvitation
@@ -167,3 +168,64 @@ def test_a_mail_failure_keeps_the_invitation_and_tells_who_sent_it(
     notice = Notification.objects.get(recipient=staff)
     assert notice.title == "The invitation to a@mfa.example could not be mailed"
     assert "Send again" in notice.body
+
+
+# --- Liaisons come only through an invitation; the roles that invite may withdraw one (audited) ------------------
+def _change_form_data(delegation, **overrides):
+    data = {
+        "partner": delegation.partner_id, "event": delegation.event_id, "status": delegation.status,
+        "quota": delegation.quota, "head": "", "members-TOTAL_FORMS": "0", "members-INITIAL_FORMS": "0",
+    }  # fmt: skip
+    data.update(overrides)
+    return data
+
+
+@pytest.mark.parametrize("role", ["accreditation", "protocol", "admin"])
+def test_the_delegation_form_cannot_make_anyone_a_liaison(client, delegation, role):
+    outsider = UserFactory(username="outsider")
+    client.force_login(UserFactory(username=f"staff-{role}", roles=[role]))
+    url = f"/admin/delegations/delegation/{delegation.pk}/change/"
+    page = client.get(url)
+    assert "liaisons" not in page.context["adminform"].form.fields
+    quota = delegation.quota + 1
+    response = client.post(url, _change_form_data(delegation, liaisons=[outsider.pk], quota=quota))
+    assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
+    delegation.refresh_from_db()
+    assert (
+        delegation.quota == DelegationFactory._meta.model.objects.get(pk=delegation.pk).quota
+    )  # the save went through
+    assert list(delegation.liaisons.all()) == []
+
+
+def test_protocol_withdraws_a_liaison_after_confirming(client, delegation):
+    liaison = UserFactory(username="li@example.org")
+    delegation.liaisons.add(liaison)
+    client.force_login(UserFactory(username="proto", roles=["protocol"]))
+    page = client.get(f"/admin/delegations/delegation/{delegation.pk}/change/").content.decode()
+    url = f"/admin/delegations/delegation/{delegation.pk}/liaisons/{liaison.pk}/withdraw/"
+    assert url in page
+    confirm = client.get(url)
+    assert "li@example.org" in confirm.content.decode() and list(delegation.liaisons.all()) == [liaison]
+    response = client.post(url)
+    assert response.status_code == 302
+    assert list(delegation.liaisons.all()) == []
+    entry = AuditEntry.objects.get(action="delegations.delegation.liaison_withdrawn")
+    assert entry.actor_name == "proto" and entry.object_id == str(delegation.pk)
+    assert client.post(url).status_code == 404  # not a liaison any more
+
+
+def test_roles_that_do_not_invite_cannot_withdraw(client, delegation):
+    liaison = UserFactory(username="li@example.org")
+    delegation.liaisons.add(liaison)
+    client.force_login(UserFactory(username="acc", roles=["accreditation"]))
+    page = client.get(f"/admin/delegations/delegation/{delegation.pk}/change/").content.decode()
+    assert "li@example.org" in page and "/withdraw/" not in page
+    assert (
+        client.post(f"/admin/delegations/delegation/{delegation.pk}/liaisons/{liaison.pk}/withdraw/").status_code == 403
+    )
+    assert list(delegation.liaisons.all()) == [liaison]
+
+
+def test_withdrawing_someone_who_is_not_a_liaison_is_refused(delegation):
+    with pytest.raises(ValidationError, match="is not a liaison officer"):
+        liaison_withdraw(delegation=delegation, user=UserFactory(username="nobody"), by="test")
