@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.utils import quote, unquote
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, User
@@ -27,6 +27,7 @@ from asemplanner.domain.audit import (
     snapshot,
 )
 from asemplanner.domain.notifications import notifications_mark_read
+from asemplanner.domain.privileges import privileges_granted, privileges_of
 from asemplanner.models import AuditEntry, Notification
 
 
@@ -194,8 +195,36 @@ class PlannerUserAdmin(AuditedModelAdmin, UserAdmin):
     list_display = ("username", "email", "first_name", "last_name", "is_staff", "roles", "is_active")
     list_filter = ("is_staff", "is_active", "groups")
 
+    # Granting oneself roles, permissions or superuser is impossible: on one's own page these are read-only (and
+    # privileges_granted refuses a self-grant that got past the form).
+    SELF_READONLY = ("is_superuser", "is_staff", "groups", "user_permissions")
+
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("groups")
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.pk == request.user.pk:
+            readonly += self.SELF_READONLY
+        elif not request.user.is_superuser:
+            readonly.append("is_superuser")  # only a superuser makes a superuser
+        return readonly
+
+    def save_model(self, request, obj, form, change):
+        stored = User.objects.filter(pk=obj.pk).first() if change else None
+        request._privileges_before = privileges_of(stored) if stored is not None else set()
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        gained = privileges_granted(user=form.instance, before=request._privileges_before, by=request.user)
+        if gained:
+            self.message_user(
+                request,
+                f"Granted {', '.join(sorted(gained))} to {form.instance.get_username()}; every other admin has "
+                "been told (inbox) and the grant is in the audit trail.",
+                messages.WARNING,
+            )
 
     @admin.display(description="roles")
     def roles(self, user) -> str:
