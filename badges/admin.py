@@ -4,6 +4,7 @@ log."""
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from typing import Any
 
@@ -79,11 +80,13 @@ class DeviceTokenAdmin(admin.ModelAdmin):
         form = super().get_form(request, obj, change, **kwargs)
         if obj is None:
             # Offer only the scopes this role may issue (the domain refuses the others anyway).
+            form = type(form.__name__, (form,), {"user": request.user})
             allowed = token_scopes_allowed(request.user)
-            scopes = form_field(form.base_fields, "scopes", forms.MultipleChoiceField)
+            # A copy: declared fields are shared by every form class made from DeviceTokenForm.
+            scopes = copy.deepcopy(form_field(form.base_fields, "scopes", forms.MultipleChoiceField))
+            form.base_fields["scopes"] = scopes
             scopes.choices = [(value, label) for value, label in DeviceToken.Scope.choices if value in allowed]
             scopes.initial = [scope for scope in scopes.initial if scope in allowed] or allowed[:1]
-            form.user = request.user
         return form
 
     def has_add_permission(self, request) -> bool:
@@ -136,7 +139,8 @@ class DeviceTokenAdmin(admin.ModelAdmin):
             others = ", ".join(token.name for token in tokens if token not in mine)
             self.message_user(
                 request,
-                f"Not revoked: {others}. Your role may revoke only tokens with the scopes {', '.join(sorted(allowed))}.",
+                f"Not revoked: {others}. Your role may revoke only tokens with the scopes "
+                f"{', '.join(sorted(allowed))}.",
                 messages.ERROR,
             )
 

@@ -55,9 +55,8 @@ def token_errors(
         errors["scopes"] = f"Unknown scope(s) {', '.join(unknown)}; allowed: {', '.join(DeviceToken.Scope.values)}."
     elif forbidden:
         allowed = token_scopes_allowed(by)
-        errors["scopes"] = (
-            f"Your role may not issue {', '.join(forbidden)} tokens; "
-            + (f"you may choose {', '.join(allowed)}." if allowed else "ask accreditation or security staff.")
+        errors["scopes"] = f"Your role may not issue {', '.join(forbidden)} tokens; " + (
+            f"you may choose {', '.join(allowed)}." if allowed else "ask accreditation or security staff."
         )
     checkpoint = DeviceToken.Scope.CHECKPOINT in (scopes or [])
     if checkpoint and zone_id is None:

@@ -58,8 +58,8 @@ def test_the_domain_refuses_a_self_grant(db):
 
 def test_granting_the_security_role_to_another_tells_every_other_admin(client):
     chief = UserFactory(username="chief", roles=["admin"])
-    deputy = UserFactory(username="deputy", roles=["admin"])
-    root = UserFactory(username="root", is_superuser=True, is_staff=True)
+    UserFactory(username="deputy", roles=["admin"])
+    UserFactory(username="root", is_superuser=True, is_staff=True)
     guard = UserFactory(username="guard", roles=["logistics"])
     client.force_login(chief)
     security = Group.objects.get(name="security")

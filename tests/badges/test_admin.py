@@ -101,6 +101,10 @@ def test_security_cannot_make_or_revoke_print_station_tokens(client, db):
     desk.refresh_from_db()
     assert desk.revoked_at is None
     assert list(DeviceToken.objects.values_list("name", flat=True)) == ["Desk 1"]
+    # What security was offered stays with security: accreditation, next, is offered every scope.
+    client.force_login(UserFactory(username="acc", roles=["accreditation"]))
+    page = client.get(ADD).content.decode()
+    assert all(f'value="{scope}"' in page for scope in ("badges:read", "badges:print", "checkpoint:scan"))
 
 
 def test_the_domain_refuses_a_scope_the_role_may_not_issue(db):
