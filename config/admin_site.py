@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from planning.admin_person_export import person_export_urls
 from planning.admin_postponement import postponement_urls
 from planning.admin_scheduling import scheduling_urls
 from planning.admin_timeline import timeline_urls
@@ -34,5 +35,6 @@ class PlannerAdminSite(admin.AdminSite):
             *taskboard_urls(self),
             *scheduling_urls(self),
             *postponement_urls(self),
+            *person_export_urls(self),
             *super().get_urls(),
         ]

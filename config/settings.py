@@ -221,6 +221,15 @@ PLANNER_BEAT_SCHEDULES = [
         "expire_seconds": 3000,
         "description": "Drops unconfirmed member-list uploads older than a day.",
     },
+    # Retention: passports, birth dates, photos, travel and hotels of events whose retention has passed.
+    {
+        "name": "Personal data purge",
+        "task": "delegations.purge_personal_data",
+        "every": 1,
+        "period": "days",
+        "expire_seconds": 3600,
+        "description": "Removes the personal data of events whose retention period after their end has passed.",
+    },
     {
         "name": "Reminder sweep",
         "task": "reminders.sweep",
@@ -238,6 +247,34 @@ PLANNER_BEAT_SCHEDULES = [
         "description": "Re-plans every reminder from the rules (a safety net).",
     },
 ]
+
+# --- Encryption and retention ---------------------------------------------------------------------
+# Passport numbers, passport expiry and dates of birth are stored encrypted (asemplanner/crypto.py).
+# PLANNER_FIELD_KEYS (or PLANNER_FIELD_KEYS_FILE): Fernet keys separated by commas or new lines; the first
+# encrypts, all decrypt, so a new key goes first and the old one stays until `rotate_field_keys` has run.
+# PLANNER_DIGEST_KEY (or _FILE): the HMAC key of the passport-number digest used for exact search.
+from asemplanner.crypto import check_keys, parse_keys  # noqa: E402 — next to the settings it checks
+
+PLANNER_FIELD_KEYS = parse_keys(env("PLANNER_FIELD_KEYS"))
+PLANNER_DIGEST_KEY = env("PLANNER_DIGEST_KEY").strip()
+if not PLANNER_FIELD_KEYS:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "PLANNER_FIELD_KEYS (or PLANNER_FIELD_KEYS_FILE) must be set when DEBUG is off: the Fernet key(s) that "
+            "encrypt passport data, the current one first. See docs/security.md."
+        )
+    # Development only: a fixed key so the demo database stays readable across restarts.
+    PLANNER_FIELD_KEYS = ["ZGV2ZWxvcG1lbnQtb25seS1maWVsZC1rZXktIS0hLSE="]
+if not PLANNER_DIGEST_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "PLANNER_DIGEST_KEY (or PLANNER_DIGEST_KEY_FILE) must be set when DEBUG is off: the secret of the "
+            "passport-number digest that exact search uses. See docs/security.md."
+        )
+    PLANNER_DIGEST_KEY = "development-only-digest-key"  # noqa: S105
+check_keys(PLANNER_FIELD_KEYS)
+# Retention is per event (Event.retention_days, default 90 days after its end and its side events'); the
+# beat schedule "Personal data purge" below applies it once a day.
 
 # --- Auth -----------------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -14,11 +14,13 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from asemplanner.admin import AuditedModelAdmin
+from asemplanner.crypto import passport_digest
 from asemplanner.forms import form_field
 from asemplanner.roles import SENSITIVE_PERMISSION
 from asemplanner.timeranges import fmt
 from delegations.domain.delegations import accreditations_approve
 from delegations.domain.liaisons import invitation_errors, invitation_revoke, liaison_invite, liaison_withdraw
+from delegations.domain.personal_data import person_sensitive_viewed
 from delegations.domain.photos import photo_prepare, photo_response
 from delegations.models import Accreditation, Delegation, LiaisonInvitation, Partner, Person, Travel, ZoneRule
 
@@ -174,9 +176,15 @@ class PersonAdminForm(forms.ModelForm):
 @admin.register(Person)
 class PersonAdmin(AuditedModelAdmin):
     form = PersonAdminForm
+    change_form_template = "admin/delegations/person/change_form.html"  # + the export links
     list_display = ("__str__", "function", "delegation", "rank", "category", "has_photo")
     list_filter = ("category", "rank", "delegation__event", "delegation__partner__region")
     search_fields = ("given_name", "family_name", "function", "delegation__partner__name", "email")
+    SEARCH_HELP = "Search by name, function, delegation or e-mail."
+    SEARCH_HELP_SENSITIVE = (
+        "Search by name, function, delegation or e-mail, or by a complete passport number (exact match only: "
+        "numbers are stored encrypted, so part of a number finds nothing)."
+    )
     autocomplete_fields = ("delegation",)
     list_select_related = ("delegation__partner", "delegation__event")
     inlines = [TravelInline, AccreditationInline]
@@ -224,11 +232,38 @@ class PersonAdmin(AuditedModelAdmin):
     def may_see_sensitive(request) -> bool:
         return request.user.has_perm(SENSITIVE_PERMISSION)
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """The page shows the passport data to the roles that may see it: each time it does, an audit entry
+        names who saw whose (never the values)."""
+        extra_context = {**(extra_context or {}), "may_export": self.may_see_sensitive(request)}
+        response = super().change_view(request, object_id, form_url, extra_context)
+        if response.status_code == 200 and self.may_see_sensitive(request):
+            person = self.get_object(request, object_id)
+            if person is not None:
+                person_sensitive_viewed(person=person, by=request.user, through="admin: the person's page")
+        return response
+
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
         if self.may_see_sensitive(request):
             return fieldsets
         return [(name, opts) for name, opts in fieldsets if not set(opts["fields"]) & set(Person.SENSITIVE_FIELDS)]
+
+    def get_search_results(self, request, queryset, search_term):
+        """Names and the rest as usual; for the roles that see passport data, also the person whose passport
+        number is exactly the term (compared by its keyed digest: the number itself is encrypted)."""
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        digest = passport_digest(search_term)
+        if digest and self.may_see_sensitive(request):
+            results = results | queryset.filter(passport_digest=digest)
+        return results, may_have_duplicates
+
+    def get_changelist_instance(self, request):
+        changelist = super().get_changelist_instance(request)  # per request: the admin instance is shared
+        changelist.search_help_text = (
+            self.SEARCH_HELP_SENSITIVE if self.may_see_sensitive(request) else self.SEARCH_HELP
+        )
+        return changelist
 
     def lookup_allowed(self, lookup, value, request=None):
         # Filtering by ?passport_number__startswith=… would leak the value one character at a time.

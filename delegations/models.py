@@ -14,6 +14,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from asemplanner.choices import Category, Rank
+from asemplanner.fields import EncryptedCharField, EncryptedDateField, PassportDigestField
 from asemplanner.timeranges import local_day_bounds
 from delegations.validators import flight_number_validator, person_errors, travel_errors
 
@@ -115,6 +116,8 @@ class Person(models.Model):
     """A member of a delegation. Passport data and date of birth are sensitive (see SENSITIVE_FIELDS)."""
 
     SENSITIVE_FIELDS = ("passport_number", "passport_expiry", "date_of_birth")
+    # Its value is a keyed digest of the number: no use to anyone reading the trail, so kept out of it.
+    AUDIT_EXCLUDED = ("passport_digest",)
 
     delegation = models.ForeignKey(Delegation, on_delete=models.PROTECT, related_name="members")
     honorific = models.CharField(max_length=40, blank=True, help_text="e.g. H.E., Mr, Ms, Dr")
@@ -132,9 +135,11 @@ class Person(models.Model):
     phone = models.CharField(max_length=40, blank=True)
     languages = models.CharField(max_length=100, blank=True, help_text="Interpretation needs, e.g. 'fr, km'.")
     photo = models.ImageField(upload_to=photo_upload_to, blank=True)
-    passport_number = models.CharField(max_length=30, blank=True)
-    passport_expiry = models.DateField(null=True, blank=True)
-    date_of_birth = models.DateField(null=True, blank=True)
+    # Stored encrypted (asemplanner/fields.py); the digest lets staff find an exact number, nothing more.
+    passport_number = EncryptedCharField(max_length=30, blank=True)
+    passport_digest = PassportDigestField(source="passport_number")
+    passport_expiry = EncryptedDateField(null=True, blank=True)
+    date_of_birth = EncryptedDateField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -24,17 +24,20 @@ flight_number_validator = RegexValidator(
 def person_errors(
     *, passport_expiry: dt.date | None, date_of_birth: dt.date | None, event_end: dt.date | None, event: str = ""
 ) -> Errors:
-    """Passport and birth dates must make sense, and the passport must be valid for the whole visit."""
+    """Passport and birth dates must make sense, and the passport must be valid for the whole visit.
+
+    The messages never repeat a passport date or the date of birth: they go back to browsers, import reports
+    and mail, and the passport data is write-only for liaisons (the stored value may be the one at fault)."""
     errors: Errors = {}
     if passport_expiry and date_of_birth and passport_expiry <= date_of_birth:
         errors["passport_expiry"] = "Passport expiry must be after the date of birth."
     elif passport_expiry and event_end and passport_expiry <= event_end:
         errors["passport_expiry"] = (
-            f"This passport expires on {fmt(passport_expiry)}, before {event or 'the event'} ends on "
-            f"{fmt(event_end)}. Enter a passport that is valid beyond the visit."
+            f"This passport expires before {event or 'the event'} ends on {fmt(event_end)}. Enter a passport that "
+            f"is valid after {fmt(event_end)}."
         )
     if date_of_birth and date_of_birth > timezone.localdate():
-        errors["date_of_birth"] = f"{fmt(date_of_birth)} is in the future. Enter the date of birth."
+        errors["date_of_birth"] = "The date of birth is in the future. Enter the date of birth."
     return errors
 
 

@@ -122,6 +122,12 @@ class Event(models.Model):
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PLANNED)
     mode = models.CharField(max_length=20, choices=Mode.choices, default=Mode.IN_PERSON)
     notes = models.TextField(blank=True)
+    retention_days = models.PositiveSmallIntegerField(
+        "retention (days)",
+        default=90,
+        help_text="Days after the last day of the event and its side events until the passports, dates of "
+        "birth, photos, travel and hotels of its people are purged.",
+    )
     precedence_rule = models.CharField(
         "order within a rank",
         max_length=20,

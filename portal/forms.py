@@ -38,6 +38,19 @@ class DateInput(forms.DateInput):
         super().__init__(attrs, format="%Y-%m-%d")
 
 
+class WriteOnlyInput(forms.TextInput):
+    """Never renders a value: not the one on file, not the one just typed into a form that came back with
+    errors. Passport data goes from the browser to the server only."""
+
+    def format_value(self, value):
+        return None
+
+
+class WriteOnlyDateInput(DateInput):
+    def format_value(self, value):
+        return None
+
+
 class PersonForm(DomainModelForm):
     """A member. Passport data is write-only here: once on file it is never shown again, only replaced."""
 
@@ -59,8 +72,9 @@ class PersonForm(DomainModelForm):
             "date_of_birth",
         ]
         widgets = {
-            "passport_expiry": DateInput(),
-            "date_of_birth": DateInput(),
+            "passport_number": WriteOnlyInput({"autocomplete": "off"}),
+            "passport_expiry": WriteOnlyDateInput(),
+            "date_of_birth": WriteOnlyDateInput(),
             "phone": forms.TextInput({"type": "tel"}),
         }
         labels = {"given_name": "Given name(s)", "family_name": "Family name", "languages": "Interpretation needs"}

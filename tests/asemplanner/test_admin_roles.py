@@ -114,13 +114,17 @@ def test_person_passport_filter_refused_to_roles_without_sensitive_access(role_c
     assert b"Varga" not in response.content
 
 
-def test_person_passport_filter_works_for_security(role_client):
+def test_person_passport_search_works_for_security(role_client):
+    """Passport numbers are encrypted (docs/security.md): security finds a person by the complete number; the
+    prefix filter this test used to exercise went away with the encryption, and answers with nothing."""
     PersonFactory(passport_number="K0471138", family_name="Varga")
     PersonFactory(passport_number="X9", family_name="Novak")
     client = role_client("security")
-    response = client.get(reverse("admin:delegations_person_changelist") + "?passport_number__startswith=K04")
+    response = client.get(reverse("admin:delegations_person_changelist"), {"q": "K0471138"})
     assert b"Varga" in response.content
     assert b"Novak" not in response.content
+    response = client.get(reverse("admin:delegations_person_changelist") + "?passport_number__startswith=K04")
+    assert response.status_code in (302, 400) and b"Varga" not in response.content
 
 
 def test_accreditation_posting_without_passport_fields_keeps_them(role_client):

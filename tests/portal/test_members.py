@@ -194,3 +194,37 @@ def test_members_page_query_count_does_not_grow(liaison_a, summit):
         response = liaison_a.get(url)
     assert len(response.context["people"]) == 20
     assert len(large) == len(small)
+
+
+def test_a_refused_edit_after_a_postponement_never_shows_passport_data(liaison_a, summit):
+    """Found bug: the stored expiry, valid for the first dates, no longer is once the summit moves; the member
+    edit that then fails must say what is wrong without sending any passport value or birth date back."""
+    person = summit.member
+    person.passport_number, person.passport_expiry = "SECRET999", dt.date(2020, 11, 20)
+    person.date_of_birth = dt.date(1970, 1, 1)
+    person.save()
+    # The postponement moves the summit past the passport's expiry (postponement shifts the dates only).
+    type(summit.event).objects.filter(pk=summit.event.pk).update(
+        start_date=dt.date(2020, 11, 23), end_date=dt.date(2020, 11, 24)
+    )
+    url = reverse("portal:member_edit", args=[summit.france.pk, person.pk])
+    data = member_data(given_name="Jean", family_name="Martin", function="Chief sherpa")
+    data |= {"passport_number": "NEW12345", "passport_expiry": "", "date_of_birth": ""}
+    response = liaison_a.post(url, data)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'class="error-summary"' in page
+    assert any("before ASEM13 ends" in message for message in response.context["form"].errors["passport_expiry"])
+    for shown in ("SECRET999", "NEW12345", "2020-11-20", "20 Nov 2020", "20/11/2020", "1970-01-01", "1 Jan 1970"):
+        assert shown not in page, shown
+    person.refresh_from_db()
+    assert (person.passport_number, person.function) == ("SECRET999", "Sherpa")
+
+
+def test_a_future_birth_date_is_refused_without_repeating_it(liaison_a, summit):
+    data = member_data(date_of_birth="2040-01-02", passport_expiry="2050-01-01")
+    response = liaison_a.post(reverse("portal:member_add", args=[summit.france.pk]), data)
+    page = response.content.decode()
+    assert any("in the future" in message for message in response.context["form"].errors["date_of_birth"])
+    for shown in ("2040-01-02", "2 Jan 2040", "19AB12345", "2050-01-01"):
+        assert shown not in page, shown

@@ -125,6 +125,7 @@ CATEGORY_KEYS = _choice_keys(LIAISON_CATEGORIES, {member.value: member.name for 
 HOST_KEYS = {_header_key(text) for text in (Category.HOST.value, Category.HOST.label, Category.HOST.name)}
 RANK_LABELS = ", ".join(label for _, label in Rank.choices)
 CATEGORY_LABELS = ", ".join(label for _, label in LIAISON_CATEGORIES)
+SENSITIVE = frozenset(Person.SENSITIVE_FIELDS)
 ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]00:00(?::00(?:\.0+)?)?)?")
 
 
@@ -168,7 +169,8 @@ def _clean_date(value: Any) -> dt.date | None:
             raise ValueError(text)
         return dt.date(*map(int, match.groups()))
     except ValueError:
-        raise _Bad(f"{_shown(text)} is not a date; write it as YYYY-MM-DD, e.g. 2031-05-31.") from None
+        # Only passport expiry and date of birth are dates here: the cell is not repeated back.
+        raise _Bad("This cell is not a date; write it as YYYY-MM-DD, e.g. 2031-05-31.") from None
 
 
 def _text_cleaner(name: str) -> Callable[[Any], str]:
@@ -201,7 +203,8 @@ def _text_cleaner(name: str) -> Callable[[Any], str]:
             try:
                 outcome = model_field.clean(text, None)
             except ValidationError as exc:
-                outcome = _Bad(f"{_shown(text)}: {' '.join(exc.messages)}")
+                shown = "This cell" if name in SENSITIVE else _shown(text)  # passport data is never shown back
+                outcome = _Bad(f"{shown}: {' '.join(exc.messages)}")
             seen[text] = outcome
         if isinstance(outcome, _Bad):
             raise _Bad(outcome.message)
