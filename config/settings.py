@@ -8,6 +8,7 @@ DEBUG=0 and ALLOWED_HOSTS.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -343,6 +344,28 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": [NONE],
     },
 }
+
+# --- Rate limits ----------------------------------------------------------------------------------
+# Requests a client may make, as N/s, N/m, N/h or N/d. Per device token on the checkpoint scan and verify
+# endpoints (DRF throttles, badges/api/views.py): a busy gate scans a badge every second or two, 120 a minute is
+# twice that; far more is a stuck scanner or someone probing QR codes. Per signed-in liaison on the portal's writes
+# (every POST of every portal form together, portal/ratelimit.py with django-ratelimit): a person filling forms
+# makes a few a minute. Above the rate: 429 with Retry-After. Counted in the "ratelimit" cache, which is the default
+# cache's store (Redis, or the files under var/) so that every web process counts together.
+PLANNER_RATE_CHECKPOINT_SCAN = env("PLANNER_RATE_CHECKPOINT_SCAN", "120/m")
+PLANNER_RATE_VERIFY = env("PLANNER_RATE_VERIFY", "120/m")
+PLANNER_RATE_PORTAL_WRITE = env("PLANNER_RATE_PORTAL_WRITE", "60/m")
+for rate_name in ("PLANNER_RATE_CHECKPOINT_SCAN", "PLANNER_RATE_VERIFY", "PLANNER_RATE_PORTAL_WRITE"):
+    if not re.fullmatch(r"[1-9]\d*/[smhd]", globals()[rate_name]):
+        raise ImproperlyConfigured(
+            f"{rate_name} must be a number of requests per unit, such as 120/m (units: s, m, h, d); "
+            f"got {globals()[rate_name]!r}."
+        )
+del rate_name
+CACHES["ratelimit"] = {**CACHES["default"], "KEY_PREFIX": "ratelimit" + os.environ.get("PYTEST_XDIST_WORKER", "")}
+if not REDIS_URL:  # a folder of its own: clearing the default file cache must not reset the counts
+    CACHES["ratelimit"]["LOCATION"] = str(VAR_DIR / "cache-ratelimit")
+RATELIMIT_USE_CACHE = "ratelimit"
 
 # --- Logging --------------------------------------------------------------------------------------
 # One handler, and every line through it passes the redaction filter (asemplanner/log_redaction.py): bearer and
