@@ -4,8 +4,10 @@ The planner does not log them in the first place (its own messages name objects 
 safety net for what others log: Django's request and server loggers print request paths, which hold
 invitation and password-reset tokens; a database error names the row's values; a library may print a header
 or a cookie. It is attached to the handlers in settings.LOGGING, so it covers every logger that reaches them,
-and it rewrites the record in place (message, arguments and the formatted traceback), so a handler that runs
-after it sees the redacted text too.
+and it rewrites the record in place (message, arguments and the traceback, which replaces the exception
+object), so a handler that runs after it sees the redacted text too. On the loggers that print request paths
+(django.request, django.server, django.security.csrf) and template contexts (django.template) it is attached to
+the logger itself, so that every handler, an operator's error tracker included, gets the record redacted.
 
 What it cannot know by shape (a date of birth looks like any other date) must simply never be logged.
 """
@@ -40,6 +42,9 @@ _PATTERNS: list[_Sub] = [
     (re.compile(r"(/invitation/)[^/\s?#'\"]+"), rf"\1{REDACTED}"),
     # Password reset links: /accounts/reset/<uidb64>/<token>/.
     (re.compile(r"(/reset/)[^/\s?#'\"]+/[^/\s?#'\"]+"), rf"\1{REDACTED}/{REDACTED}"),
+    # A template variable that failed to resolve (django.template at DEBUG) comes with the whole template context:
+    # the request, the CSRF token, forms and what they hold. Keep the key, drop the context.
+    (re.compile(r"(?s)(Failed lookup for key \[[^\]]*\] in ).*?(?=\n\n|\Z)"), rf"\1{REDACTED} (template context)"),
     # A PostgreSQL constraint error names the row's values: DETAIL: Key (passport_number)=(X1234567) ...
     (re.compile(r"(Key \([^)]*\)=\()[^)]*(\))"), rf"\1{REDACTED}\2"),
     # Passport numbers by shape: letters then digits (DEMO00001, FR0000001, N01234567) and the French 12AB34567.
@@ -101,6 +106,10 @@ class RedactSecretsFilter(logging.Filter):
             record.exc_text = "".join(traceback.format_exception(*record.exc_info)).rstrip("\n")
         if record.exc_text:
             record.exc_text = redact(record.exc_text, names=names)
+        # The exception object itself carries the unredacted text (a failed template lookup holds the whole context,
+        # a database error the row's values): handlers get the redacted traceback text instead, which every
+        # logging.Formatter prints as it would have printed the exception.
+        record.exc_info = None
         if record.stack_info:
             record.stack_info = redact(record.stack_info, names=names)
         return True

@@ -385,7 +385,15 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {
         "django": {"handlers": [], "propagate": True},
-        "django.server": {"handlers": [], "propagate": True},
+        # These print request paths (invitation and reset tokens): redacted where the record is made, so every
+        # handler sees it redacted, also one an operator adds (an error tracker) or a test's log capture.
+        "django.request": {"filters": ["redact_secrets"]},
+        "django.server": {"handlers": [], "propagate": True, "filters": ["redact_secrets"]},
+        "django.security.csrf": {"filters": ["redact_secrets"]},
+        # At DEBUG it logs every unresolved template variable with the whole template context (forms, tokens).
+        "django.template": {"level": "INFO", "filters": ["redact_secrets"]},
+        # The API's unexpected errors, with their traceback (a database error there names the row's values).
+        "badges.api.errors": {"filters": ["redact_secrets"]},
         "django.db.backends": {"level": "WARNING"},
     },
 }
