@@ -45,12 +45,14 @@ def rate_text(rate: str) -> str:
 def api_exception_handler(exc, context):
     """DRF's errors in the API's one shape."""
     if isinstance(exc, exceptions.Throttled):
-        wait = max(1, math.ceil(exc.wait or 1))
+        wait = max(1, math.ceil(getattr(exc, "wait", None) or 1))
         view = context.get("view")
         rates = [rate_text(t.rate) for t in view.get_throttles()] if view is not None else []
         limit = f" (at most {', '.join(rates)})" if rates else ""
         message = f"Too many requests from this device token{limit}; try again in {wait} s."
-        return error_response(429, "throttled", message, **{"Retry-After": str(wait)})
+        refused = error_response(429, "throttled", message)
+        refused["Retry-After"] = str(wait)
+        return refused
     if isinstance(exc, domain.BadRequest):
         return error_response(400, exc.code, exc.message, {exc.field: [exc.message]})
     if isinstance(exc, domain.BadgeStateConflict):
