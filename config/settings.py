@@ -8,9 +8,11 @@ DEBUG=0 and ALLOWED_HOSTS.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -76,6 +78,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",  # the Content-Security-Policy header (see "Security" below)
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -335,6 +338,8 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
     "SWAGGER_UI_DIST": "SIDECAR",
+    # No badge from Swagger's online validator: nothing is loaded from another origin (and the CSP forbids it).
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
@@ -352,16 +357,82 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
 if env_bool("SECURE_PROXY_SSL_HEADER", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_HTTPONLY = True
+# Frames: nobody may frame the planner (clickjacking), said twice for old and new browsers.
 X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = env("SECURE_REFERRER_POLICY", "same-origin")
+SECURE_CROSS_ORIGIN_OPENER_POLICY = env("SECURE_CROSS_ORIGIN_OPENER_POLICY", "same-origin")
+# Content-Security-Policy (django-csp 4, csp.middleware.CSPMiddleware). Scripts only from our own files: no inline
+# script, no on*= handler, no eval. Every page's data reaches its script through json_script or data- attributes;
+# the Swagger UI at /api/docs/ loads its start-up script as a file (SpectacularSwaggerSplitView). Styles keep
+# 'unsafe-inline': the admin, the timeline's bars (left/width per bar) and Swagger UI set style attributes, and a
+# style cannot run code. data: images are Swagger UI's icons. Nothing from another origin is loaded.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+
+# --- Rate limits ----------------------------------------------------------------------------------
+# Requests a client may make, as N/s, N/m, N/h or N/d. Per device token on the checkpoint scan and verify
+# endpoints (DRF throttles, badges/api/views.py): a busy gate scans a badge every second or two, 120 a minute is
+# twice that; far more is a stuck scanner or someone probing QR codes. Per signed-in liaison on the portal's writes
+# (every POST of every portal form together, portal/ratelimit.py with django-ratelimit): a person filling forms
+# makes a few a minute. Above the rate: 429 with Retry-After. Counted in the "ratelimit" cache, which is the default
+# cache's store (Redis, or the files under var/) so that every web process counts together.
+PLANNER_RATE_CHECKPOINT_SCAN = env("PLANNER_RATE_CHECKPOINT_SCAN", "120/m")
+PLANNER_RATE_VERIFY = env("PLANNER_RATE_VERIFY", "120/m")
+PLANNER_RATE_PORTAL_WRITE = env("PLANNER_RATE_PORTAL_WRITE", "60/m")
+for rate_name in ("PLANNER_RATE_CHECKPOINT_SCAN", "PLANNER_RATE_VERIFY", "PLANNER_RATE_PORTAL_WRITE"):
+    if not re.fullmatch(r"[1-9]\d*/[smhd]", globals()[rate_name]):
+        raise ImproperlyConfigured(
+            f"{rate_name} must be a number of requests per unit, such as 120/m (units: s, m, h, d); "
+            f"got {globals()[rate_name]!r}."
+        )
+del rate_name
+CACHES["ratelimit"] = {**CACHES["default"], "KEY_PREFIX": "ratelimit" + os.environ.get("PYTEST_XDIST_WORKER", "")}
+if not REDIS_URL:  # a folder of its own: clearing the default file cache must not reset the counts
+    CACHES["ratelimit"]["LOCATION"] = str(VAR_DIR / "cache-ratelimit")
+RATELIMIT_USE_CACHE = "ratelimit"
 
 # --- Logging --------------------------------------------------------------------------------------
+# One handler, and every line through it passes the redaction filter (asemplanner/log_redaction.py): bearer and
+# device tokens, session and CSRF cookie values, invitation and password-reset links, passport-shaped values and
+# the values a database constraint error names become [redacted]. The planner's own messages name objects by id
+# and never log a passport number, a date of birth, a token or a session id; the filter is the net under that.
+# Django's own loggers lose their default handlers (runserver's request lines, the admin mails that carry a
+# request's data) and reach this one through the root. SQL (with its parameters) is never logged.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"redact_secrets": {"()": "asemplanner.log_redaction.RedactSecretsFilter"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_secrets"]},
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django": {"handlers": [], "propagate": True},
+        # These print request paths (invitation and reset tokens): redacted where the record is made, so every
+        # handler sees it redacted, also one an operator adds (an error tracker) or a test's log capture.
+        "django.request": {"filters": ["redact_secrets"]},
+        "django.server": {"handlers": [], "propagate": True, "filters": ["redact_secrets"]},
+        "django.security.csrf": {"filters": ["redact_secrets"]},
+        # At DEBUG it logs every unresolved template variable with the whole template context (forms, tokens).
+        "django.template": {"level": "INFO", "filters": ["redact_secrets"]},
+        # The API's unexpected errors, with their traceback (a database error there names the row's values).
+        "badges.api.errors": {"filters": ["redact_secrets"]},
+        "django.db.backends": {"level": "WARNING"},
+    },
 }
 
 # --- The planner ----------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from delegations.domain.member_import.staging import (
 )
 from delegations.domain.member_import.template import import_template
 from portal.common import FORM, READ, WRITE, delegation_view, page
+from portal.ratelimit import write_limit
 
 SHOWN_ERRORS = 200  # a file of garbage has thousands; the first ones say what to fix
 SHOWN_ROWS = 1000
@@ -53,6 +54,7 @@ def _plural(n: int, one: str, many: str) -> str:
     return f"{n:,} {one if n == 1 else many}"
 
 
+@write_limit
 @delegation_view(FORM, section="members")
 def upload(request, delegation):
     form = ImportForm(request.POST, request.FILES) if request.method == "POST" else ImportForm()
@@ -121,6 +123,7 @@ def preview(request, delegation, import_id):
     )
 
 
+@write_limit
 @delegation_view(WRITE, section="members")
 def confirm(request, delegation, import_id):
     member_import = access_member_import(delegation, import_id)
@@ -135,6 +138,7 @@ def confirm(request, delegation, import_id):
     return redirect("portal:members", delegation.pk)
 
 
+@write_limit
 @delegation_view(WRITE, section="members")
 def discard(request, delegation, import_id):
     member_import = access_member_import(delegation, import_id)

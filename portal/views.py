@@ -30,6 +30,7 @@ from delegations.models import Accreditation, Person, Travel
 from planning.domain.programme import programme_for, programme_ics
 from portal.common import FORM, WRITE, attach_errors, delegation_view, page
 from portal.forms import AccreditationRequestForm, BilateralRequestForm, HeadForm, PersonForm, PhotoForm, TravelForm
+from portal.ratelimit import write_limit
 from protocol.domain.access import access_bilateral
 from protocol.domain.bilaterals import bilateral_accept, bilateral_cancel, bilateral_decline, bilateral_request
 from protocol.models import BilateralMeeting
@@ -73,6 +74,7 @@ def members(request, delegation):
     )
 
 
+@write_limit
 @delegation_view(WRITE, section="members")
 def set_head(request, delegation):
     form = HeadForm(request.POST, delegation=delegation)
@@ -88,6 +90,7 @@ def set_head(request, delegation):
     return redirect("portal:members", delegation.pk)
 
 
+@write_limit
 @sensitive_post_parameters(*Person.SENSITIVE_FIELDS)  # never in an error report
 @delegation_view(FORM, section="members")
 def member_add(request, delegation):
@@ -103,6 +106,7 @@ def member_add(request, delegation):
     return page(request, "portal/member_form.html", delegation, form=form, person=None)
 
 
+@write_limit
 @sensitive_post_parameters(*Person.SENSITIVE_FIELDS)
 @delegation_view(FORM, section="members")
 def member_edit(request, delegation, person_id):
@@ -120,6 +124,7 @@ def member_edit(request, delegation, person_id):
     return page(request, "portal/member_form.html", delegation, form=form, person=person)
 
 
+@write_limit
 @delegation_view(FORM, section="members")
 def member_remove(request, delegation, person_id):
     person = access_person(delegation, person_id)
@@ -134,6 +139,7 @@ def member_remove(request, delegation, person_id):
     return page(request, "portal/member_remove.html", delegation, person=person)
 
 
+@write_limit
 @delegation_view(FORM, section="members")
 def member_photo(request, delegation, person_id):
     person = access_person(delegation, person_id)
@@ -157,6 +163,7 @@ def member_photo_file(request, delegation, person_id):
     return photo_response(person)
 
 
+@write_limit
 @delegation_view(FORM, section="members")
 def member_travel(request, delegation, person_id):
     person = access_person(delegation, person_id)
@@ -176,6 +183,7 @@ def member_travel(request, delegation, person_id):
 
 
 # --- Accreditations -------------------------------------------------------------------------------
+@write_limit
 @delegation_view(FORM, section="accreditations")
 def accreditations(request, delegation):
     form = AccreditationRequestForm(request.POST or None, delegation=delegation)
@@ -199,6 +207,7 @@ def accreditations(request, delegation):
     return page(request, "portal/accreditations.html", delegation, form=form, accreditations=rows)
 
 
+@write_limit
 @delegation_view(WRITE, section="accreditations")
 def accreditation_withdraw_view(request, delegation, accreditation_id):
     accreditation = access_accreditation(delegation, accreditation_id)
@@ -238,6 +247,7 @@ def bilaterals(request, delegation):
     )
 
 
+@write_limit
 @delegation_view(FORM, section="bilaterals")
 def bilateral_new(request, delegation):
     form = BilateralRequestForm(request.POST or None, delegation=delegation)
@@ -276,6 +286,7 @@ def _bilateral_action(request, delegation, bilateral_id, act, done: str):
     return redirect("portal:bilaterals", delegation.pk)
 
 
+@write_limit
 @delegation_view(WRITE, section="bilaterals")
 def bilateral_accept_view(request, delegation, bilateral_id):
     def act(meeting):
@@ -284,6 +295,7 @@ def bilateral_accept_view(request, delegation, bilateral_id):
     return _bilateral_action(request, delegation, bilateral_id, act, "Accepted")
 
 
+@write_limit
 @delegation_view(WRITE, section="bilaterals")
 def bilateral_decline_view(request, delegation, bilateral_id):
     def act(meeting):
@@ -292,6 +304,7 @@ def bilateral_decline_view(request, delegation, bilateral_id):
     return _bilateral_action(request, delegation, bilateral_id, act, "Declined")
 
 
+@write_limit
 @delegation_view(WRITE, section="bilaterals")
 def bilateral_cancel_view(request, delegation, bilateral_id):
     def act(meeting):

@@ -7,6 +7,7 @@ PostgreSQL and REDIS_URL at a Redis that answers, and tests marked `postgres` fa
 from __future__ import annotations
 
 import os
+from uuid import uuid4
 
 import pytest
 from django.conf import settings
@@ -41,6 +42,16 @@ def pytest_runtest_setup(item):
 def _fast_password_hashing(settings):
     # PBKDF2's deliberate slowness protects real passwords; tests only need a hash that checks.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits(settings):
+    # Rate limits count per token and per user id, and user ids repeat between runs on a fresh test database:
+    # each test counts in a cache of its own, so no test meets another's (or an earlier run's) requests.
+    settings.CACHES = {
+        **settings.CACHES,
+        "ratelimit": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": f"ratelimit-{uuid4()}"},
+    }
 
 
 @pytest.fixture

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import math
+
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions
 from rest_framework.response import Response
@@ -11,6 +14,10 @@ from badges.domain import badges as domain
 from badges.serializers import (
     ErrorSerializer,
 )
+
+log = logging.getLogger(__name__)
+
+SERVER_ERROR_MESSAGE = "The server could not complete this request; try again, and report it if it keeps happening."
 
 ERRORS = {
     400: OpenApiResponse(ErrorSerializer, description="Bad input: `fields` names the parameter."),
@@ -26,8 +33,26 @@ def error_response(status_code: int, code: str, message: str, fields: dict | Non
     )
 
 
+UNITS = {"s": "second", "m": "minute", "h": "hour", "d": "day"}
+
+
+def rate_text(rate: str) -> str:
+    """'120/m' → '120 requests a minute' (DRF reads the unit's first letter, so '120/min' says the same)."""
+    count, _, unit = rate.partition("/")
+    return f"{count} requests a {UNITS.get(unit[:1], unit)}"
+
+
 def api_exception_handler(exc, context):
     """DRF's errors in the API's one shape."""
+    if isinstance(exc, exceptions.Throttled):
+        wait = max(1, math.ceil(getattr(exc, "wait", None) or 1))
+        view = context.get("view")
+        rates = [rate_text(t.rate) for t in view.get_throttles()] if view is not None else []
+        limit = f" (at most {', '.join(rates)})" if rates else ""
+        message = f"Too many requests from this device token{limit}; try again in {wait} s."
+        refused = error_response(429, "throttled", message)
+        refused["Retry-After"] = str(wait)
+        return refused
     if isinstance(exc, domain.BadRequest):
         return error_response(400, exc.code, exc.message, {exc.field: [exc.message]})
     if isinstance(exc, domain.BadgeStateConflict):
@@ -36,7 +61,11 @@ def api_exception_handler(exc, context):
         return error_response(404, "not_found", str(exc), {"event": [str(exc)]})
     response = exception_handler(exc, context)
     if response is None:
-        return None
+        # Not an API error but a fault of ours: the client gets the one shape and nothing internal (no exception
+        # text, which can hold a database row's values); the traceback goes to the log.
+        view = context.get("view")
+        log.error("unhandled error in %s", type(view).__name__ if view else "the API", exc_info=exc)
+        return error_response(500, "server_error", SERVER_ERROR_MESSAGE)
     if isinstance(exc, exceptions.ValidationError):
         by_field = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
         fields = {name: _messages(msgs) for name, msgs in by_field.items()}

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.core.cache import caches
 from django.http import HttpResponse, StreamingHttpResponse
 from django.urls import reverse
+from django.utils.functional import lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
@@ -13,7 +16,7 @@ from rest_framework.throttling import SimpleRateThrottle
 
 from asemplanner.choices import Category
 from badges.api.auth import CHECKPOINT, PRINT, READ, StationView
-from badges.api.errors import ERRORS, error_response
+from badges.api.errors import ERRORS, error_response, rate_text
 from badges.api.idempotency import IDEMPOTENCY, idempotent
 from badges.api.params import (
     FEED_LIMIT,
@@ -264,12 +267,59 @@ class Feed(StationView):
         return Response({"cursor": cursor, "more": more, "changes": changes}, headers={"ETag": etag})
 
 
+class DeviceTokenThrottle(SimpleRateThrottle):
+    """At most the rate in `setting` per device token (counted in the shared "ratelimit" cache); above it 429 with
+    Retry-After. Runs after authentication, so every request it sees carries a token."""
+
+    setting = ""  # the PLANNER_RATE_* setting that holds the rate
+    rate: str | None = None  # read from `setting` when the throttle is made; a test may set it on the class
+
+    @property
+    def cache(self):  # type: ignore[override]  # DRF's class attribute, here the shared cache the settings name
+        return caches[settings.RATELIMIT_USE_CACHE]
+
+    def get_rate(self) -> str:
+        return getattr(settings, self.setting)
+
+    def get_cache_key(self, request, view) -> str | None:
+        token = request.auth
+        return f"throttle_{self.setting}_{token.pk}" if token is not None else None
+
+
+class CheckpointThrottle(DeviceTokenThrottle):
+    setting = "PLANNER_RATE_CHECKPOINT_SCAN"
+
+
+class VerifyThrottle(DeviceTokenThrottle):
+    setting = "PLANNER_RATE_VERIFY"
+
+
+def too_many(setting: str) -> OpenApiResponse:
+    """The 429 of an operation, for the schema: the limit (as set when the schema is made) and how to wait."""
+    return OpenApiResponse(
+        ErrorSerializer,
+        description=lazy(
+            lambda: (
+                f"More than {rate_text(getattr(settings, setting))} from this device token (`{setting}`). "
+                "The `Retry-After` header gives the seconds to wait."
+            ),
+            str,
+        )(),
+    )
+
+
 class Verify(StationView):
+    throttle_classes = [VerifyThrottle]
+
     @extend_schema(
         operation_id="verify",
         summary="Check a badge's QR: current, superseded, revoked, unknown or forged",
         request=VerifyInputSerializer,
-        responses={200: VerdictSerializer, **{k: v for k, v in ERRORS.items() if k != 404}},
+        responses={
+            200: VerdictSerializer,
+            429: too_many(VerifyThrottle.setting),
+            **{k: v for k, v in ERRORS.items() if k != 404},
+        },
     )
     def post(self, request):
         data = VerifyInputSerializer(data=request.data)
@@ -279,15 +329,6 @@ class Verify(StationView):
 
 
 SCAN_BODY_MAX = 4096  # {"payload": <at most 2 KB of QR text>} and some slack; a bigger body is not read
-
-
-class CheckpointThrottle(SimpleRateThrottle):
-    """Per token: a gate scans a badge every second or two; far more is a stuck scanner or someone probing."""
-
-    rate = "300/min"
-
-    def get_cache_key(self, request, view):
-        return f"throttle_checkpoint_{request.auth.prefix}"
 
 
 class CheckpointScans(StationView):
@@ -300,7 +341,7 @@ class CheckpointScans(StationView):
         request=ScanInputSerializer,
         responses={
             200: ScanSerializer,
-            429: OpenApiResponse(ErrorSerializer, description="More than 300 scans a minute from this token."),
+            429: too_many(CheckpointThrottle.setting),
             **{k: v for k, v in ERRORS.items() if k != 404},
         },
     )
