@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 import subprocess
@@ -15,6 +16,9 @@ PRODUCTION = {
     "DEBUG": "0",
     "SECRET_KEY": secrets.token_urlsafe(50),
     "ALLOWED_HOSTS": "planner.example",
+    # Passport data is encrypted: production refuses to start without its keys (tests/asemplanner/test_crypto.py).
+    "PLANNER_FIELD_KEYS": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+    "PLANNER_DIGEST_KEY": secrets.token_urlsafe(32),
     "DJANGO_SETTINGS_MODULE": "config.settings",
 }
 
