@@ -108,9 +108,8 @@ def judge(key: str, route: Route, name: str, sent: Sent, world: World) -> list[s
         and name == ANONYMOUS
         and route.access.kind in ("admin", "portal", "signed_in")
         and sent.method not in route.access.exceptions.get(name, {})
-    ):
-        if not sent.location.startswith(sign_in_url(route.access)):
-            problems.append(f"{where} → redirect to {sent.location}, expected the sign-in page")
+    ) and not sent.location.startswith(sign_in_url(route.access)):
+        problems.append(f"{where} → redirect to {sent.location}, expected the sign-in page")
     if name not in MAY_SEE_SENSITIVE:
         found = leaked(sent.text, world.needles)
         if found:

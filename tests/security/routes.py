@@ -304,7 +304,7 @@ ROUTES: dict[str, Route] = {
     ),
     "api/v1/^(?P<rest>.*)$": Route(
         lambda w: "/api/v1/no-such-endpoint",
-        Access("api", frozenset(API_CLIENTS), {m: 404 for m in ("get", *API_WRITE)}),
+        Access("api", frozenset(API_CLIENTS), dict.fromkeys(("get", *API_WRITE), 404)),
         methods=("get", *API_WRITE),
         json=True,
     ),

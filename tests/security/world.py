@@ -138,9 +138,9 @@ def world_build() -> World:
         end=dt.datetime.combine(summit.start_date, dt.time(12), tzinfo=timezone.get_current_timezone()),
     )
     csv = (
-        "Given name,Family name,Function,Rank,Category,Nationality,Passport number,Date of birth\r\n"
-        "Claire,Dubois,Press officer,Other,Delegate,FRA,QX7781966,1969-11-24\r\n"
-    ).encode()
+        b"Given name,Family name,Function,Rank,Category,Nationality,Passport number,Date of birth\r\n"
+        b"Claire,Dubois,Press officer,Other,Delegate,FRA,QX7781966,1969-11-24\r\n"
+    )
     member_import, errors = member_import_stage(
         delegation=fra, file_name="list.csv", data=csv, by=get_user_model().objects.get(username="liaison-fra")
     )
