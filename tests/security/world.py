@@ -172,7 +172,11 @@ def world_build() -> World:
     badge_scan(token=scan_token, payload=qr_payload(accreditation_a.badge_number, accreditation_a.badge_version))
     accreditation_a.refresh_from_db()
 
-    reminders_sync(scope=Scope(all=True))
+    # Planned from two months before the summit, when its reminders were all still to come.
+    reminders_sync(
+        scope=Scope(all=True),
+        now=dt.datetime.combine(summit.start_date, dt.time(8), tzinfo=dt.UTC) - dt.timedelta(days=60),
+    )
     conflicts_check_all()
     liaison_fra = get_user_model().objects.get(username="liaison-fra")
     notify_users(users=[liaison_fra], topic="suite:liaison", title="A notice for France's liaison", mail=False)
