@@ -116,7 +116,7 @@ def _person_body(w: World) -> dict[str, Any]:
         "given_name": "Intruder",
         "family_name": "Written",
         "function": "Adviser",
-        "rank": "6",
+        "rank": "90",
         "category": "delegate",
         "nationality": "FRA",
         "passport_number": "ZZ0000001",
