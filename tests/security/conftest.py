@@ -19,6 +19,7 @@ from django.db import transaction
 from django.test import Client, override_settings
 from rest_framework.test import APIClient
 
+from tests.security.probes import table_checksums
 from tests.security.routes import API_CLIENTS, STAFF, TOKENS, WEB_CLIENTS
 from tests.security.world import Snapshot, World, world_build
 
@@ -68,6 +69,12 @@ def _signed_in(world: World) -> dict[str, Client]:
             client.credentials(HTTP_AUTHORIZATION=f"Bearer {world.tokens[name.removeprefix('token:')]}")
         clients[name] = client
     return clients
+
+
+@pytest.fixture(scope="module")
+def baseline(_signed_in: dict[str, Client]) -> dict[str, str]:
+    """Every table's checksum as each test of the module starts: the world, its signed-in clients."""
+    return table_checksums()
 
 
 @pytest.fixture

@@ -80,12 +80,17 @@ def requests_of(route: Route) -> list[tuple[str, str]]:
     ]
 
 
-def walk(key: str, route: Route, clients: dict[str, Any], world: World) -> list[str]:
-    """The problems found on one pattern, each a line naming the client, method, URL and what is wrong."""
+def walk(
+    key: str, route: Route, clients: dict[str, Any], world: World, before: dict[str, str] | None = None
+) -> list[str]:
+    """The problems found on one pattern, each a line naming the client, method, URL and what is wrong.
+
+    `before`: the tables' checksums as every test of the module starts (each test's savepoint is rolled back, so
+    they are the same for all); without it they are taken here."""
     url = route.build(world)
     problems: list[str] = []
     with transaction.atomic():
-        before = table_checksums()
+        before = before or table_checksums()
         for name, method in requests_of(route):
             sent = send(clients[name], method, url, route, world)
             problems += judge(key, route, name, sent, world)

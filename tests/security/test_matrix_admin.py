@@ -11,7 +11,7 @@ from tests.security.routes import ADMIN_MODELS, admin_model_keys
 
 
 @pytest.mark.parametrize("key", sorted(admin_model_keys()))
-def test_admin_model_page(key, world, clients):
+def test_admin_model_page(key, world, clients, baseline):
     label, view = admin_model_keys()[key]
-    problems = walk(key, admin_model_route(label, view, ADMIN_MODELS[label]), clients, world)
+    problems = walk(key, admin_model_route(label, view, ADMIN_MODELS[label]), clients, world, baseline)
     assert not problems, "\n".join(problems)

@@ -16,8 +16,8 @@ from tests.security.routes import ROUTES
 
 
 @pytest.mark.parametrize("key", sorted(ROUTES))
-def test_pattern(key, world, clients):
-    problems = walk(key, ROUTES[key], clients, world)
+def test_pattern(key, world, clients, baseline):
+    problems = walk(key, ROUTES[key], clients, world, baseline)
     assert not problems, "\n".join(problems)
 
 
