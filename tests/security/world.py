@@ -254,4 +254,13 @@ class Snapshot:
                     continue
                 names = ", ".join(quote(column) for column in columns)
                 marks = ", ".join(["%s"] * len(columns))
+                if connection.vendor == "sqlite":
+                    rows = [tuple(_sqlite_value(value) for value in row) for row in rows]
                 cursor.executemany(f"INSERT INTO {quote(table)} ({names}) VALUES ({marks})", rows)  # noqa: S608
+
+
+def _sqlite_value(value: Any) -> Any:
+    """Back to what SQLite stored: Django's converters read dates and times as objects; it writes them as str()."""
+    if isinstance(value, dt.date | dt.time):  # datetime is a date
+        return str(value)
+    return value
