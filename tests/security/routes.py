@@ -286,7 +286,9 @@ ROUTES: dict[str, Route] = {
         writers=frozenset({_token(PRINT)}),
         json=True,
     ),
-    "badges-reprint": Route(_badge("reprint"), _api(PRINT), methods=API_WRITE, writers=frozenset({_token(PRINT)})),
+    "badges-reprint": Route(
+        _badge("reprint"), _api(PRINT), methods=API_WRITE, writers=frozenset({_token(PRINT)}), json=True
+    ),
     "feed": Route(lambda w: "/api/v1/feed/", _api(READ, get=200), methods=("get", *API_WRITE), json=True),
     "verify": Route(
         lambda w: "/api/v1/verify",
