@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from asemplanner.choices import LIAISON_CATEGORIES, Category, Rank
+from asemplanner.spreadsheets import csv_row, xlsx_append
 from delegations.domain.member_import.columns import COLUMNS, DATE_FIELDS, column_letter
 from delegations.domain.member_import.reading import MAX_ROWS, cell_text
 
@@ -31,14 +32,15 @@ EXAMPLE_ROW: dict[str, Any] = {
 
 
 def import_template(kind: str) -> bytes:
-    """An empty list to fill in: the header row and one example row, as CSV or XLSX.
+    """An empty list to fill in: the header row and one example row, as CSV or XLSX. Cells go through
+    asemplanner/spreadsheets.py, so none is a formula (the example phone starts with "+").
 
     The CSV starts with a UTF-8 BOM: without it Excel opens UTF-8 as the Windows code page (“Ã©” for “é”)."""
     if kind == "csv":
         buffer = io.StringIO(newline="")
         writer = csv.writer(buffer, lineterminator="\r\n")
-        writer.writerow(COLUMNS.values())
-        writer.writerow(cell_text(EXAMPLE_ROW[name]) for name in COLUMNS)
+        writer.writerow(csv_row(COLUMNS.values()))
+        writer.writerow(csv_row(cell_text(EXAMPLE_ROW[name]) for name in COLUMNS))
         return codecs.BOM_UTF8 + buffer.getvalue().encode("utf-8")
     if kind == "xlsx":
         return _xlsx_template()
@@ -53,8 +55,8 @@ def _xlsx_template() -> bytes:
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "Delegation"
-    sheet.append(list(COLUMNS.values()))
-    sheet.append([EXAMPLE_ROW[name] for name in COLUMNS])
+    xlsx_append(sheet, COLUMNS.values())
+    xlsx_append(sheet, [EXAMPLE_ROW[name] for name in COLUMNS])
     sheet.freeze_panes = "A2"
     last = 1 + MAX_ROWS
     for index, name in enumerate(COLUMNS):
