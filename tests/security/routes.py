@@ -410,6 +410,18 @@ ROUTES: dict[str, Route] = {
         body=lambda w: {"password1": "Xy7!long-enough", "password2": "Xy7!long-enough"},
         writers=frozenset(role for role in STAFF if has_perm(role, "auth.change_user")),
     ),
+    "admin:delegations_delegation_withdraw_liaison": Route(
+        lambda w: reverse(
+            "admin:delegations_delegation_withdraw_liaison", args=[w.delegation_a, w.users["liaison-fra"]]
+        ),
+        _admin("delegations.add_liaisoninvitation"),
+        writers=frozenset(role for role in STAFF if has_perm(role, "delegations.add_liaisoninvitation")),
+    ),
+    "admin:delegations_person_export": Route(
+        lambda w: reverse("admin:delegations_person_export", args=[w.person_a, "json"]),
+        _admin(SENSITIVE_PERMISSION),
+        methods=("get",),
+    ),
     "admin:delegations_person_photo": Route(
         lambda w: reverse("admin:delegations_person_photo", args=[w.person_a]),
         _admin("delegations.view_person"),
