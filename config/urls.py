@@ -22,7 +22,17 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("accounts/login/", auth_views.LoginView.as_view(authentication_form=SignInForm), name="login"),
-    path("accounts/", include("django.contrib.auth.urls")),
+    # The rest of django.contrib.auth.urls, each once (including the whole module would define sign-in and
+    # password change a second time, shadowed by the ones above).
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/password_reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path("accounts/password_reset/done/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
+    path(
+        "accounts/reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path("accounts/reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
     path("accounts/invitation/<str:token>/", accept_invitation, name="accept_invitation"),
     path("inbox/", include("reminders.urls")),
     path("portal/", include("portal.urls")),
