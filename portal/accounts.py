@@ -11,11 +11,12 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.password_validation import password_validators_help_text_html
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
-from delegations.domain.liaisons import invitation_accept, invitation_for_token
+from delegations.domain.liaisons import invitation_accept, invitation_for_token, invitation_has_account
 from portal.common import attach_errors
 
 
@@ -59,9 +60,16 @@ def accept_invitation(request, token: str):
     if invitation is None:
         return render(request, "registration/invitation_invalid.html", status=404)
     signed_in = request.user.is_authenticated
-    form = None if signed_in else AcceptInvitationForm(request.POST or None)
+    # An address that already has an account is accepted by signing in with it, never by a second account.
+    sign_in_first = not signed_in and invitation.status == "pending" and invitation_has_account(invitation)
+    form = None if signed_in or sign_in_first else AcceptInvitationForm(request.POST or None)
     problem = ""
-    if invitation.status != "pending":
+    if sign_in_first:
+        problem = (
+            f"{invitation.email} already has an account. Sign in with it (the link below brings you back here), "
+            "then accept the invitation. Forgotten the password? Reset it from the sign-in page."
+        )
+    elif invitation.status != "pending":
         problem = {
             "accepted": "This invitation has already been used. Sign in with the password you chose.",
             "revoked": "This invitation was withdrawn or replaced by a newer one. Use the newest mail.",
@@ -91,6 +99,12 @@ def accept_invitation(request, token: str):
     return render(
         request,
         "registration/accept_invitation.html",
-        {"invitation": invitation, "form": form, "problem": problem, "signed_in": signed_in},
+        {
+            "invitation": invitation,
+            "form": form,
+            "problem": problem,
+            "signed_in": signed_in,
+            "sign_in_url": f"{reverse('login')}?next={request.path}",
+        },
         status=status,
     )

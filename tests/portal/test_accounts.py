@@ -173,3 +173,36 @@ def test_liaisons_sign_in_with_their_address_in_any_case(client, invited):
     assert response.status_code == 302
     user = get_user_model().objects.get(pk=client.session["_auth_user_id"])
     assert user.username == "new@diplomatie.example"
+
+
+@pytest.mark.parametrize(
+    "username",
+    [
+        pytest.param("new@diplomatie.example", id="username_is_the_address"),
+        pytest.param("nina-noir", id="address_on_another_username"),
+    ],
+)
+def test_an_invitation_to_an_existing_account_asks_to_sign_in_first(client, invited, summit, username):
+    from tests.factories import UserFactory
+
+    existing = UserFactory(username=username, email="New@Diplomatie.example", roles=["liaison"])
+    invitation, url = invited
+    page = client.get(url)
+    html = page.content.decode()
+    assert page.context["form"] is None
+    assert "already has an account" in html
+    assert f"{reverse('login')}?next={url}" in html
+    response = client.post(
+        url, {"first_name": "Nina", "last_name": "Noir", "password1": "mekong-2020-x", "password2": "mekong-2020-x"}
+    )
+    assert response.status_code == 200
+    assert "already has an account" in response.content.decode()
+    assert get_user_model().objects.filter(email__iexact="new@diplomatie.example").count() == 1
+    invitation.refresh_from_db()
+    assert invitation.status == "pending"
+    # Signed in, the same person accepts with the account they have.
+    client.force_login(existing)
+    accepted = client.post(url)
+    assert accepted["Location"] == reverse("portal:dashboard", args=[summit.france.pk])
+    assert summit.france.liaisons.filter(pk=existing.pk).exists()
+    assert get_user_model().objects.filter(email__iexact="new@diplomatie.example").count() == 1
