@@ -5,6 +5,12 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config.views import home
 from portal.accounts import SignInForm, accept_invitation
+from portal.second_factor import (
+    account_security,
+    second_factor_enrol,
+    second_factor_verify,
+    sign_out_other_sessions,
+)
 
 urlpatterns = [
     path("", home, name="home"),
@@ -34,6 +40,11 @@ urlpatterns = [
     ),
     path("accounts/reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
     path("accounts/invitation/<str:token>/", accept_invitation, name="accept_invitation"),
+    # Second factor (staff always, liaisons once enrolled) and the account's sessions: portal/second_factor.py.
+    path("accounts/second-factor/", second_factor_verify, name="second_factor_verify"),
+    path("accounts/second-factor/enrol/", second_factor_enrol, name="second_factor_enrol"),
+    path("accounts/security/", account_security, name="account_security"),
+    path("accounts/security/sign-out-others/", sign_out_other_sessions, name="sign_out_other_sessions"),
     path("inbox/", include("reminders.urls")),
     path("portal/", include("portal.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -11,6 +11,8 @@ import os
 import pytest
 from django.conf import settings
 
+from tests.signin import sign_in
+
 REQUIRE_SERVICES = os.environ.get("PLANNER_REQUIRE_SERVICES") == "1"
 
 
@@ -53,13 +55,20 @@ def seeded(db):
 
 @pytest.fixture
 def role_client(client, db):
-    """role_client("protocol") → a test client logged in as a fresh user with that role."""
+    """role_client("protocol") → a test client signed in (password and second factor) as a fresh user with that
+    role."""
     from tests.factories import UserFactory
 
     def login(role: str):
         user = UserFactory(username=f"{role}-tester", roles=[role])
-        client.force_login(user)
+        sign_in(client, user)
         client.user = user
         return client
 
     return login
+
+
+@pytest.fixture
+def admin_client(client, admin_user):
+    """pytest-django's admin_client, signed in past the second factor as every staff session must be."""
+    return sign_in(client, admin_user)

@@ -138,7 +138,6 @@ def _usable(invitation: LiaisonInvitation) -> None:
         )
 
 
-@transaction.atomic
 def invitation_has_account(invitation: LiaisonInvitation) -> bool:
     """Someone already signs in with the invited address, as username or as e-mail address: accepting while
     signed out would make a second account for the same person."""
@@ -146,6 +145,7 @@ def invitation_has_account(invitation: LiaisonInvitation) -> bool:
     return get_user_model().objects.filter(Q(username__iexact=email) | Q(email__iexact=email)).exists()
 
 
+@transaction.atomic
 def invitation_accept(
     *, invitation: LiaisonInvitation, user=None, password: str = "", first_name: str = "", last_name: str = ""
 ):

@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from delegations.domain.liaisons import invitation_revoke, liaison_invite
 from delegations.models import LiaisonInvitation
+from tests.signin import sign_in
 
 
 @pytest.fixture
@@ -69,7 +70,7 @@ def test_a_signed_in_liaison_accepts_another_delegation(client, summit):
     summit.liaison_a.email = "lia@diplomatie.example"
     summit.liaison_a.save()
     _invitation, token = liaison_invite(delegation=summit.italy, email="lia@diplomatie.example", by="test")
-    client.force_login(summit.liaison_a)
+    sign_in(client, summit.liaison_a)
     response = client.post(reverse("accept_invitation", args=[token]))
     assert response.status_code == 302
     assert summit.italy.liaisons.filter(pk=summit.liaison_a.pk).exists()
@@ -201,7 +202,7 @@ def test_an_invitation_to_an_existing_account_asks_to_sign_in_first(client, invi
     invitation.refresh_from_db()
     assert invitation.status == "pending"
     # Signed in, the same person accepts with the account they have.
-    client.force_login(existing)
+    sign_in(client, existing)
     accepted = client.post(url)
     assert accepted["Location"] == reverse("portal:dashboard", args=[summit.france.pk])
     assert summit.france.liaisons.filter(pk=existing.pk).exists()
