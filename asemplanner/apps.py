@@ -22,6 +22,11 @@ class AsemplannerConfig(AppConfig):
         user_logged_in.connect(_signed_in, dispatch_uid="asemplanner.signed_in")
         user_logged_out.connect(_signed_out, dispatch_uid="asemplanner.signed_out")
         user_locked_out.connect(_locked_out, dispatch_uid="asemplanner.locked_out")
+        # An admin unlocks by deleting the lockout row: the API's cached 'address locked' flag goes with it.
+        from axes.models import AccessAttempt
+        from django.db.models.signals import post_delete
+
+        post_delete.connect(_unlocked, sender=AccessAttempt, dispatch_uid="asemplanner.unlocked")
 
 
 def _signed_in(sender, request, user, **kwargs) -> None:
@@ -51,3 +56,9 @@ def bootstrap_after_migrate(sender, *, using, verbosity=1, apps=None, **kwargs) 
     from asemplanner.domain.bootstrap import planner_bootstrap
 
     planner_bootstrap(apps=apps or global_apps, using=using, verbosity=verbosity)
+
+
+def _unlocked(sender, instance, **kwargs) -> None:
+    from asemplanner.domain.signin import address_unlocked
+
+    address_unlocked(ip_address=instance.ip_address or "")

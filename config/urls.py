@@ -4,7 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config.views import home
-from portal.accounts import SignInForm, accept_invitation
+from portal.accounts import ResetConfirmView, ResetRequestView, SignInForm, accept_invitation
 from portal.second_factor import (
     account_security,
     second_factor_enrol,
@@ -31,11 +31,11 @@ urlpatterns = [
     # The rest of django.contrib.auth.urls, each once (including the whole module would define sign-in and
     # password change a second time, shadowed by the ones above).
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("accounts/password_reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path("accounts/password_reset/", ResetRequestView.as_view(), name="password_reset"),
     path("accounts/password_reset/done/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
     path(
         "accounts/reset/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(),
+        ResetConfirmView.as_view(),
         name="password_reset_confirm",
     ),
     path("accounts/reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),

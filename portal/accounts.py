@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.password_validation import password_validators_help_text_html
 from django.core.exceptions import ValidationError
@@ -16,8 +17,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
+from asemplanner.domain.signin import attempt_allowed, attempt_failed
 from delegations.domain.liaisons import invitation_accept, invitation_for_token, invitation_has_account
 from portal.common import attach_errors
+from portal.second_factor import locked_out
 
 
 class SignInForm(AuthenticationForm):
@@ -27,6 +30,28 @@ class SignInForm(AuthenticationForm):
     def clean_username(self):
         username = self.cleaned_data.get("username", "")
         return username.strip().lower() if "@" in username else username
+
+
+class ResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Django's reset link page; a wrong link counts per address with wrong passwords (django-axes), and a
+    locked-out address gets the lockout page instead."""
+
+    def dispatch(self, *args, **kwargs):
+        if not attempt_allowed(self.request):
+            return locked_out(self.request)
+        response = super().dispatch(*args, **kwargs)
+        if not self.validlink:
+            attempt_failed(self.request, what="password_reset")
+        return response
+
+
+class ResetRequestView(auth_views.PasswordResetView):
+    """Django's reset request, refused to a locked-out address (the same answer for known and unknown ones)."""
+
+    def dispatch(self, *args, **kwargs):
+        if self.request.method == "POST" and not attempt_allowed(self.request):
+            return locked_out(self.request)
+        return super().dispatch(*args, **kwargs)
 
 
 class AcceptInvitationForm(forms.Form):
@@ -56,8 +81,12 @@ class AcceptInvitationForm(forms.Form):
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def accept_invitation(request, token: str):
+    # Guessing invitation links: a wrong one counts per address with wrong passwords (django-axes).
+    if not attempt_allowed(request):
+        return locked_out(request)
     invitation = invitation_for_token(token)
     if invitation is None:
+        attempt_failed(request, what="invitation")
         return render(request, "registration/invitation_invalid.html", status=404)
     signed_in = request.user.is_authenticated
     # An address that already has an account is accepted by signing in with it, never by a second account.

@@ -13,8 +13,9 @@ import segno
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -50,6 +51,17 @@ class TokenForm(forms.Form):
     )
 
 
+def _user(request: HttpRequest) -> User:
+    """The signed-in user of a @login_required view, as the project's User (django-otp adds is_verified)."""
+    if not isinstance(request.user, User):
+        raise PermissionDenied("Sign in first.")
+    return request.user
+
+
+def _verified(user: User) -> bool:
+    return bool(getattr(user, "is_verified", lambda: False)())
+
+
 def _next(request: HttpRequest) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
     if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
@@ -67,6 +79,14 @@ def locked_out(request: HttpRequest, response: HttpResponse | None = None, crede
     """django-axes' lockout answer (AXES_LOCKOUT_CALLABLE): a page, status 429, saying until when."""
     username = (credentials or {}).get("username") or request.POST.get("username", "")
     until = lockout_until(request, username=username)
+    if request.path.startswith("/api/"):
+        seconds = max(1, int((until - timezone.now()).total_seconds())) if until else 60
+        response = JsonResponse(
+            {"error": {"code": "locked_out", "message": "Too many failed attempts from this address.", "fields": {}}},
+            status=429,
+        )
+        response["Retry-After"] = str(seconds)
+        return response
     return render(
         request,
         "registration/locked_out.html",
@@ -80,10 +100,10 @@ def locked_out(request: HttpRequest, response: HttpResponse | None = None, crede
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def second_factor_enrol(request: HttpRequest):
-    user = request.user
+    user = _user(request)
     if second_factor_enrolled(user):
         messages.info(request, "This account has an authenticator app already.")
-        return redirect("second_factor_verify" if not user.is_verified() else "account_security")
+        return redirect("second_factor_verify" if not _verified(user) else "account_security")
     device = totp_enrolment_start(user=user)
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -118,10 +138,10 @@ def _base32(device: TOTPDevice) -> str:
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def second_factor_verify(request: HttpRequest):
-    user = request.user
+    user = _user(request)
     if not second_factor_enrolled(user):
         return redirect(f"{reverse('second_factor_enrol')}?next={request.GET.get('next', '')}")
-    if user.is_verified():
+    if _verified(user):
         return redirect(_next(request))
     form = TokenForm(request.POST or None)
     if request.method == "POST":
@@ -159,6 +179,7 @@ def account_security(request: HttpRequest):
 @login_required
 @require_POST
 def sign_out_other_sessions(request: HttpRequest):
-    ended = user_sessions_end(user=request.user, by=request.user, keep=request.session.session_key)
+    user = _user(request)
+    ended = user_sessions_end(user=user, by=user, keep=request.session.session_key)
     messages.success(request, f"Signed out {ended} other session{'s' if ended != 1 else ''}. This one goes on.")
     return redirect("account_security")

@@ -45,6 +45,16 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _no_lockout_left_behind():
+    """A lockout's 'address locked' flag lives in the shared cache, not the test's database transaction: clear
+    the test client's address after each test so one test's lockout does not answer the next one's requests."""
+    yield
+    from asemplanner.domain.signin import address_unlocked
+
+    address_unlocked(ip_address="127.0.0.1")
+
+
 @pytest.fixture
 def seeded(db):
     """The ASEM13 demo data, loaded through seed_asem13's domain function."""

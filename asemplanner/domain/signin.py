@@ -15,9 +15,10 @@ from axes.helpers import get_cool_off
 from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser, User
+from django.contrib.auth.models import User
 from django.contrib.auth.signals import user_login_failed
 from django.contrib.sessions.backends.base import SessionBase
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max, Q
@@ -45,12 +46,12 @@ CODE_HELP = "Type the 6 digits your authenticator app shows now for ASEM13 Plann
 # --- Second factor ---------------------------------------------------------------------------------------------
 
 
-def second_factor_required(user: AbstractBaseUser | Any) -> bool:
+def second_factor_required(user: Any) -> bool:
     """Staff always; anyone else once they enrolled a factor."""
     return bool(user.is_staff) or user_has_device(user, confirmed=True)
 
 
-def second_factor_enrolled(user: AbstractBaseUser | Any) -> bool:
+def second_factor_enrolled(user: Any) -> bool:
     return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
 
 
@@ -252,6 +253,21 @@ def lockout_parameters(request: Any, credentials: dict[str, Any] | None) -> list
     return ["username", "ip_address"] if lockout_username(request, credentials) else ["ip_address"]
 
 
+def _locked_key(ip_address: str) -> str:
+    return f"planner:signin:locked-address:{ip_address}"
+
+
+def address_locked(request: HttpRequest) -> bool:
+    """Whether the request's address is locked out, from the cache alone (no query): for the print-station API,
+    whose every request would otherwise pay a lookup. Set by lockout_record, cleared when an admin unlocks."""
+    AxesProxyHandler.update_request(request)
+    return bool(cache.get(_locked_key(getattr(request, "axes_ip_address", "") or "")))
+
+
+def address_unlocked(*, ip_address: str) -> None:
+    cache.delete(_locked_key(ip_address))
+
+
 def attempt_allowed(request: HttpRequest, *, username: str = "") -> bool:
     """Not locked out: neither the account named (if any) nor the request's address."""
     return AxesProxyHandler.is_allowed(request, {"username": username} if username else {})
@@ -279,9 +295,11 @@ def lockout_record(*, username: str, ip_address: str) -> None:
     user = get_user_model().objects.filter(username=username).first() if username else None
     attempt = AccessAttempt.objects.filter(ip_address=ip_address).order_by("-attempt_time").first()
     target = user or attempt
+    cool_off = get_cool_off() or dt.timedelta(0)
+    if ip_address and cool_off:
+        cache.set(_locked_key(ip_address), True, timeout=int(cool_off.total_seconds()))
     if target is None:
         return
-    cool_off = get_cool_off() or dt.timedelta(0)
     recent = AuditEntry.objects.filter(
         action__endswith=".locked_out",
         object_id=str(target.pk),
