@@ -384,8 +384,12 @@ INSTALLED_APPS += [
 # After the authentication middleware: django-otp marks request.user verified or not; then the session limits
 # (idle, absolute) may sign the user out, and only then the second factor sends staff to enrol or verify.
 # AxesMiddleware turns a lockout into the lockout page; it goes last.
-MIDDLEWARE[MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1 : 0] = [
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
     "django_otp.middleware.OTPMiddleware",
+)
+# After the messages middleware: a session that ends says why on the sign-in page.
+MIDDLEWARE[MIDDLEWARE.index("django.contrib.messages.middleware.MessageMiddleware") + 1 : 0] = [
     "asemplanner.middleware.SessionLimitsMiddleware",
     "asemplanner.middleware.SecondFactorMiddleware",
 ]
