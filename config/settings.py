@@ -417,6 +417,17 @@ AXES_LOCKOUT_CALLABLE = "portal.second_factor.locked_out"
 AXES_RESET_ON_SUCCESS = True
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_USERNAME_CALLABLE = "asemplanner.domain.signin.lockout_username"
+# Masked in the attempt records axes keeps (the password field is masked by axes itself).
+AXES_SENSITIVE_PARAMETERS = [
+    "username",
+    "ip_address",
+    "token",
+    "password1",
+    "password2",
+    "new_password1",
+    "new_password2",
+    "csrfmiddlewaretoken",
+]
 # The admin lists lockouts (asemplanner/admin.py registers axes' own AccessAttempt admin; deleting one unlocks).
 AXES_ENABLE_ADMIN = False
 # django-otp's own slow-down after a wrong code is left off: axes counts wrong codes with wrong passwords and

@@ -23,7 +23,9 @@ class Command(BaseCommand):
             secret = report.second_factors.get(username)
             factor = f"  second factor: {secret}" if secret else ""
             self.stdout.write(f"  {username:<15} {password:<28} ({role}){factor}")
+            if secret:
+                self.stdout.write(f"  {'':<15} {demo_totp_uri(username)}")
         self.stdout.write(
-            "Staff sign in with the password, then a 6-digit code from an authenticator app holding the secret "
-            f"above (or the URI {demo_totp_uri('admin')}); without a phone: python3 dev.py totp admin"
+            "Staff sign in with the password, then a 6-digit code from an authenticator app holding their demo "
+            "secret (scan or paste the otpauth:// URI); without a phone: python3 dev.py totp admin"
         )
