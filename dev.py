@@ -5,6 +5,7 @@
                            dependencies, migrations, the ASEM13 demo data, then the web server, a Celery
                            worker and Celery beat; prints the URL and the demo logins. Ctrl-C stops all three.
     python3 dev.py test    run the whole test suite (pytest); extra arguments go to pytest.
+    python3 dev.py totp [USER]  print a demo staff user's current second-factor code (demo secret only).
 
 With no DATABASE_URL / REDIS_URL set, everything runs on a SQLite file and kombu's filesystem broker under
 var/. Set them to use PostgreSQL and Redis (see README.md).
@@ -98,6 +99,10 @@ def up(port: int, host: str) -> int:
         say(f"the planner is running at {url}  (web, Celery worker and beat; Ctrl-C stops them)")
         say("log in with one of the demo logins printed above (demo only)")
         say(
+            "staff then type a 6-digit code: add the printed demo secret to an authenticator app, or run "
+            "`python3 dev.py totp admin` (or protocol, security, ...) for the current code"
+        )
+        say(
             f"liaison officers (liaison-fra, liaison-khm) sign in at http://{host}:{port}/accounts/login/ "
             "and land on their delegation's portal"
         )
@@ -121,6 +126,11 @@ def test(pytest_args: list[str]) -> int:
     return subprocess.run([PYTHON, "-m", "pytest", *pytest_args], cwd=ROOT).returncode
 
 
+def totp(username: str) -> int:
+    ensure_environment()
+    return subprocess.run([PYTHON, ROOT / "manage.py", "demo_totp", username], cwd=ROOT).returncode
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -128,11 +138,15 @@ def main() -> int:
     up_parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     up_parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
     commands.add_parser("test", help="run the whole test suite; extra arguments go to pytest")
+    totp_parser = commands.add_parser("totp", help="print a demo staff user's current second-factor code")
+    totp_parser.add_argument("username", nargs="?", default="admin")
     args, rest = parser.parse_known_args()
     if args.command == "up":
         if rest:
             parser.error(f"unknown arguments for 'up': {' '.join(rest)}")
         return up(args.port, args.host)
+    if args.command == "totp":
+        return totp(args.username)
     return test(rest)
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from axes.admin import AccessAttemptAdmin
+from axes.models import AccessAttempt
 from django.contrib import admin, messages
 from django.contrib.admin.utils import quote, unquote
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
@@ -14,6 +16,8 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django_celery_beat.admin import IntervalScheduleAdmin, SolarScheduleAdmin
 from django_celery_beat.models import IntervalSchedule, SolarSchedule
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from asemplanner.domain.audit import (
     audit_entry,
@@ -28,6 +32,7 @@ from asemplanner.domain.audit import (
 )
 from asemplanner.domain.notifications import notifications_mark_read
 from asemplanner.domain.privileges import privileges_granted, privileges_of
+from asemplanner.domain.signin import second_factor_reset, user_sessions_end
 from asemplanner.models import AuditEntry, Notification
 
 
@@ -187,6 +192,35 @@ class AuditEntryAdmin(ReadOnlyModelAdmin):
 admin.site.unregister(User)
 admin.site.unregister(Group)
 
+# Lockouts (django-axes): admins see them and unlock by deleting one (AXES_ENABLE_ADMIN is off so the access
+# logs stay out of the admin).
+admin.site.register(AccessAttempt, AccessAttemptAdmin)
+
+
+class SecondFactorDeviceAdmin(admin.ModelAdmin):
+    """Who has a second factor, never its secret. Devices are made by enrolment and removed by the user
+    action 'Reset the second factor' (audited); django-otp's own admin, which would show keys, stays out."""
+
+    list_display = ("user", "name", "confirmed", "last_used_at")
+    list_filter = ("confirmed",)
+    list_select_related = ("user",)
+    fields = ("user", "name", "confirmed", "last_used_at")
+    readonly_fields = fields
+    search_fields = ("user__username",)
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+admin.site.register(TOTPDevice, SecondFactorDeviceAdmin)
+admin.site.register(StaticDevice, SecondFactorDeviceAdmin)
+
 
 @admin.register(User)
 class PlannerUserAdmin(AuditedModelAdmin, UserAdmin):
@@ -194,6 +228,22 @@ class PlannerUserAdmin(AuditedModelAdmin, UserAdmin):
 
     list_display = ("username", "email", "first_name", "last_name", "is_staff", "roles", "is_active")
     list_filter = ("is_staff", "is_active", "groups")
+    actions = ["reset_second_factor", "sign_out_everywhere"]
+
+    @admin.action(
+        description="Reset the second factor (lost phone): enrol again at next sign-in", permissions=["change"]
+    )
+    def reset_second_factor(self, request, queryset):
+        for user in queryset:
+            removed = second_factor_reset(user=user, by=request.user)
+            self.message_user(request, f"{user}: second factor reset ({removed} device(s) removed), sessions ended.")
+
+    @admin.action(description="Sign out everywhere (end all their sessions)", permissions=["change"])
+    def sign_out_everywhere(self, request, queryset):
+        for user in queryset:
+            keep = request.session.session_key if user.pk == request.user.pk else None
+            ended = user_sessions_end(user=user, by=request.user, keep=keep)
+            self.message_user(request, f"{user}: {ended} session(s) ended.")
 
     # Granting oneself roles, permissions or superuser is impossible: on one's own page these are read-only (and
     # privileges_granted refuses a self-grant that got past the form).

@@ -74,3 +74,18 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class UserSession(models.Model):
+    """Which session keys belong to which user, filled at sign-in: 'sign out other sessions' and an admin's
+    'sign out everywhere' end exactly these, without decoding every stored session."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="planner_sessions")
+    session_key = models.CharField(max_length=40, unique=True)
+    started_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"session of {self.user} since {self.started_at:%Y-%m-%d %H:%M}"

@@ -65,6 +65,10 @@ ROLE_MODEL_PERMISSIONS: dict[str, dict[str, str]] = {
         "badges.printrecord": "v",
         "badges.scanlog": "v",
         "delegations.zonerule": "vacd",
+        # Sign-in: lockouts (deleting one unlocks) and who has a second factor (reset is a user action).
+        "axes.accessattempt": "vd",
+        "otp_totp.totpdevice": "v",
+        "otp_static.staticdevice": "v",
     },
     PROTOCOL: {
         "events.event": "v",

@@ -19,6 +19,11 @@ class PlannerAdminSite(admin.AdminSite):
     index_title = "Summit overview"
     index_template = "admin/planner_index.html"
 
+    def has_permission(self, request):
+        # Staff pass the second factor before any admin page (asemplanner.middleware.SecondFactorMiddleware
+        # sends them to it; this holds even if the middleware were left out).
+        return super().has_permission(request) and request.user.is_verified()
+
     def index(self, request, extra_context=None):
         extra_context = {
             **(extra_context or {}),

@@ -7,6 +7,7 @@ DEBUG=0 and ALLOWED_HOSTS.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 from pathlib import Path
@@ -478,3 +479,83 @@ PLANNER_REMINDER_QUEUE = env("PLANNER_REMINDER_QUEUE", "celery")
 EMAIL_TIMEOUT = int(env("EMAIL_TIMEOUT", "30"))
 # Where staff and liaisons reach the planner: links in reminder mails start with it.
 PLANNER_BASE_URL = env("PLANNER_BASE_URL", "http://127.0.0.1:8000")
+
+# --- Sign-in: second factor, lockout, sessions ----------------------------------------------------------------
+# docs/security.md, "Staff sign-in". Second factor: django-otp (TOTP in an authenticator app, plus one-time
+# recovery codes), required for every staff account and for a liaison who enrolled one. Lockout: django-axes.
+INSTALLED_APPS += [
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
+]
+# After the authentication middleware: django-otp marks request.user verified or not; then the session limits
+# (idle, absolute) may sign the user out, and only then the second factor sends staff to enrol or verify.
+# AxesMiddleware turns a lockout into the lockout page; it goes last.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "django_otp.middleware.OTPMiddleware",
+)
+# After the messages middleware: a session that ends says why on the sign-in page.
+MIDDLEWARE[MIDDLEWARE.index("django.contrib.messages.middleware.MessageMiddleware") + 1 : 0] = [
+    "asemplanner.middleware.SessionLimitsMiddleware",
+    "asemplanner.middleware.SecondFactorMiddleware",
+]
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")
+AUTHENTICATION_BACKENDS = [
+    # Refuses a locked-out username or address before any password is checked; ModelBackend then checks the
+    # password (and hashes one for an unknown username too, so both take the same time).
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# The issuer an authenticator app shows beside the account.
+OTP_TOTP_ISSUER = env("PLANNER_OTP_ISSUER", "ASEM13 Planner")
+# A TOTP code is accepted one 30-second step either side (clock drift), and each code only once.
+OTP_TOTP_TOLERANCE = 1
+# How many recovery codes an enrolment hands out.
+PLANNER_RECOVERY_CODES = int(env("PLANNER_RECOVERY_CODES", "10"))
+
+# Lockout (django-axes): failed sign-ins, wrong second-factor codes, wrong invitation or reset links and wrong
+# print-station tokens count. PLANNER_LOCKOUT_FAILURES within PLANNER_LOCKOUT_MINUTES lock the account (its
+# username) and, separately, the address (IP) for PLANNER_LOCKOUT_MINUTES after the last failure.
+AXES_FAILURE_LIMIT = int(env("PLANNER_LOCKOUT_FAILURES", "5"))
+AXES_COOLOFF_TIME = dt.timedelta(minutes=int(env("PLANNER_LOCKOUT_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = "asemplanner.domain.signin.lockout_parameters"
+AXES_LOCKOUT_CALLABLE = "portal.second_factor.locked_out"
+AXES_RESET_ON_SUCCESS = True
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_USERNAME_CALLABLE = "asemplanner.domain.signin.lockout_username"
+# Masked in the attempt records axes keeps (the password field is masked by axes itself).
+AXES_SENSITIVE_PARAMETERS = [
+    "username",
+    "ip_address",
+    "token",
+    "password1",
+    "password2",
+    "new_password1",
+    "new_password2",
+    "csrfmiddlewaretoken",
+]
+# The admin lists lockouts (asemplanner/admin.py registers axes' own AccessAttempt admin; deleting one unlocks).
+AXES_ENABLE_ADMIN = False
+# django-otp's own slow-down after a wrong code is left off: axes counts wrong codes with wrong passwords and
+# locks out after PLANNER_LOCKOUT_FAILURES, with one message and an audit entry.
+OTP_TOTP_THROTTLE_FACTOR = 0
+OTP_STATIC_THROTTLE_FACTOR = 0
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+# Behind a proxy, the address to count is the one the proxy saw (only when SECURE_PROXY_SSL_HEADER says so).
+AXES_IPWARE_PROXY_COUNT = int(env("PLANNER_PROXY_COUNT", "0")) or None
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if env("PLANNER_PROXY_COUNT") else ["REMOTE_ADDR"]
+)
+
+# Sessions: staff are signed out after PLANNER_STAFF_IDLE_MINUTES without a request, liaisons (on their own
+# devices, filling long forms) after PLANNER_LIAISON_IDLE_MINUTES; everyone after PLANNER_SESSION_MAX_HOURS
+# whatever the activity. The session cookie lives as long as that absolute limit.
+PLANNER_STAFF_IDLE_MINUTES = int(env("PLANNER_STAFF_IDLE_MINUTES", "30"))
+PLANNER_LIAISON_IDLE_MINUTES = int(env("PLANNER_LIAISON_IDLE_MINUTES", "120"))
+PLANNER_SESSION_MAX_HOURS = int(env("PLANNER_SESSION_MAX_HOURS", "12"))
+SESSION_COOKIE_AGE = PLANNER_SESSION_MAX_HOURS * 3600
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True

@@ -4,7 +4,13 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from config.views import home
-from portal.accounts import SignInForm, accept_invitation
+from portal.accounts import ResetConfirmView, ResetRequestView, SignInForm, accept_invitation
+from portal.second_factor import (
+    account_security,
+    second_factor_enrol,
+    second_factor_verify,
+    sign_out_other_sessions,
+)
 
 urlpatterns = [
     path("", home, name="home"),
@@ -22,8 +28,23 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("accounts/login/", auth_views.LoginView.as_view(authentication_form=SignInForm), name="login"),
-    path("accounts/", include("django.contrib.auth.urls")),
+    # The rest of django.contrib.auth.urls, each once (including the whole module would define sign-in and
+    # password change a second time, shadowed by the ones above).
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/password_reset/", ResetRequestView.as_view(), name="password_reset"),
+    path("accounts/password_reset/done/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
+    path(
+        "accounts/reset/<uidb64>/<token>/",
+        ResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path("accounts/reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
     path("accounts/invitation/<str:token>/", accept_invitation, name="accept_invitation"),
+    # Second factor (staff always, liaisons once enrolled) and the account's sessions: portal/second_factor.py.
+    path("accounts/second-factor/", second_factor_verify, name="second_factor_verify"),
+    path("accounts/second-factor/enrol/", second_factor_enrol, name="second_factor_enrol"),
+    path("accounts/security/", account_security, name="account_security"),
+    path("accounts/security/sign-out-others/", sign_out_other_sessions, name="sign_out_other_sessions"),
     path("inbox/", include("reminders.urls")),
     path("portal/", include("portal.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -8,6 +8,7 @@ public facts (demo/data/); people, flights and the programme are invented.
 
 from __future__ import annotations
 
+import base64
 import csv
 import datetime as dt
 import math
@@ -21,9 +22,11 @@ from zoneinfo import ZoneInfo
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.db import models, transaction
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from asemplanner.choices import Category, Rank
 from asemplanner.domain.audit import instance_save
+from asemplanner.domain.signin import totp_device_install
 from asemplanner.roles import ACCREDITATION, ADMIN, LIAISON, LOGISTICS, PROTOCOL, SECURITY, roles_sync
 from delegations.domain.delegations import accreditation_approve
 from delegations.models import Accreditation, Delegation, Partner, Person, Travel, ZoneRule
@@ -331,11 +334,26 @@ DEMO_USERS = [
 ]
 
 
+# Every demo staff user's authenticator secret: RFC 6238's test key ("12345678901234567890"), base32
+# GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ. DEMO ONLY: anyone can compute its codes (`python3 dev.py totp admin`).
+DEMO_TOTP_KEY_HEX = "3132333435363738393031323334353637383930"
+
+
+def demo_totp_secret() -> str:
+    return base64.b32encode(bytes.fromhex(DEMO_TOTP_KEY_HEX)).decode()
+
+
+def demo_totp_uri(username: str) -> str:
+    return f"otpauth://totp/ASEM13%20Planner:{username}?secret={demo_totp_secret()}&issuer=ASEM13%20Planner&digits=6"
+
+
 @dataclass
 class SeedReport:
     written: Counter = field(default_factory=Counter)
     unchanged: Counter = field(default_factory=Counter)
     users: list[tuple[str, str, str]] = field(default_factory=list)
+    # username → base32 authenticator secret, for the demo staff users (the second factor staff must pass).
+    second_factors: dict[str, str] = field(default_factory=dict)
 
     def note(self, model: type[models.Model], wrote: bool) -> None:
         (self.written if wrote else self.unchanged)[model._meta.verbose_name_plural] += 1
@@ -715,6 +733,9 @@ class Seeder:
                 liaisons = {*delegation.liaisons.all(), user}
                 self.upsert(Delegation, {"pk": delegation.pk}, {}, m2m={"liaisons": liaisons})
             self.report.users.append((username, password, role))
+            if role != LIAISON:
+                self.report.note(TOTPDevice, totp_device_install(user=user, key_hex=DEMO_TOTP_KEY_HEX, by=BY))
+                self.report.second_factors[username] = demo_totp_secret()
 
     def seed_reminders(self) -> None:
         summit = self.events[SUMMIT]

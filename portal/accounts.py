@@ -7,16 +7,20 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.password_validation import password_validators_help_text_html
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
-from delegations.domain.liaisons import invitation_accept, invitation_for_token
+from asemplanner.domain.signin import attempt_allowed, attempt_failed
+from delegations.domain.liaisons import invitation_accept, invitation_for_token, invitation_has_account
 from portal.common import attach_errors
+from portal.second_factor import locked_out
 
 
 class SignInForm(AuthenticationForm):
@@ -26,6 +30,28 @@ class SignInForm(AuthenticationForm):
     def clean_username(self):
         username = self.cleaned_data.get("username", "")
         return username.strip().lower() if "@" in username else username
+
+
+class ResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Django's reset link page; a wrong link counts per address with wrong passwords (django-axes), and a
+    locked-out address gets the lockout page instead."""
+
+    def dispatch(self, *args, **kwargs):
+        if not attempt_allowed(self.request):
+            return locked_out(self.request)
+        response = super().dispatch(*args, **kwargs)
+        if not self.validlink:
+            attempt_failed(self.request, what="password_reset")
+        return response
+
+
+class ResetRequestView(auth_views.PasswordResetView):
+    """Django's reset request, refused to a locked-out address (the same answer for known and unknown ones)."""
+
+    def dispatch(self, *args, **kwargs):
+        if self.request.method == "POST" and not attempt_allowed(self.request):
+            return locked_out(self.request)
+        return super().dispatch(*args, **kwargs)
 
 
 class AcceptInvitationForm(forms.Form):
@@ -55,13 +81,24 @@ class AcceptInvitationForm(forms.Form):
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def accept_invitation(request, token: str):
+    # Guessing invitation links: a wrong one counts per address with wrong passwords (django-axes).
+    if not attempt_allowed(request):
+        return locked_out(request)
     invitation = invitation_for_token(token)
     if invitation is None:
+        attempt_failed(request, what="invitation")
         return render(request, "registration/invitation_invalid.html", status=404)
     signed_in = request.user.is_authenticated
-    form = None if signed_in else AcceptInvitationForm(request.POST or None)
+    # An address that already has an account is accepted by signing in with it, never by a second account.
+    sign_in_first = not signed_in and invitation.status == "pending" and invitation_has_account(invitation)
+    form = None if signed_in or sign_in_first else AcceptInvitationForm(request.POST or None)
     problem = ""
-    if invitation.status != "pending":
+    if sign_in_first:
+        problem = (
+            f"{invitation.email} already has an account. Sign in with it (the link below brings you back here), "
+            "then accept the invitation. Forgotten the password? Reset it from the sign-in page."
+        )
+    elif invitation.status != "pending":
         problem = {
             "accepted": "This invitation has already been used. Sign in with the password you chose.",
             "revoked": "This invitation was withdrawn or replaced by a newer one. Use the newest mail.",
@@ -91,6 +128,12 @@ def accept_invitation(request, token: str):
     return render(
         request,
         "registration/accept_invitation.html",
-        {"invitation": invitation, "form": form, "problem": problem, "signed_in": signed_in},
+        {
+            "invitation": invitation,
+            "form": form,
+            "problem": problem,
+            "signed_in": signed_in,
+            "sign_in_url": f"{reverse('login')}?next={request.path}",
+        },
         status=status,
     )

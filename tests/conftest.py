@@ -12,6 +12,8 @@ from uuid import uuid4
 import pytest
 from django.conf import settings
 
+from tests.signin import sign_in
+
 REQUIRE_SERVICES = os.environ.get("PLANNER_REQUIRE_SERVICES") == "1"
 
 
@@ -54,6 +56,16 @@ def _fresh_rate_limits(settings):
     }
 
 
+@pytest.fixture(autouse=True)
+def _no_lockout_left_behind():
+    """A lockout's 'address locked' flag lives in the shared cache, not the test's database transaction: clear
+    the test client's address after each test so one test's lockout does not answer the next one's requests."""
+    yield
+    from asemplanner.domain.signin import address_unlocked
+
+    address_unlocked(ip_address="127.0.0.1")
+
+
 @pytest.fixture
 def seeded(db):
     """The ASEM13 demo data, loaded through seed_asem13's domain function."""
@@ -64,13 +76,20 @@ def seeded(db):
 
 @pytest.fixture
 def role_client(client, db):
-    """role_client("protocol") → a test client logged in as a fresh user with that role."""
+    """role_client("protocol") → a test client signed in (password and second factor) as a fresh user with that
+    role."""
     from tests.factories import UserFactory
 
     def login(role: str):
         user = UserFactory(username=f"{role}-tester", roles=[role])
-        client.force_login(user)
+        sign_in(client, user)
         client.user = user
         return client
 
     return login
+
+
+@pytest.fixture
+def admin_client(client, admin_user):
+    """pytest-django's admin_client, signed in past the second factor as every staff session must be."""
+    return sign_in(client, admin_user)

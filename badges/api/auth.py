@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.permissions import BasePermission
 from rest_framework.views import APIView
 
+from asemplanner.domain.signin import address_locked, attempt_allowed, attempt_failed, lockout_until
 from badges.domain import badges as domain
 from badges.domain.tokens import TokenRefused, token_authenticate
 from badges.models import DeviceToken
@@ -31,14 +33,33 @@ class DeviceTokenAuthentication(BaseAuthentication):
             raise exceptions.AuthenticationFailed(
                 {"code": "token_malformed", "message": "Send the token as `Authorization: Bearer <token>`."}
             )
+        # Guessing tokens: wrong tokens count per address with wrong passwords (django-axes); a locked-out
+        # address gets 429 with Retry-After, whatever token it sends, until the cool-off has passed. The check is
+        # a cache read (set when the address is locked out), so a station's polls ask the database nothing more.
+        http_request = request._request
+        if address_locked(http_request):
+            raise exceptions.Throttled(wait=_lockout_seconds(http_request), detail=LOCKED_OUT)
         try:
             token = token_authenticate(header[1].decode("ascii", "replace"))
         except TokenRefused as refused:
+            if not attempt_allowed(http_request):
+                raise exceptions.Throttled(wait=_lockout_seconds(http_request), detail=LOCKED_OUT) from refused
+            attempt_failed(http_request, what="device_token")
+            # Axes' middleware would swap this answer for its HTML page; the API answers in its own shape.
+            http_request.axes_locked_out = False
             raise exceptions.AuthenticationFailed({"code": refused.code, "message": refused.message}) from refused
         return (token, token)
 
     def authenticate_header(self, request):
         return 'Bearer realm="asemplanner"'
+
+
+LOCKED_OUT = "Too many wrong device tokens from this address; try again after the wait in Retry-After."
+
+
+def _lockout_seconds(request) -> int:
+    until = lockout_until(request)
+    return max(1, int((until - timezone.now()).total_seconds())) if until else 60
 
 
 class DeviceTokenScheme(OpenApiAuthenticationExtension):

@@ -24,6 +24,9 @@ ERRORS = {
     401: OpenApiResponse(ErrorSerializer, description="No token, or an unknown, revoked or expired one."),
     403: OpenApiResponse(ErrorSerializer, description="The token lacks the scope."),
     404: OpenApiResponse(ErrorSerializer, description="No such badge for this token's event."),
+    429: OpenApiResponse(
+        ErrorSerializer, description="Too many wrong device tokens from this address: wait `Retry-After` seconds."
+    ),
 }
 
 

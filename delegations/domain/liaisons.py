@@ -20,6 +20,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -137,6 +138,13 @@ def _usable(invitation: LiaisonInvitation) -> None:
         )
 
 
+def invitation_has_account(invitation: LiaisonInvitation) -> bool:
+    """Someone already signs in with the invited address, as username or as e-mail address: accepting while
+    signed out would make a second account for the same person."""
+    email = invitation.email
+    return get_user_model().objects.filter(Q(username__iexact=email) | Q(email__iexact=email)).exists()
+
+
 @transaction.atomic
 def invitation_accept(
     *, invitation: LiaisonInvitation, user=None, password: str = "", first_name: str = "", last_name: str = ""
@@ -147,9 +155,9 @@ def invitation_accept(
     _usable(invitation)
     User = get_user_model()
     if user is None or not user.is_authenticated:
-        if User.objects.filter(username__iexact=invitation.email).exists():
+        if invitation_has_account(invitation):
             raise ValidationError(
-                f"An account for {invitation.email} exists already: sign in first, then open the link again."
+                f"{invitation.email} already has an account: sign in first, then open the link again to accept."
             )
         user = User(username=invitation.email, email=invitation.email, first_name=first_name, last_name=last_name)
         try:

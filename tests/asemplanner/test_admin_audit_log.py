@@ -13,6 +13,7 @@ from pytest_django.asserts import assertContains
 
 from asemplanner.domain.audit import audit_log
 from tests.factories import PartnerFactory, UserFactory, VenueFactory
+from tests.signin import sign_in
 
 CHANGELIST = reverse("admin:asemplanner_auditentry_changelist")
 
@@ -131,7 +132,7 @@ def test_audit_changelist_needs_the_view_permission(client, permission, venue_re
     user = UserFactory(is_staff=True)
     if permission:
         user.user_permissions.add(Permission.objects.get(codename=permission))
-    client.force_login(user)
+    sign_in(client, user)
     assert client.get(CHANGELIST).status_code == 403
 
 

@@ -126,6 +126,21 @@ def grow(model_label: str, n: int, user=None) -> None:
                     key=f"k{Reminder.objects.count()}", rule=rule, event=rule.event, subject_kind="delegation",
                     subject_id=1, recipient=f.UserFactory(), anchor_at=timezone.now(), due_at=timezone.now(),
                 )  # fmt: skip
+            case "axes.accessattempt":
+                from axes.models import AccessAttempt
+
+                AccessAttempt.objects.create(
+                    username=f.UserFactory().username, ip_address="192.0.2.1", user_agent="test",
+                    get_data="", post_data="", http_accept="", path_info="/accounts/login/", failures_since_start=1,
+                )  # fmt: skip
+            case "otp_totp.totpdevice":
+                from django_otp.plugins.otp_totp.models import TOTPDevice
+
+                TOTPDevice.objects.create(user=f.UserFactory(), name="app", confirmed=True)
+            case "otp_static.staticdevice":
+                from django_otp.plugins.otp_static.models import StaticDevice
+
+                StaticDevice.objects.create(user=f.UserFactory(), name="codes", confirmed=True)
             case _:
                 pass
 

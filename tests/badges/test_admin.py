@@ -12,13 +12,14 @@ from asemplanner.models import AuditEntry
 from badges.domain.tokens import token_create, token_hash, token_scopes_allowed
 from badges.models import DeviceToken
 from tests.factories import EventFactory, UserFactory
+from tests.signin import sign_in
 
 ADD = "/admin/badges/devicetoken/add/"
 
 
 @pytest.fixture
 def staff(client, db):
-    client.force_login(UserFactory(username="acc", roles=["accreditation"]))
+    sign_in(client, UserFactory(username="acc", roles=["accreditation"]))
     return client
 
 
@@ -73,12 +74,12 @@ def test_revoke_action(staff):
 
 
 def test_other_roles_cannot_make_tokens(client, db):
-    client.force_login(UserFactory(username="mover", roles=["logistics"]))
+    sign_in(client, UserFactory(username="mover", roles=["logistics"]))
     assert client.get(ADD).status_code == 403
 
 
 def test_security_makes_tokens_for_its_checkpoints(client, db):
-    client.force_login(UserFactory(username="guard", roles=["security"]))
+    sign_in(client, UserFactory(username="guard", roles=["security"]))
     page = client.get(ADD).content.decode()
     assert 'name="zone"' in page and "checkpoint:scan" in page
 

@@ -36,6 +36,7 @@ from tests.factories import (
     SecurityZoneFactory,
     UserFactory,
 )
+from tests.signin import sign_in
 
 URL = "/api/v1/checkpoint/scans"
 SCAN_KEYS = {
@@ -294,7 +295,7 @@ def test_token_zone_rules(db, scopes, with_zone, message):
 
 
 def test_admin_makes_a_checkpoint_token(client, db):
-    client.force_login(UserFactory(username="acc", roles=["accreditation"]))
+    sign_in(client, UserFactory(username="acc", roles=["accreditation"]))
     event, zone = EventFactory(), SecurityZoneFactory(code="Z4")
     data = {
         "name": "Gate Z4", "event": event.pk, "scopes": ["checkpoint:scan"], "zone": zone.pk,
@@ -324,7 +325,7 @@ def test_security_reads_the_scan_log_with_filters(client, gate):
     number = badge(gate["event"], [gate["z3"]], family="Sokhom").badge_number
     scan(gate, qr_payload(number, 1))
     scan(gate, forged(gate))
-    client.force_login(UserFactory(username="guard", roles=["security"]))
+    sign_in(client, UserFactory(username="guard", roles=["security"]))
     page = client.get("/admin/badges/scanlog/")
     assert page.status_code == 200
     text = page.content.decode()
@@ -342,14 +343,14 @@ def test_security_reads_the_scan_log_with_filters(client, gate):
 
 @pytest.mark.parametrize("role", ["liaison", "accreditation", "logistics"])
 def test_other_roles_cannot_read_the_scan_log(client, db, role):
-    client.force_login(UserFactory(username=f"u-{role}", roles=[role]))
+    sign_in(client, UserFactory(username=f"u-{role}", roles=[role]))
     response = client.get("/admin/badges/scanlog/")
     assert response.status_code in {302, 403}
     assert b"Scan log" not in response.content
 
 
 def test_scan_log_page_query_count_does_not_grow(client, gate, django_assert_max_num_queries):
-    client.force_login(UserFactory(username="guard", roles=["security"]))
+    sign_in(client, UserFactory(username="guard", roles=["security"]))
     payload = qr_payload(badge(gate["event"], [gate["z3"]]).badge_number, 1)
 
     def page_queries() -> int:
@@ -453,7 +454,7 @@ def test_zone_rule_is_unique_per_event_and_category(zone_map):
 
 
 def test_security_edits_the_zone_map_in_the_admin(client, zone_map):
-    client.force_login(UserFactory(username="guard", roles=["security"]))
+    sign_in(client, UserFactory(username="guard", roles=["security"]))
     page = client.get("/admin/delegations/zonerule/").content.decode()
     assert "Z1, Z2, Z3" in page
     assert "All events" in page
@@ -464,5 +465,5 @@ def test_security_edits_the_zone_map_in_the_admin(client, zone_map):
     assert response.status_code == 302, response.content
     rule = ZoneRule.objects.get(category=Category.HOST)
     assert sorted(rule.zones.values_list("code", flat=True)) == ["Z1", "Z3"]
-    client.force_login(UserFactory(username="liaison1", roles=["liaison"]))
+    sign_in(client, UserFactory(username="liaison1", roles=["liaison"]))
     assert client.get("/admin/delegations/zonerule/").status_code in {302, 403}

@@ -36,6 +36,7 @@ from tests.factories import (
     VenueFactory,
     at,
 )
+from tests.signin import sign_in
 
 
 @pytest.fixture
@@ -127,7 +128,7 @@ def test_liaison_moves_arrival_and_every_follow_up_happens(client, summit, setti
     assert not Conflict.objects.filter(kind=Conflict.Kind.BEFORE_ARRIVAL).exists()
 
     # The flight lands the next morning at 11:00, after the retreat has begun.
-    client.force_login(summit["liaison"])
+    sign_in(client, summit["liaison"])
     response = _land_at_eleven_next_morning(client, summit)
     assert response.status_code == 302, response.content.decode()[:2000]
 

@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from asemplanner.models import AuditEntry
 from events.models import Conflict, Event, Session
 from tests.factories import EventFactory, RoomFactory, SessionFactory, SideEventFactory, UserFactory, at
+from tests.signin import sign_in
 
 pytestmark = pytest.mark.django_db
 URL = "/admin/events/postpone/"
@@ -31,7 +32,7 @@ def plan():
 
 @pytest.fixture
 def staff(client):
-    client.force_login(UserFactory(username="boss", roles=["admin"]))
+    sign_in(client, UserFactory(username="boss", roles=["admin"]))
     return client
 
 
@@ -109,7 +110,7 @@ def test_bad_shifts_are_explained_on_the_form(staff, plan, data, message):
 
 
 def test_roles_without_change_permission_cannot_use_the_page(client, plan):
-    client.force_login(UserFactory(username="guard", roles=["security"]))
+    sign_in(client, UserFactory(username="guard", roles=["security"]))
     assert client.get(URL).status_code == 403
     data = {"event": plan["summit"].pk, "include_side_events": "on", "days": "7", "confirm": "1"}
     assert client.post(URL, data).status_code == 403
@@ -125,7 +126,7 @@ def test_confirm_needs_csrf(plan):
     from django.test import Client
 
     client = Client(enforce_csrf_checks=True)
-    client.force_login(UserFactory(username="boss2", roles=["admin"]))
+    sign_in(client, UserFactory(username="boss2", roles=["admin"]))
     data = {"event": plan["summit"].pk, "days": "7", "confirm": "1"}
     assert client.post(URL, data).status_code == 403
     assert Event.objects.get(acronym="ASEM13").start_date == dt.date(2020, 11, 16)

@@ -19,6 +19,7 @@ from tests.factories import (
     UserFactory,
     VenueFactory,
 )
+from tests.signin import sign_in
 
 
 @pytest.fixture
@@ -66,5 +67,5 @@ def summit(db):
 @pytest.fixture
 def liaison_a(client, summit):
     """A client signed in as France's liaison officer."""
-    client.force_login(summit.liaison_a)
+    sign_in(client, summit.liaison_a)
     return client

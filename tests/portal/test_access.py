@@ -19,6 +19,7 @@ from portal import urls as portal_urls
 from protocol.models import BilateralMeeting
 from tests.delegations.images import jpeg_bytes
 from tests.factories import AccreditationFactory, BilateralMeetingFactory, UserFactory
+from tests.signin import sign_in
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,7 @@ def test_anonymous_visitor_is_sent_to_sign_in(client, summit, walk, name):
 
 @pytest.mark.parametrize("name", DELEGATION_URLS)
 def test_other_delegations_liaison_gets_404_and_changes_nothing(client, summit, walk, name):
-    client.force_login(summit.liaison_b)
+    sign_in(client, summit.liaison_b)
     before = (AuditEntry.objects.count(), Person.objects.count(), BilateralMeeting.objects.values_list("status"))
     before = (before[0], before[1], list(before[2]))
     url = url_for(name, summit.france.pk, walk)
@@ -126,14 +127,14 @@ def test_other_delegations_liaison_gets_404_and_changes_nothing(client, summit, 
 @pytest.mark.parametrize("name", DELEGATION_URLS)
 def test_staff_get_404_in_the_portal(client, summit, walk, name):
     """Staff work in the admin; the portal is for liaison officers only."""
-    client.force_login(UserFactory(username="admin-user", roles=["admin"]))
+    sign_in(client, UserFactory(username="admin-user", roles=["admin"]))
     for method in ("get", "post"):
         assert getattr(client, method)(url_for(name, summit.france.pk, walk)).status_code == 404
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_own_liaison_reaches_every_url(client, summit, walk, name):
-    client.force_login(summit.liaison_a)
+    sign_in(client, summit.liaison_a)
     response = client.get(url_for(name, summit.france.pk, walk))
     assert response.status_code == (405 if CASES[name].post_only else CASES[name].owner_get)
     if response.status_code == 200 and response["Content-Type"].startswith("text/html"):
@@ -142,7 +143,7 @@ def test_own_liaison_reaches_every_url(client, summit, walk, name):
 
 def test_a_liaison_of_two_delegations_reaches_both(client, summit):
     summit.germany.liaisons.add(summit.liaison_a)
-    client.force_login(summit.liaison_a)
+    sign_in(client, summit.liaison_a)
     page = client.get(reverse("portal:home")).content.decode()
     assert "France at ASEM13" in page and "Germany at ASEM13" in page
     assert client.get(reverse("portal:dashboard", args=[summit.germany.pk])).status_code == 200
@@ -152,20 +153,20 @@ def test_a_liaison_of_two_delegations_reaches_both(client, summit):
 def test_inactive_liaison_reaches_nothing(client, summit):
     summit.liaison_a.is_active = False
     summit.liaison_a.save()
-    client.force_login(summit.liaison_a)
+    sign_in(client, summit.liaison_a)
     response = client.get(reverse("portal:dashboard", args=[summit.france.pk]))
     assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
 
 
 def test_photos_are_not_served_as_public_files(client, summit, walk):
     """MEDIA_ROOT is never served: the stored file name leads nowhere without the access check."""
-    client.force_login(summit.liaison_a)
+    sign_in(client, summit.liaison_a)
     summit.member.refresh_from_db()
     assert client.get("/media/" + summit.member.photo.name).status_code == 404
 
 
 def test_liaison_cannot_open_the_admin_photo_view(client, summit, walk):
-    client.force_login(summit.liaison_a)
+    sign_in(client, summit.liaison_a)
     response = client.get(reverse("admin:delegations_person_photo", args=[summit.member.pk]))
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]

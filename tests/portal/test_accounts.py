@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from delegations.domain.liaisons import invitation_revoke, liaison_invite
 from delegations.models import LiaisonInvitation
+from tests.signin import sign_in
 
 
 @pytest.fixture
@@ -69,7 +70,7 @@ def test_a_signed_in_liaison_accepts_another_delegation(client, summit):
     summit.liaison_a.email = "lia@diplomatie.example"
     summit.liaison_a.save()
     _invitation, token = liaison_invite(delegation=summit.italy, email="lia@diplomatie.example", by="test")
-    client.force_login(summit.liaison_a)
+    sign_in(client, summit.liaison_a)
     response = client.post(reverse("accept_invitation", args=[token]))
     assert response.status_code == 302
     assert summit.italy.liaisons.filter(pk=summit.liaison_a.pk).exists()
@@ -173,3 +174,36 @@ def test_liaisons_sign_in_with_their_address_in_any_case(client, invited):
     assert response.status_code == 302
     user = get_user_model().objects.get(pk=client.session["_auth_user_id"])
     assert user.username == "new@diplomatie.example"
+
+
+@pytest.mark.parametrize(
+    "username",
+    [
+        pytest.param("new@diplomatie.example", id="username_is_the_address"),
+        pytest.param("nina-noir", id="address_on_another_username"),
+    ],
+)
+def test_an_invitation_to_an_existing_account_asks_to_sign_in_first(client, invited, summit, username):
+    from tests.factories import UserFactory
+
+    existing = UserFactory(username=username, email="New@Diplomatie.example", roles=["liaison"])
+    invitation, url = invited
+    page = client.get(url)
+    html = page.content.decode()
+    assert page.context["form"] is None
+    assert "already has an account" in html
+    assert f"{reverse('login')}?next={url}" in html
+    response = client.post(
+        url, {"first_name": "Nina", "last_name": "Noir", "password1": "mekong-2020-x", "password2": "mekong-2020-x"}
+    )
+    assert response.status_code == 200
+    assert "already has an account" in response.content.decode()
+    assert get_user_model().objects.filter(email__iexact="new@diplomatie.example").count() == 1
+    invitation.refresh_from_db()
+    assert invitation.status == "pending"
+    # Signed in, the same person accepts with the account they have.
+    sign_in(client, existing)
+    accepted = client.post(url)
+    assert accepted["Location"] == reverse("portal:dashboard", args=[summit.france.pk])
+    assert summit.france.liaisons.filter(pk=existing.pk).exists()
+    assert get_user_model().objects.filter(email__iexact="new@diplomatie.example").count() == 1

@@ -9,6 +9,7 @@ from django.urls import reverse
 from asemplanner.models import AuditEntry, Notification
 from protocol.models import BilateralMeeting, BilateralWindow
 from tests.factories import BilateralMeetingFactory, RoomFactory, at
+from tests.signin import sign_in
 
 
 def request_data(summit, **changes) -> dict:
@@ -40,7 +41,7 @@ def test_request_tells_the_counterparts_liaisons_and_they_accept(
     assert notice.link.endswith(reverse("portal:bilaterals", args=[summit.germany.pk]))
     assert [m.to for m in mail.outbox] == [[summit.liaison_b.email]]
 
-    client.force_login(summit.liaison_b)
+    sign_in(client, summit.liaison_b)
     page = client.get(reverse("portal:bilaterals", args=[summit.germany.pk])).content.decode()
     assert "Waiting for your answer (1)" in page and "Energy transition" in page
     with django_capture_on_commit_callbacks(execute=True):

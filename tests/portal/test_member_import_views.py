@@ -15,6 +15,7 @@ from django.urls import reverse
 from asemplanner.models import AuditEntry
 from delegations.domain.member_import.staging import member_import_stage
 from delegations.models import MemberImport, Person
+from tests.signin import sign_in
 
 HEADER = "Given name,Family name,Function,Rank,Category,Passport number,Passport expiry\r\n"
 VALID = (
@@ -188,7 +189,7 @@ def france_import(summit):
     ],
 )
 def test_other_delegations_liaison_gets_404_for_this_import(client, summit, france_import, name, method):
-    client.force_login(summit.liaison_b)
+    sign_in(client, summit.liaison_b)
     for delegation in (summit.france, summit.germany):  # France's id, and France's import under Germany's id
         response = getattr(client, method)(url(name, delegation, france_import.pk))
         assert response.status_code == 404

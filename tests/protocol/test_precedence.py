@@ -19,6 +19,7 @@ from delegations.models import Delegation, Partner
 from events.models import Event
 from protocol.domain.precedence import NO_HEAD, precedence_order, seating_pdf, seating_plan, seating_rows
 from tests.factories import DelegationFactory, EventFactory, PartnerFactory, PersonFactory, UserFactory
+from tests.signin import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -298,7 +299,7 @@ def test_pdf_view_returns_the_plan(role_client, event):
 @pytest.mark.parametrize("url", [page_url, pdf_url], ids=["page", "pdf"])
 def test_staff_without_the_permission_get_403(client, event, url):
     user = UserFactory(username="nostaffperm", is_staff=True)
-    client.force_login(user)
+    sign_in(client, user)
     assert client.get(url(event)).status_code == 403
 
 

@@ -25,6 +25,7 @@ from tests.factories import (
     VenueFactory,
     at,
 )
+from tests.signin import sign_in
 
 pytestmark = pytest.mark.django_db
 URL = "/admin/taskboard/"
@@ -68,9 +69,9 @@ def board():
 
 
 def test_board_needs_the_view_permission(client, board):
-    client.force_login(staff())
+    sign_in(client, staff())
     assert client.get(URL).status_code == 403
-    client.force_login(staff("protocol.view_protocoltask"))
+    sign_in(client, staff("protocol.view_protocoltask"))
     assert client.get(URL).status_code == 200
 
 
@@ -80,7 +81,7 @@ def test_board_anonymous_is_sent_to_login(client, board):
 
 
 def test_team_board_groups_by_day_and_shows_the_details(client, board):
-    client.force_login(staff("protocol.view_protocoltask"))
+    sign_in(client, staff("protocol.view_protocoltask"))
     response = client.get(URL, {"team": board["reception"].pk})
     html = response.content.decode()
     days = [(day, [t.title for t in tasks]) for day, tasks in response.context["days"]]
@@ -94,7 +95,7 @@ def test_team_board_groups_by_day_and_shows_the_details(client, board):
 
 
 def test_unassigned_board_lists_tasks_without_a_team(client, board):
-    client.force_login(staff("protocol.view_protocoltask"))
+    sign_in(client, staff("protocol.view_protocoltask"))
     response = client.get(URL, {"team": "unassigned"})
     titles = [t.title for _day, tasks in response.context["days"] for t in tasks]
     assert titles == ["Nobody's flags"]
@@ -112,13 +113,13 @@ def test_unassigned_board_lists_tasks_without_a_team(client, board):
 def test_board_filters(client, board, params, titles):
     if params.get("assignee") == "OFFICER":
         params = {"assignee": board["officer"].pk}
-    client.force_login(staff("protocol.view_protocoltask"))
+    sign_in(client, staff("protocol.view_protocoltask"))
     response = client.get(URL, params)
     assert [t.title for _day, tasks in response.context["days"] for t in tasks] == titles
 
 
 def test_bad_filter_is_named_and_ignored(client, board):
-    client.force_login(staff("protocol.view_protocoltask"))
+    sign_in(client, staff("protocol.view_protocoltask"))
     response = client.get(URL, {"day": "16/11", "status": "finished"})
     assert response.status_code == 400
     html = response.content.decode()
@@ -128,7 +129,7 @@ def test_bad_filter_is_named_and_ignored(client, board):
 
 def test_status_change_from_the_board_is_audited(client, board):
     user = staff("protocol.view_protocoltask", "protocol.change_protocoltask")
-    client.force_login(user)
+    sign_in(client, user)
     task = board["drive"]
     assert reverse("admin:taskboard_status", args=[task.pk]) in client.get(URL).content.decode()
     response = client.post(
@@ -145,17 +146,17 @@ def test_status_change_from_the_board_is_audited(client, board):
 
 
 def test_status_change_needs_the_change_permission_and_a_post(client, board):
-    client.force_login(staff("protocol.view_protocoltask"))
+    sign_in(client, staff("protocol.view_protocoltask"))
     url = reverse("admin:taskboard_status", args=[board["drive"].pk])
     assert client.post(url, {"status": "done"}).status_code == 403
-    client.force_login(staff("protocol.view_protocoltask", "protocol.change_protocoltask"))
+    sign_in(client, staff("protocol.view_protocoltask", "protocol.change_protocoltask"))
     assert client.get(url).status_code == 405
     board["drive"].refresh_from_db()
     assert board["drive"].status == ProtocolTask.Status.OPEN
 
 
 def test_status_change_refuses_an_unknown_status(client, board):
-    client.force_login(staff("protocol.view_protocoltask", "protocol.change_protocoltask"))
+    sign_in(client, staff("protocol.view_protocoltask", "protocol.change_protocoltask"))
     response = client.post(
         reverse("admin:taskboard_status", args=[board["drive"].pk]), {"status": "maybe"}, follow=True
     )
@@ -171,7 +172,7 @@ def test_generate_from_the_board(client, board):
     head.delegation.save()
     TravelFactory(person=head, arrival_at=at(-1, "09:00"), arrival_airport=airport)
     user = staff("protocol.view_protocoltask", "protocol.change_protocoltask", "protocol.add_protocoltask")
-    client.force_login(user)
+    sign_in(client, user)
     response = client.post(reverse("admin:taskboard_generate"), {"generate_event": board["event"].pk}, follow=True)
     assert "1 created" in response.content.decode()
     task = ProtocolTask.objects.get(source_key=f"travel:{head.pk}:reception")
@@ -192,7 +193,7 @@ def _tasks(n: int, team: Team) -> None:
 
 def test_board_query_count_does_not_grow_with_tasks(client):
     team = TeamFactory(kind=Team.Kind.RECEPTION)
-    client.force_login(staff("protocol.view_protocoltask", "protocol.change_protocoltask"))
+    sign_in(client, staff("protocol.view_protocoltask", "protocol.change_protocoltask"))
     counts = []
     for n in (3, 30):
         _tasks(n, team)
@@ -209,7 +210,7 @@ def test_changelist_action_generates_for_the_events_of_the_selected_tasks(client
     head.delegation.head = head
     head.delegation.save()
     TravelFactory(person=head, arrival_at=at(-1, "09:00"), arrival_airport=airport)
-    client.force_login(UserFactory(roles=["protocol"]))
+    sign_in(client, UserFactory(roles=["protocol"]))
     response = client.post(
         reverse("admin:protocol_protocoltask_changelist"),
         {"action": "generate_from_travel", "_selected_action": [board["drive"].pk]},

@@ -8,6 +8,7 @@ import time_machine
 from asemplanner.models import AuditEntry
 from reminders.models import Reminder, ReminderRule
 from tests.factories import ReminderRuleFactory, UserFactory, at
+from tests.signin import sign_in
 
 ADD = "/admin/reminders/reminderrule/add/"
 
@@ -33,7 +34,7 @@ def rule_form(**overrides) -> dict:
 @pytest.fixture
 def staff(client, summit):
     user = UserFactory(username="protocol-officer", roles=["protocol"])
-    client.force_login(user)
+    sign_in(client, user)
     return client
 
 
@@ -97,7 +98,7 @@ def test_failed_reminders_are_listed_with_their_error_and_can_be_retried(staff, 
 
 
 def test_view_only_roles_cannot_retry(client, summit):
-    client.force_login(UserFactory(username="guard", roles=["security"]))
+    sign_in(client, UserFactory(username="guard", roles=["security"]))
     response = client.get("/admin/reminders/reminder/")
     assert response.status_code == 200
     assert response.context["action_form"] is None  # no action this role may run

@@ -6,11 +6,12 @@ import pytest
 
 from asemplanner.models import Notification
 from tests.factories import DelegationFactory, PersonFactory, UserFactory
+from tests.signin import sign_in
 
 
 @pytest.fixture
 def liaison_client(client, summit):
-    client.force_login(summit["liaison"])
+    sign_in(client, summit["liaison"])
     return client
 
 
@@ -50,9 +51,9 @@ def test_anonymous_visitor_is_sent_to_sign_in(client, db):
 
 
 def test_home_sends_liaisons_to_their_page_and_staff_to_the_admin(client, summit):
-    client.force_login(summit["liaison"])
+    sign_in(client, summit["liaison"])
     assert client.get("/")["Location"] == "/portal/"
-    client.force_login(UserFactory(username="boss", roles=["admin"]))
+    sign_in(client, UserFactory(username="boss", roles=["admin"]))
     assert client.get("/")["Location"] == "/admin/"
 
 

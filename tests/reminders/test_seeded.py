@@ -15,6 +15,7 @@ from django.core.management import CommandError, call_command
 from reminders.domain.sending import reminders_sweep
 from reminders.models import Deadline, Reminder
 from tests.reminders.conftest import sync_all
+from tests.signin import sign_in
 
 TZ = ZoneInfo("Asia/Phnom_Penh")
 
@@ -65,7 +66,7 @@ def test_seeded_deadline_moved_in_the_admin_moves_the_reminders(seeded, client, 
     with time_machine.travel(local("2020-09-01"), tick=False):
         sync_all()
         deadline = Deadline.objects.get(event__acronym="ASEM13", kind=Deadline.Kind.PASSPORTS)
-        client.force_login(get_user_model().objects.get(username="protocol"))
+        sign_in(client, get_user_model().objects.get(username="protocol"))
         with django_capture_on_commit_callbacks(execute=True):
             response = client.post(
                 f"/admin/reminders/deadline/{deadline.pk}/change/",

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from demo.seed import seed_asem13
+from demo.seed import demo_totp_uri, seed_asem13
 
 
 class Command(BaseCommand):
@@ -20,4 +20,12 @@ class Command(BaseCommand):
             self.style.WARNING("Demo logins — DEMO ONLY, never use these passwords on a real deployment:")
         )
         for username, password, role in report.users:
-            self.stdout.write(f"  {username:<15} {password:<28} ({role})")
+            secret = report.second_factors.get(username)
+            factor = f"  second factor: {secret}" if secret else ""
+            self.stdout.write(f"  {username:<15} {password:<28} ({role}){factor}")
+            if secret:
+                self.stdout.write(f"  {'':<15} {demo_totp_uri(username)}")
+        self.stdout.write(
+            "Staff sign in with the password, then a 6-digit code from an authenticator app holding their demo "
+            "secret (scan or paste the otpauth:// URI); without a phone: python3 dev.py totp admin"
+        )
