@@ -432,6 +432,23 @@ LOGGING = {
         "django.template": {"level": "INFO", "filters": ["redact_secrets"]},
         # The API's unexpected errors, with their traceback (a database error there names the row's values).
         "badges.api.errors": {"filters": ["redact_secrets"]},
+        # django-axes logs each sign-in with the request path, which for an invitation holds its token.
+        **{
+            f"axes.{module}": {"filters": ["redact_secrets"]}
+            for module in (
+                "apps",
+                "attempts",
+                "helpers",
+                "signals",
+                "utils",
+                "handlers.base",
+                "handlers.database",
+                "handlers.cache",
+                "handlers.proxy",
+                "middleware",
+                "backends",
+            )
+        },  # fmt: skip
         "django.db.backends": {"level": "WARNING"},
     },
 }
@@ -538,6 +555,7 @@ AXES_SENSITIVE_PARAMETERS = [
 ]
 # The admin lists lockouts (asemplanner/admin.py registers axes' own AccessAttempt admin; deleting one unlocks).
 AXES_ENABLE_ADMIN = False
+AXES_VERBOSE = False  # no banner on every manage.py command; lockouts are in the audit trail
 # django-otp's own slow-down after a wrong code is left off: axes counts wrong codes with wrong passwords and
 # locks out after PLANNER_LOCKOUT_FAILURES, with one message and an audit entry.
 OTP_TOTP_THROTTLE_FACTOR = 0

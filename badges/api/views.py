@@ -301,7 +301,8 @@ def too_many(setting: str) -> OpenApiResponse:
         description=lazy(
             lambda: (
                 f"More than {rate_text(getattr(settings, setting))} from this device token (`{setting}`). "
-                "The `Retry-After` header gives the seconds to wait."
+                "The `Retry-After` header gives the seconds to wait. Also: too many wrong device tokens from this "
+                "address (a lockout), likewise with `Retry-After`."
             ),
             str,
         )(),
@@ -317,8 +318,8 @@ class Verify(StationView):
         request=VerifyInputSerializer,
         responses={
             200: VerdictSerializer,
-            429: too_many(VerifyThrottle.setting),
             **{k: v for k, v in ERRORS.items() if k != 404},
+            429: too_many(VerifyThrottle.setting),  # after ERRORS: its 429 is the lockout alone
         },
     )
     def post(self, request):
@@ -341,8 +342,8 @@ class CheckpointScans(StationView):
         request=ScanInputSerializer,
         responses={
             200: ScanSerializer,
-            429: too_many(CheckpointThrottle.setting),
             **{k: v for k, v in ERRORS.items() if k != 404},
+            429: too_many(CheckpointThrottle.setting),  # after ERRORS: its 429 is the lockout alone
         },
     )
     def post(self, request):

@@ -11,6 +11,7 @@ from asemplanner.domain.privileges import privileges_granted, privileges_of
 from asemplanner.models import AuditEntry, Notification
 from asemplanner.roles import roles_sync
 from tests.factories import UserFactory
+from tests.signin import sign_in
 
 
 @pytest.fixture(autouse=True)
@@ -31,7 +32,7 @@ def user_form(user: User, **overrides) -> dict:
 
 def test_an_admin_cannot_grant_itself_the_security_role_or_superuser(client):
     me = UserFactory(username="chief", roles=["admin"])
-    client.force_login(me)
+    sign_in(client, me)
     url = f"/admin/auth/user/{me.pk}/change/"
     form = client.get(url).context["adminform"].form
     assert not {"groups", "user_permissions", "is_superuser", "is_staff"} & set(form.fields)
@@ -61,7 +62,7 @@ def test_granting_the_security_role_to_another_tells_every_other_admin(client):
     UserFactory(username="deputy", roles=["admin"])
     UserFactory(username="root", is_superuser=True, is_staff=True)
     guard = UserFactory(username="guard", roles=["logistics"])
-    client.force_login(chief)
+    sign_in(client, chief)
     security = Group.objects.get(name="security")
     logistics = Group.objects.get(name="logistics")
     response = client.post(f"/admin/auth/user/{guard.pk}/change/", user_form(guard, groups=[security.pk, logistics.pk]))
@@ -80,7 +81,7 @@ def test_granting_the_security_role_to_another_tells_every_other_admin(client):
 def test_only_a_superuser_makes_a_superuser(client):
     chief = UserFactory(username="chief", roles=["admin"])
     other = UserFactory(username="other", roles=["logistics"])
-    client.force_login(chief)
+    sign_in(client, chief)
     assert "is_superuser" not in client.get(f"/admin/auth/user/{other.pk}/change/").context["adminform"].form.fields
     client.post(f"/admin/auth/user/{other.pk}/change/", user_form(other, is_superuser="on"))
     other.refresh_from_db()

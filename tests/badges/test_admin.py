@@ -91,7 +91,7 @@ def test_security_cannot_make_or_revoke_print_station_tokens(client, db):
         name="Desk 1", event=event, scopes=["badges:read", "badges:print"],
         expires_at=timezone.now() + dt.timedelta(days=3), by="test",
     )  # fmt: skip
-    client.force_login(UserFactory(username="guard", roles=["security"]))
+    sign_in(client, UserFactory(username="guard", roles=["security"]))
     page = client.get(ADD).content.decode()
     assert 'value="checkpoint:scan"' in page
     assert 'value="badges:read"' not in page and 'value="badges:print"' not in page
@@ -103,7 +103,7 @@ def test_security_cannot_make_or_revoke_print_station_tokens(client, db):
     assert desk.revoked_at is None
     assert list(DeviceToken.objects.values_list("name", flat=True)) == ["Desk 1"]
     # What security was offered stays with security: accreditation, next, is offered every scope.
-    client.force_login(UserFactory(username="acc", roles=["accreditation"]))
+    sign_in(client, UserFactory(username="acc", roles=["accreditation"]))
     page = client.get(ADD).content.decode()
     assert all(f'value="{scope}"' in page for scope in ("badges:read", "badges:print", "checkpoint:scan"))
 

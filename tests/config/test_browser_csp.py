@@ -17,6 +17,7 @@ from django.test import Client
 from delegations.models import Delegation, Person
 from events.models import Event
 from tests.conftest import REQUIRE_SERVICES
+from tests.signin import sign_in
 
 CHROMIUM = os.environ.get("PLANNER_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
@@ -65,7 +66,7 @@ class Watched:
         self.context.add_init_script(WATCH)
         if username:
             session = Client()
-            session.force_login(get_user_model().objects.get(username=username))
+            sign_in(session, get_user_model().objects.get(username=username))
             cookie = session.cookies["sessionid"]
             self.context.add_cookies([{"name": "sessionid", "value": cookie.value, "url": base}])
         self.page = self.context.new_page()

@@ -15,6 +15,7 @@ from delegations.models import Delegation, Person
 from events.models import Conflict, Event
 from tests.config.html_checks import directives, inline_script_problems
 from tests.factories import DelegationFactory, UserFactory
+from tests.signin import sign_in
 
 SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
@@ -73,7 +74,7 @@ def test_every_kind_of_page_has_the_policy_and_no_inline_script(client, seeded):
     for username, url, what in pages:
         client.logout()
         if username:
-            client.force_login(users[username])
+            sign_in(client, users[username])
         response = client.get(url)
         if response.status_code != 200:
             failures.append(f"{what} {url}: status {response.status_code}")
@@ -97,7 +98,7 @@ def test_a_form_with_errors_focuses_its_summary_from_a_file(client, db):
     france = DelegationFactory()
     liaison = UserFactory(username="liaison-fra", roles=["liaison"])
     france.liaisons.add(liaison)
-    client.force_login(liaison)
+    sign_in(client, liaison)
     response = client.post(reverse("portal:member_add", args=[france.pk]), {"given_name": ""})
     html = response.content.decode()
     assert response.status_code == 200 and 'id="error-summary"' in html

@@ -22,6 +22,7 @@ from delegations.domain.liaisons import (
 )
 from delegations.models import LiaisonInvitation
 from tests.factories import DelegationFactory, UserFactory
+from tests.signin import sign_in
 
 
 @pytest.fixture
@@ -183,7 +184,7 @@ def _change_form_data(delegation, **overrides):
 @pytest.mark.parametrize("role", ["accreditation", "protocol", "admin"])
 def test_the_delegation_form_cannot_make_anyone_a_liaison(client, delegation, role):
     outsider = UserFactory(username="outsider")
-    client.force_login(UserFactory(username=f"staff-{role}", roles=[role]))
+    sign_in(client, UserFactory(username=f"staff-{role}", roles=[role]))
     url = f"/admin/delegations/delegation/{delegation.pk}/change/"
     page = client.get(url)
     assert "liaisons" not in page.context["adminform"].form.fields
@@ -200,7 +201,7 @@ def test_the_delegation_form_cannot_make_anyone_a_liaison(client, delegation, ro
 def test_protocol_withdraws_a_liaison_after_confirming(client, delegation):
     liaison = UserFactory(username="li@example.org")
     delegation.liaisons.add(liaison)
-    client.force_login(UserFactory(username="proto", roles=["protocol"]))
+    sign_in(client, UserFactory(username="proto", roles=["protocol"]))
     page = client.get(f"/admin/delegations/delegation/{delegation.pk}/change/").content.decode()
     url = f"/admin/delegations/delegation/{delegation.pk}/liaisons/{liaison.pk}/withdraw/"
     assert url in page
@@ -217,7 +218,7 @@ def test_protocol_withdraws_a_liaison_after_confirming(client, delegation):
 def test_roles_that_do_not_invite_cannot_withdraw(client, delegation):
     liaison = UserFactory(username="li@example.org")
     delegation.liaisons.add(liaison)
-    client.force_login(UserFactory(username="acc", roles=["accreditation"]))
+    sign_in(client, UserFactory(username="acc", roles=["accreditation"]))
     page = client.get(f"/admin/delegations/delegation/{delegation.pk}/change/").content.decode()
     assert "li@example.org" in page and "/withdraw/" not in page
     assert (

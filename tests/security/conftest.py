@@ -22,6 +22,7 @@ from rest_framework.test import APIClient
 from tests.security.probes import table_checksums
 from tests.security.routes import API_CLIENTS, STAFF, TOKENS, WEB_CLIENTS
 from tests.security.world import Snapshot, World, world_build
+from tests.signin import sign_in
 
 _cache: dict[str, object] = {}
 
@@ -63,7 +64,7 @@ def _signed_in(world: World) -> dict[str, Client]:
     for name in {*WEB_CLIENTS, *API_CLIENTS}:
         client = APIClient() if name.startswith("token:") else Client()
         if name in CLIENT_USERS:
-            client.force_login(users[world.users[CLIENT_USERS[name]]])
+            sign_in(client, users[world.users[CLIENT_USERS[name]]])
         if name in TOKENS:
             assert isinstance(client, APIClient)
             client.credentials(HTTP_AUTHORIZATION=f"Bearer {world.tokens[name.removeprefix('token:')]}")

@@ -20,6 +20,7 @@ from openpyxl import Workbook, load_workbook
 from asemplanner.spreadsheets import FORMULA_TRIGGERS, csv_cell, csv_row, xlsx_append
 from delegations.domain.member_import.template import import_template
 from tests.factories import DelegationFactory, UserFactory
+from tests.signin import sign_in
 
 ROOT = Path(__file__).resolve().parents[2]
 APPS = ("asemplanner", "events", "delegations", "protocol", "badges", "reminders", "planning", "portal", "demo")
@@ -133,7 +134,7 @@ def test_member_template_download_runs_nothing(kind, client, db):
     liaison = UserFactory(username="liaison-template", roles=["liaison"])
     delegation = DelegationFactory()
     delegation.liaisons.add(liaison)
-    client.force_login(liaison)
+    sign_in(client, liaison)
     response = client.get(reverse("portal:import_template", args=[delegation.pk, kind]))
     assert response.status_code == 200
     if kind == "csv":
