@@ -16,7 +16,7 @@ import math
 from typing import Any
 
 from rest_framework import exceptions
-from rest_framework.parsers import BaseParser
+from rest_framework.parsers import JSONParser
 
 MAX_DEPTH = 32  # the deepest documented body is 2 levels ({"badge_numbers": [...]})
 INT_MIN, INT_MAX = -(2**63), 2**63 - 1
@@ -120,8 +120,9 @@ def json_body(raw: bytes) -> Any:
     return value
 
 
-class StrictJSONParser(BaseParser):
-    media_type = "application/json"
+class StrictJSONParser(JSONParser):
+    """A JSONParser by class on purpose: DRF hands a JSONParser `request.body`, which enforces
+    DATA_UPLOAD_MAX_MEMORY_SIZE; any other parser gets the raw, unbounded stream."""
 
     def parse(self, stream, media_type=None, parser_context=None):
         return json_body(stream.read())
