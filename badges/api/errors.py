@@ -78,8 +78,8 @@ def api_exception_handler(exc, context):
     if isinstance(exc, BodyRefused):
         return error_response(400, exc.code, exc.message, {exc.field: [exc.message]})
     if isinstance(exc, RequestDataTooBig):
-        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-        message = f"body: larger than the {limit} bytes this API reads; send a smaller body (select fewer badges)."
+        most = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        message = f"body: larger than the {most} bytes this API reads; send a smaller body (select fewer badges)."
         return error_response(413, "body_too_large", message, {"body": [message]})
     if isinstance(exc, exceptions.NotAcceptable):
         return _not_acceptable(context)
