@@ -81,9 +81,10 @@ class StationView(APIView):
     scope: str | tuple[str, ...] = READ  # the scope this view needs, or any one of several
 
     def finalize_response(self, request, response, *args, **kwargs):
-        # An error is JSON whatever the client accepts: a station that asked for application/pdf still gets the
-        # error body it can read, not an empty or mislabelled answer (docs/print-stations.md, "Errors").
-        if isinstance(response, Response) and response.status_code >= 400:
+        # A file is an HttpResponse the view built; every DRF Response (an error, OPTIONS) is JSON whatever the
+        # client accepts: a station that asked for application/pdf still gets an error body it can read, not a
+        # mislabelled or failed answer (docs/print-stations.md, "What a station sends").
+        if isinstance(response, Response):
             request.accepted_renderer, request.accepted_media_type = ORJSONRenderer(), ORJSONRenderer.media_type
         return super().finalize_response(request, response, *args, **kwargs)
 

@@ -282,3 +282,13 @@ def test_the_feed_carries_next_while_more_waits_and_null_at_the_end(station, api
         body, pulls = api.get(body["next"]).json(), pulls + 1
     assert body["more"] is False
     assert pulls >= 3  # 5 badges and a revocation, 2 a pull
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("accept", [None, "*/*", "application/pdf"], ids=["no_accept", "anything", "pdf"])
+def test_options_on_a_file_operation_answers_json_not_a_server_error(station, api, accept):
+    headers = {"HTTP_ACCEPT": accept} if accept else {}
+    response = api.options(f"/api/v1/badges/{station['badges'][0].badge_number}/pdf", **headers)
+    assert response.status_code == 200
+    assert response["Content-Type"] == JSON
+    assert response.json()["name"] == "Badge Pdf"
