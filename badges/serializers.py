@@ -78,7 +78,10 @@ class BadgeSerializer(serializers.Serializer):
 
 class BadgePageSerializer(serializers.Serializer):
     results = BadgeSerializer(many=True)
-    next = serializers.CharField(allow_null=True, help_text="Pass as `cursor` for the next page; null at the end.")
+    next = serializers.URLField(
+        allow_null=True,
+        help_text="The URL of the next page: GET it as it is (same token). Present on every page, null on the last.",
+    )
 
 
 class FeedChangeSerializer(serializers.Serializer):
@@ -91,6 +94,11 @@ class FeedChangeSerializer(serializers.Serializer):
 class FeedSerializer(serializers.Serializer):
     cursor = serializers.IntegerField(help_text="Send it back as `cursor` for the changes after these.")
     more = serializers.BooleanField(help_text="True when more changes wait: pull again at once.")
+    next = serializers.URLField(
+        allow_null=True,
+        help_text="When `more`: the URL of the next pull (GET it as it is). Null when nothing more waits: then poll "
+        "later with `cursor`.",
+    )
     changes = FeedChangeSerializer(many=True)
 
 

@@ -322,7 +322,8 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "planner@asem13.example")
 REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # JSON read strictly: depth, number range, UTF-8, duplicate keys (badges/api/parsers.py, docs/security.md).
+    "DEFAULT_PARSER_CLASSES": ["badges.api.parsers.StrictJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "badges.api.errors.api_exception_handler",
     "UNAUTHENTICATED_USER": None,

@@ -1,8 +1,9 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from badges.api.views import not_found as api_not_found
 from config.views import home
 from portal.accounts import ResetConfirmView, ResetRequestView, SignInForm, accept_invitation
 from portal.second_factor import (
@@ -50,4 +51,5 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),  # no inline script
     path("api/v1/", include("badges.urls")),
+    re_path(r"^api/", api_not_found),  # an unknown version or path under /api/: the 404 in the API's error shape
 ]

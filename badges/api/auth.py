@@ -7,9 +7,11 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.permissions import BasePermission
+from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from asemplanner.domain.signin import address_locked, attempt_allowed, attempt_failed, lockout_until
+from badges.api.parsers import StrictJSONParser
 from badges.domain import badges as domain
 from badges.domain.tokens import TokenRefused, token_authenticate
 from badges.models import DeviceToken
@@ -95,8 +97,17 @@ class HasScope(BasePermission):
 class StationView(APIView):
     authentication_classes = [DeviceTokenAuthentication]
     permission_classes = [HasScope]
-    renderer_classes = [ORJSONRenderer]
+    renderer_classes = [ORJSONRenderer]  # a view answering a file lists its FileRenderer instead
+    parser_classes = [StrictJSONParser]
     scope: str | tuple[str, ...] = READ  # the scope this view needs, or any one of several
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        # A file is an HttpResponse the view built; every DRF Response (an error, OPTIONS) is JSON whatever the
+        # client accepts: a station that asked for application/pdf still gets an error body it can read, not a
+        # mislabelled or failed answer (docs/print-stations.md, "What a station sends").
+        if isinstance(response, Response):
+            request.accepted_renderer, request.accepted_media_type = ORJSONRenderer(), ORJSONRenderer.media_type
+        return super().finalize_response(request, response, *args, **kwargs)
 
     def badge(self, request, badge_number: str) -> Accreditation:
         if "\x00" in badge_number or len(badge_number) > 20:

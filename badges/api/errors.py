@@ -5,11 +5,14 @@ from __future__ import annotations
 import logging
 import math
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
+from badges.api.parsers import BodyRefused
 from badges.domain import badges as domain
 from badges.serializers import (
     ErrorSerializer,
@@ -19,15 +22,32 @@ log = logging.getLogger(__name__)
 
 SERVER_ERROR_MESSAGE = "The server could not complete this request; try again, and report it if it keeps happening."
 
+JSON = "application/json"  # every error is JSON, whatever the request's Accept (badges/api/auth.py StationView)
+
+
+def _error(description: str) -> OpenApiResponse:
+    return OpenApiResponse(ErrorSerializer, description=description)
+
+
 ERRORS = {
-    400: OpenApiResponse(ErrorSerializer, description="Bad input: `fields` names the parameter."),
-    401: OpenApiResponse(ErrorSerializer, description="No token, or an unknown, revoked or expired one."),
-    403: OpenApiResponse(ErrorSerializer, description="The token lacks the scope."),
-    404: OpenApiResponse(ErrorSerializer, description="No such badge for this token's event."),
-    429: OpenApiResponse(
-        ErrorSerializer, description="Too many wrong device tokens from this address: wait `Retry-After` seconds."
-    ),
+    (400, JSON): _error("Bad input: `fields` names the parameter or body field."),
+    (401, JSON): _error("No token, or an unknown, revoked or expired one."),
+    (403, JSON): _error("The token lacks the scope."),
+    (404, JSON): _error("No such badge for this token's event."),
+    (406, JSON): _error("The `Accept` header names no type this operation answers (`not_acceptable`)."),
+    (429, JSON): _error("Too many wrong device tokens from this address (a lockout): wait `Retry-After` seconds."),
 }
+BODY_ERRORS = {
+    (413, JSON): _error("The body is larger than the server reads (`body_too_large`)."),
+    (415, JSON): _error("The body is not `Content-Type: application/json` (`unsupported_media_type`)."),
+}
+
+
+def errors(*, body: bool = False, not_found: bool = True) -> dict:
+    """The error answers of an operation, for the schema: with a request body, 413 and 415 too; without a path
+    parameter, no 404."""
+    shown = {key: value for key, value in ERRORS.items() if not_found or key[0] != 404}
+    return {**shown, **(BODY_ERRORS if body else {})}
 
 
 def error_response(status_code: int, code: str, message: str, fields: dict | None = None, **headers) -> Response:
@@ -56,6 +76,25 @@ def api_exception_handler(exc, context):
         refused = error_response(429, "throttled", message)
         refused["Retry-After"] = str(wait)
         return refused
+    if isinstance(exc, BodyRefused):
+        return error_response(400, exc.code, exc.message, {exc.field: [exc.message]})
+    if isinstance(exc, RequestDataTooBig):
+        most = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        message = f"body: larger than the {most} bytes this API reads; send a smaller body (select fewer badges)."
+        return error_response(413, "body_too_large", message, {"body": [message]})
+    if isinstance(exc, exceptions.NotAcceptable):
+        return _not_acceptable(context)
+    if isinstance(exc, exceptions.UnsupportedMediaType):
+        request = context.get("request")
+        sent = request.content_type if request is not None else ""
+        message = f"Content-Type: the body must be application/json; got “{sent[:60]}”."
+        return error_response(415, "unsupported_media_type", message, {"Content-Type": [message]})
+    if isinstance(exc, exceptions.MethodNotAllowed):
+        view, request = context.get("view"), context.get("request")
+        allowed = ", ".join(view.allowed_methods) if view is not None else ""
+        method = request.method if request is not None else "this method"
+        message = f"method: {method} is not allowed here; allowed: {allowed}."
+        return error_response(405, "method_not_allowed", message, {"method": [message]}, Allow=allowed)
     if isinstance(exc, domain.BadRequest):
         return error_response(400, exc.code, exc.message, {exc.field: [exc.message]})
     if isinstance(exc, domain.BadgeStateConflict):
@@ -80,6 +119,17 @@ def api_exception_handler(exc, context):
         code, message = str(exc.detail["code"]), str(exc.detail["message"])
     response.data = {"error": {"code": str(code), "message": str(message), "fields": {}}}
     return response
+
+
+def _not_acceptable(context) -> Response:
+    view, request = context.get("view"), context.get("request")
+    answers = [renderer.media_type for renderer in view.renderer_classes] if view is not None else [JSON]
+    sent = request.headers.get("Accept", "") if request is not None else ""
+    message = (
+        f"Accept: this call answers {' or '.join(answers)}; got “{sent[:80]}”. Send `Accept: {answers[0]}` or "
+        "`*/*` (errors come as application/json whatever the Accept)."
+    )
+    return error_response(406, "not_acceptable", message, {"Accept": [message]})
 
 
 def _messages(detail, where: str = "") -> list[str]:

@@ -75,14 +75,20 @@ def next_link(request, after: int | None) -> str | None:
     return f"{request.build_absolute_uri(request.path)}?{params.urlencode()}"
 
 
+def next_feed_link(request, cursor: int) -> str:
+    params = request.query_params.copy()
+    params["cursor"] = str(cursor)
+    return f"{request.build_absolute_uri(request.path)}?{params.urlencode()}"
+
+
 def scan_payload(request) -> str:
     """The body's `payload` text. A body that is not a JSON object with a text `payload` is the scanner's bug
     (400); any text at all is a scan, judged and logged."""
     try:
         data = request.data
     except exceptions.ParseError as exc:
-        message = f'The body is not valid JSON ({str(exc.detail)[:100]}). Send {{"payload": "<QR text>"}}.'
-        raise domain.BadRequest("body", message, "parse_error") from exc
+        message = f'{str(exc.detail)[:200]} Send {{"payload": "<QR text>"}}.'
+        raise domain.BadRequest("body", message, getattr(exc, "code", "parse_error")) from exc
     if not isinstance(data, dict) or "payload" not in data:
         raise domain.BadRequest("payload", 'payload is missing: send {"payload": "<QR text>"}.', "required")
     if not isinstance(data["payload"], str):

@@ -4,24 +4,25 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.cache import caches
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.urls import reverse
 from django.utils.functional import lazy
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
-from rest_framework.decorators import api_view, authentication_classes, permission_classes
 from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
 
 from asemplanner.choices import Category
 from badges.api.auth import CHECKPOINT, PRINT, READ, StationView
-from badges.api.errors import ERRORS, error_response, rate_text
+from badges.api.errors import JSON, errors, rate_text
 from badges.api.idempotency import IDEMPOTENCY, idempotent
 from badges.api.params import (
     FEED_LIMIT,
     badge_query,
     feed_position,
+    next_feed_link,
     next_link,
     page_position,
     scan_payload,
@@ -30,6 +31,7 @@ from badges.api.params import (
 from badges.domain import badges as domain
 from badges.domain import checkpoint
 from badges.domain.pdf import SIZES, badge_pdf, badges_sheet_pdf, photo_jpeg
+from badges.renderers import JPEGRenderer, NDJSONRenderer, PDFRenderer
 from badges.serializers import (
     BadgePageSerializer,
     BadgeSerializer,
@@ -61,7 +63,9 @@ class BadgeList(StationView):
                 "q", {"type": "string", "maxLength": 100}, description="Part of a name, or a badge number"
             ),
             OpenApiParameter(
-                "cursor", {"type": "string", "pattern": domain.CURSOR_PATTERN}, description="The previous page's `next`"
+                "cursor",
+                {"type": "string", "pattern": domain.CURSOR_PATTERN},
+                description="Carried by the previous page's `next` URL: follow `next` rather than build it",
             ),
             OpenApiParameter(
                 "limit",
@@ -69,7 +73,7 @@ class BadgeList(StationView):
                 description=f"Page size, default {domain.DEFAULT_LIMIT}",
             ),
         ],
-        responses={200: BadgePageSerializer, **ERRORS},
+        responses={200: BadgePageSerializer, **errors()},
     )
     def get(self, request):
         # Filters first, then the page: a bad filter is named before a bad cursor or limit.
@@ -80,10 +84,12 @@ class BadgeList(StationView):
 
 
 class BadgeExport(StationView):
+    renderer_classes = [NDJSONRenderer]
+
     @extend_schema(
         operation_id="badges_export",
         summary="Every approved badge of the token's event, streamed as one JSON object per line",
-        responses={(200, "application/x-ndjson"): OpenApiTypes.STR, **{k: v for k, v in ERRORS.items() if k != 404}},
+        responses={(200, "application/x-ndjson"): OpenApiTypes.STR, **errors(not_found=False)},
     )
     def get(self, request):
         unknown_refused(request.query_params, set(), takes="The export takes none.")
@@ -93,7 +99,7 @@ class BadgeExport(StationView):
 
 
 class BadgeDetail(StationView):
-    @extend_schema(operation_id="badges_retrieve", summary="One badge", responses={200: BadgeSerializer, **ERRORS})
+    @extend_schema(operation_id="badges_retrieve", summary="One badge", responses={200: BadgeSerializer, **errors()})
     def get(self, request, badge_number: str):
         accreditation = self.badge(request, badge_number)
         (row,) = domain.badge_rows(Accreditation.objects.filter(pk=accreditation.pk))
@@ -102,11 +108,12 @@ class BadgeDetail(StationView):
 
 class BadgePhoto(StationView):
     scope = (READ, CHECKPOINT)  # a gate compares the face with the photo
+    renderer_classes = [JPEGRenderer]
 
     @extend_schema(
         operation_id="badges_photo",
         summary="The badge photo, re-encoded as JPEG",
-        responses={(200, "image/jpeg"): OpenApiTypes.BINARY, **ERRORS},
+        responses={(200, "image/jpeg"): OpenApiTypes.BINARY, **errors()},
     )
     def get(self, request, badge_number: str):
         accreditation = self.badge(request, badge_number)
@@ -128,11 +135,13 @@ def _photo(accreditation: Accreditation) -> bytes | None:
 
 
 class BadgePdf(StationView):
+    renderer_classes = [PDFRenderer]
+
     @extend_schema(
         operation_id="badges_pdf",
         summary="The print-ready badge",
         parameters=[OpenApiParameter("size", str, enum=list(SIZES), description="card (ID-1, default) or a6")],
-        responses={(200, "application/pdf"): OpenApiTypes.BINARY, **ERRORS},
+        responses={(200, "application/pdf"): OpenApiTypes.BINARY, **errors()},
     )
     def get(self, request, badge_number: str):
         size = request.query_params.get("size", "card")
@@ -149,11 +158,13 @@ class BadgePdf(StationView):
 
 
 class BadgeBatchPdf(StationView):
+    renderer_classes = [PDFRenderer]
+
     @extend_schema(
         operation_id="badges_batch_pdf",
         summary="Many badges on A4 sheets (nine ID cards a page)",
         request=BatchInputSerializer,
-        responses={(200, "application/pdf"): OpenApiTypes.BINARY, **ERRORS},
+        responses={(200, "application/pdf"): OpenApiTypes.BINARY, **errors(body=True)},
     )
     def post(self, request):
         data = BatchInputSerializer(data=request.data)
@@ -204,7 +215,12 @@ class BadgePrints(StationView):
         summary="Report that a badge version was printed (idempotent)",
         parameters=[IDEMPOTENCY],
         request=PrintInputSerializer,
-        responses={201: PrintRecordSerializer, 409: ErrorSerializer, 422: ErrorSerializer, **ERRORS},
+        responses={
+            201: PrintRecordSerializer,
+            (409, JSON): ErrorSerializer,
+            (422, JSON): ErrorSerializer,
+            **errors(body=True),
+        },
     )
     def post(self, request, badge_number: str):
         def handle() -> Response:
@@ -228,7 +244,12 @@ class BadgeReprint(StationView):
         summary="Issue a new version (the old QR then verifies as superseded); idempotent",
         parameters=[IDEMPOTENCY],
         request=None,
-        responses={200: BadgeSerializer, 409: ErrorSerializer, 422: ErrorSerializer, **ERRORS},
+        responses={
+            200: BadgeSerializer,
+            (409, JSON): ErrorSerializer,
+            (422, JSON): ErrorSerializer,
+            **errors(body=True),
+        },
     )
     def post(self, request, badge_number: str):
         def handle() -> Response:
@@ -254,7 +275,11 @@ class Feed(StationView):
             ),
             OpenApiParameter("If-None-Match", str, OpenApiParameter.HEADER, description="The ETag of your last pull."),
         ],
-        responses={200: FeedSerializer, 304: OpenApiResponse(description="Nothing changed since the ETag."), **ERRORS},
+        responses={
+            200: FeedSerializer,
+            304: OpenApiResponse(description="Nothing changed since the ETag."),
+            **errors(),
+        },
     )
     def get(self, request):
         after, limit = feed_position(request.query_params)
@@ -264,7 +289,8 @@ class Feed(StationView):
         etag = f'"{request.auth.event_id}-{cursor}"'
         if not changes and request.headers.get("If-None-Match") == etag:
             return HttpResponse(status=304, headers={"ETag": etag})
-        return Response({"cursor": cursor, "more": more, "changes": changes}, headers={"ETag": etag})
+        following = next_feed_link(request, cursor) if more else None
+        return Response({"cursor": cursor, "more": more, "next": following, "changes": changes}, headers={"ETag": etag})
 
 
 class DeviceTokenThrottle(SimpleRateThrottle):
@@ -318,8 +344,8 @@ class Verify(StationView):
         request=VerifyInputSerializer,
         responses={
             200: VerdictSerializer,
-            **{k: v for k, v in ERRORS.items() if k != 404},
-            429: too_many(VerifyThrottle.setting),  # after ERRORS: its 429 is the lockout alone
+            **errors(body=True, not_found=False),
+            (429, JSON): too_many(VerifyThrottle.setting),  # after errors(): names both limits
         },
     )
     def post(self, request):
@@ -342,8 +368,8 @@ class CheckpointScans(StationView):
         request=ScanInputSerializer,
         responses={
             200: ScanSerializer,
-            **{k: v for k, v in ERRORS.items() if k != 404},
-            429: too_many(CheckpointThrottle.setting),  # after ERRORS: its 429 is the lockout alone
+            **errors(body=True, not_found=False),
+            (429, JSON): too_many(CheckpointThrottle.setting),  # after errors(): names both limits
         },
     )
     def post(self, request):
@@ -382,9 +408,9 @@ class CheckpointScans(StationView):
         )
 
 
-@extend_schema(exclude=True)
-@api_view(["GET", "POST", "PUT", "PATCH", "DELETE"])
-@authentication_classes([])
-@permission_classes([])
+@csrf_exempt
 def not_found(request, rest: str = ""):
-    return error_response(404, "not_found", f"No such API path: {request.path[:100]}. See {reverse('api-docs')}.")
+    """Any other path under /api/ (an unknown version, a typo), any method: the 404 in the error shape. A plain
+    Django view: nothing to negotiate, no body to read, so this answer is the same whatever was sent."""
+    message = f"path: no such API path: {request.path[:100]}. The paths are listed at {reverse('api-docs')}."
+    return JsonResponse({"error": {"code": "not_found", "message": message, "fields": {"path": [message]}}}, status=404)

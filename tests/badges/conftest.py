@@ -3,6 +3,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -50,3 +52,14 @@ def api(summit):
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {summit['raw']}")
     return client
+
+
+@pytest.fixture
+def wsgi_keeps_test_connection():
+    """Schemathesis calls the WSGI app directly; at the end of each request Django would close the database
+    connection that holds the test's transaction. Django's own test client turns that off the same way."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)

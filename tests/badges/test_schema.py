@@ -9,8 +9,6 @@ import uuid
 import pytest
 import schemathesis
 from django.core.management import call_command
-from django.core.signals import request_finished, request_started
-from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.core.parameters import ParameterLocation
 from schemathesis.specs.openapi.checks import negative_data_rejection
@@ -32,17 +30,6 @@ def test_docs_are_served_offline(client, db):
     page = client.get("/api/docs/").content.decode()
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/" in page
     assert "cdn" not in page.lower()
-
-
-@pytest.fixture
-def wsgi_keeps_test_connection():
-    """Schemathesis calls the WSGI app directly; at the end of each request Django would close the database
-    connection that holds the test's transaction. Django's own test client turns that off the same way."""
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    yield
-    request_started.connect(close_old_connections)
-    request_finished.connect(close_old_connections)
 
 
 @pytest.fixture
