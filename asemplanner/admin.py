@@ -31,7 +31,7 @@ from asemplanner.domain.audit import (
     snapshot,
 )
 from asemplanner.domain.notifications import notifications_mark_read
-from asemplanner.domain.privileges import privileges_granted, privileges_of
+from asemplanner.domain.privileges import other_admins, privileges_granted, privileges_of
 from asemplanner.domain.signin import second_factor_reset, user_sessions_end
 from asemplanner.models import AuditEntry, Notification
 
@@ -269,10 +269,15 @@ class PlannerUserAdmin(AuditedModelAdmin, UserAdmin):
         super().save_related(request, form, formsets, change)
         gained = privileges_granted(user=form.instance, before=request._privileges_before, by=request.user)
         if gained:
+            told = (
+                "every other admin has been told (inbox)"
+                if other_admins(request.user)
+                else "there is no other admin to tell: add a second admin so grants are seen by another pair of eyes"
+            )
             self.message_user(
                 request,
-                f"Granted {', '.join(sorted(gained))} to {form.instance.get_username()}; every other admin has "
-                "been told (inbox) and the grant is in the audit trail.",
+                f"Granted {', '.join(sorted(gained))} to {form.instance.get_username()}; {told}; the grant is in "
+                "the audit trail.",
                 messages.WARNING,
             )
 

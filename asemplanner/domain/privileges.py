@@ -64,12 +64,7 @@ def privileges_granted(*, user: User, before: set[str], by: User) -> set[str]:
         by=by,
         changes={"privileges": [sorted(before), sorted(before | gained)]},
     )
-    others = (
-        get_user_model()
-        .objects.filter(Q(is_superuser=True) | Q(groups__name=ADMIN), is_active=True)
-        .exclude(pk=by.pk)
-        .distinct()
-    )
+    others = other_admins(by)
     notify_users(
         users=others,
         topic=f"privilege:{user.pk}:{'+'.join(sorted(gained))}:{by.pk}",
@@ -81,3 +76,9 @@ def privileges_granted(*, user: User, before: set[str], by: User) -> set[str]:
         link=reverse("admin:auth_user_change", args=[user.pk]),
     )
     return gained
+
+
+def other_admins(by: User) -> list[User]:
+    """Every active admin and superuser but `by`: who is told of a grant."""
+    admins = get_user_model().objects.filter(Q(is_superuser=True) | Q(groups__name=ADMIN), is_active=True)
+    return list(admins.exclude(pk=by.pk).distinct())

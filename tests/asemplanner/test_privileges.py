@@ -86,3 +86,14 @@ def test_only_a_superuser_makes_a_superuser(client):
     client.post(f"/admin/auth/user/{other.pk}/change/", user_form(other, is_superuser="on"))
     other.refresh_from_db()
     assert other.is_superuser is False
+
+
+def test_a_grant_with_no_other_admin_says_nobody_was_told(client):
+    chief = UserFactory(username="chief", roles=["admin"])
+    guard = UserFactory(username="guard", roles=["logistics"])
+    sign_in(client, chief)
+    security = Group.objects.get(name="security")
+    response = client.post(f"/admin/auth/user/{guard.pk}/change/", user_form(guard, groups=[security.pk]), follow=True)
+    messages = [str(m) for m in response.context["messages"]]
+    assert any("there is no other admin to tell" in m for m in messages), messages
+    assert not Notification.objects.exists()
