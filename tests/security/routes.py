@@ -410,6 +410,10 @@ ROUTES: dict[str, Route] = {
         body=lambda w: {"password1": "Xy7!long-enough", "password2": "Xy7!long-enough"},
         writers=frozenset(role for role in STAFF if has_perm(role, "auth.change_user")),
     ),
+    "^api/": Route(  # any unknown path under /api/ (a version that does not exist): the API's JSON 404
+        lambda w: "/api/v2/badges/",
+        Access("public", frozenset((*WEB_CLIENTS, *TOKENS)), {"get": 404, "post": 404}),
+    ),
     "admin:delegations_delegation_withdraw_liaison": Route(
         lambda w: reverse(
             "admin:delegations_delegation_withdraw_liaison", args=[w.delegation_a, w.users["liaison-fra"]]
