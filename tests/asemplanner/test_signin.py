@@ -412,6 +412,10 @@ def _post_wrong_password(base: str, username: str) -> int:
         return error.code
 
 
+# PostgreSQL only: on SQLite the test database is in memory and Django's live server shares its one connection
+# between the request threads, which then collide ("cannot start a transaction within a transaction"); a real
+# SQLite deployment has one connection per thread and IMMEDIATE transactions.
+@pytest.mark.postgres
 def test_fifty_wrong_passwords_in_parallel_lock_the_account_and_never_fail(transactional_db, live_server):
     """50 wrong passwords from 10 threads at once against the live server: all answered 200 (the form again) or
     429 (locked out), none 500, and the account ends up locked even for the right password."""
