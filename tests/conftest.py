@@ -15,6 +15,7 @@ from django.conf import settings
 from tests.signin import sign_in
 
 REQUIRE_SERVICES = os.environ.get("PLANNER_REQUIRE_SERVICES") == "1"
+pytest_plugins = ["tests.browser"]  # the `browser` fixture (headless Chromium) of the browser tests
 
 
 def pytest_configure(config):

@@ -5,10 +5,7 @@ focus, Swagger UI renders the API's operations."""
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -16,11 +13,7 @@ from django.test import Client
 
 from delegations.models import Delegation, Person
 from events.models import Event
-from tests.conftest import REQUIRE_SERVICES
 from tests.signin import sign_in
-
-CHROMIUM = os.environ.get("PLANNER_CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
 
@@ -31,21 +24,6 @@ document.addEventListener("securitypolicyviolation", (e) => {
   window.__violations.push(`${e.violatedDirective} ${e.blockedURI} ${e.sourceFile}:${e.lineNumber}`);
 });
 """
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
-        message = f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
-        if REQUIRE_SERVICES:
-            pytest.fail(message)
-        pytest.skip(message)
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with playwright_sync.sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield instance
-        instance.close()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
 @pytest.fixture

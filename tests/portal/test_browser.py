@@ -8,9 +8,7 @@ Screenshots go to test-artifacts/screenshots/ (kept by CI as artefacts).
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -19,31 +17,12 @@ from django.core import mail
 from delegations.domain.liaisons import liaison_invite
 from delegations.models import Delegation, Person
 from protocol.models import BilateralMeeting
-from tests.conftest import REQUIRE_SERVICES
 from tests.delegations.images import jpeg_bytes
 
-CHROMIUM = os.environ.get("PLANNER_CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
 SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
-        message = f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
-        if REQUIRE_SERVICES:
-            pytest.fail(message)
-        pytest.skip(message)
-    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are still synchronous.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with playwright_sync.sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield instance
-        instance.close()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
 @pytest.fixture
