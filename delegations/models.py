@@ -179,7 +179,18 @@ class Person(models.Model):
 
 
 class Travel(models.Model):
-    """How a person arrives and leaves, and where they stay."""
+    """How a person arrives and leaves, and where they stay; on the day, where their flights are."""
+
+    class ArrivalStatus(models.TextChoices):
+        SCHEDULED = "scheduled", "On schedule"
+        DELAYED = "delayed", "Delayed"
+        LANDED = "landed", "Landed"
+        AT_HOTEL = "at_hotel", "At hotel"
+
+    class DepartureStatus(models.TextChoices):
+        SCHEDULED = "scheduled", "On schedule"
+        DELAYED = "delayed", "Delayed"
+        DEPARTED = "departed", "Departed"
 
     person = models.OneToOneField(Person, on_delete=models.CASCADE, related_name="travel")
     arrival_flight = models.CharField(max_length=20, blank=True, validators=[flight_number_validator])
@@ -209,6 +220,15 @@ class Travel(models.Model):
         blank=True,
         related_name="guests",
         limit_choices_to={"kind": "hotel"},
+    )
+    arrival_status = models.CharField(
+        max_length=12, choices=ArrivalStatus.choices, default=ArrivalStatus.SCHEDULED, help_text="On the day."
+    )
+    departure_status = models.CharField(
+        max_length=12, choices=DepartureStatus.choices, default=DepartureStatus.SCHEDULED, help_text="On the day."
+    )
+    status_updated_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="When a flight status was last marked."
     )
     notes = models.TextField(blank=True)
 

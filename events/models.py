@@ -274,6 +274,58 @@ class Room(models.Model):
             raise ValidationError(errors)
 
 
+class RoomOutage(models.Model):
+    """A room out of service over `[start, end)` (a power cut, repairs, a security hold), with the reason.
+
+    Not a fake session: the conflict engine flags every session, bilateral and task in the room then, the
+    scheduler leaves the room out, and the relocation proposal finds new rooms (planning/domain/room_outages.py).
+    Lifting an outage (`lifted_at`) keeps it on record."""
+
+    room = models.ForeignKey(Room, on_delete=models.PROTECT, related_name="outages")
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    reason = models.CharField(max_length=200, help_text="Why, for the committee: e.g. power cut in the east wing.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    lifted_at = models.DateTimeField(null=True, blank=True, help_text="Set when the room is back in service early.")
+
+    class Meta:
+        ordering = ["start", "room"]
+        verbose_name = "room out of service"
+        verbose_name_plural = "rooms out of service"
+        indexes = [models.Index(fields=["room", "start"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(end__gt=F("start")), name="roomoutage_end_after_start"),
+            room_exclusion("roomoutage_room_no_overlap", active=Q(lifted_at__isnull=True)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.room} out of service {fmt(self.start)} – {fmt(self.end)}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.lifted_at is None
+
+    def clean(self) -> None:
+        errors = range_errors(self.start, self.end)
+        if not errors and self.room_id and self.start and self.end and self.is_active:
+            other = (
+                RoomOutage.objects.filter(room_id=self.room_id, lifted_at__isnull=True, start__lt=self.end,
+                                          end__gt=self.start)
+                .exclude(pk=self.pk)
+                .first()
+            )  # fmt: skip
+            if other is not None:
+                errors["start"] = (
+                    f"{self.room} is already out of service from {fmt(other.start)} to {fmt(other.end)} "
+                    f"({other.reason}). Change that period instead, or choose a period that does not overlap it."
+                )
+        if errors:
+            raise ValidationError(errors)
+
+
 class TransferTime(models.Model):
     """Minutes by motorcade from one venue to another, door to door, in normal summit traffic."""
 

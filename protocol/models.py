@@ -313,6 +313,7 @@ class SchedulingRun(models.Model):
     class Kind(models.TextChoices):
         PLAN = "plan", "Plan the accepted requests"
         REPLAN = "replan", "Re-plan after a disruption (move as few as possible)"
+        SHORT_NOTICE = "short_notice", "Place a short-notice request (published meetings stay)"
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -323,7 +324,7 @@ class SchedulingRun(models.Model):
         SUPERSEDED = "superseded", "Superseded"
 
     event = models.ForeignKey("events.Event", on_delete=models.CASCADE, related_name="scheduling_runs")
-    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.PLAN)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.PLAN)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
     progress = models.PositiveSmallIntegerField(default=0, help_text="Percent, while it runs.")
     message = models.CharField(max_length=300, blank=True)
@@ -335,6 +336,15 @@ class SchedulingRun(models.Model):
     published_at = models.DateTimeField(null=True, blank=True)
     published_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    only = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="The bilaterals (pks) this run places or may move; empty: all of the event's accepted (and, for a "
+        "re-plan, scheduled) ones. The others stay where they are.",
+    )
+    allow_moves = models.BooleanField(
+        default=True, help_text="Whether published meetings may move (a short-notice request places around them)."
     )
     proposal = models.JSONField(default=list, blank=True, help_text="[{meeting, room, start, end, moved}]")
     unplaced = models.JSONField(default=list, blank=True, help_text="[{meeting, reason}]")
