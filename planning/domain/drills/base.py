@@ -22,12 +22,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from celery import current_app
+from django.core.cache import cache
 from django.db.models import Max
 
 from asemplanner.models import Notification
 from events.domain.conflicts import find_clashes
 from events.models import Conflict
 from planning.domain.conflict_checks import OPEN_STATES, gather
+from planning.domain.conflict_triggers import SCHEDULED_FLAG
 
 DRILL_ACTOR = "drill"
 
@@ -97,6 +99,8 @@ def eager_tasks() -> Iterator[None]:
     conf = current_app.conf
     previous = conf.task_always_eager
     conf.task_always_eager = True
+    # A debounce flag left by an earlier, queued check would make this process skip its own (eager) check.
+    cache.delete(SCHEDULED_FLAG)
     try:
         yield
     finally:
