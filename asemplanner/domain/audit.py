@@ -141,6 +141,7 @@ def _change(entry: AuditEntry, instance: models.Model, verb: Verb | None = None)
         verb=verb or Verb.of_action(entry.action),
         fields=frozenset(entry.changes or {}),
         instance=instance,
+        values=entry.changes or {},
     )
 
 

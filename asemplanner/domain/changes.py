@@ -14,7 +14,7 @@ The registered follow-ups are the follow-up table (`follow_up_table()`, `manage.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -41,13 +41,16 @@ class Verb(StrEnum):
 @dataclass(frozen=True)
 class Change:
     """One row written: which model and row, how, and which fields changed (all that held a value, for a create
-    or a delete). `instance` is the row as written — after a delete, as it was — for its foreign keys."""
+    or a delete). `instance` is the row as written — after a delete, as it was — for its foreign keys.
+    `values` is the audit entry's `{field: [before, after]}` (as the trail keeps them: times as ISO text in the
+    local zone, sensitive fields masked), for a follow-up that needs what a value was, such as a moved arrival."""
 
     model: type[models.Model]
     pk: Any
     verb: Verb
     fields: frozenset[str]
     instance: models.Model
+    values: Mapping[str, Sequence[Any]] = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     @property
     def pk_int(self) -> int | None:
@@ -153,18 +156,18 @@ def follow_up_table() -> list[FollowUp]:
 
 def follow_up_markdown() -> str:
     """The follow-up table as Markdown, as docs/architecture.md shows it: a row per written model, a column
-    per app that follows up, each cell saying for what."""
+    per subscription (an app may subscribe twice, for two different follow-ups), each cell saying for what."""
     table = follow_up_table()
-    apps: dict[str, str] = {}
+    columns: dict[tuple[str, str], None] = {}
     for follow_up in sorted(_follow_ups, key=lambda f: f.app):
-        apps.setdefault(follow_up.app, follow_up.does)
-    cells = {(f.model_label, f.app): f.what for f in table}
+        columns.setdefault((follow_up.app, follow_up.does), None)
+    cells = {(f.model_label, f.app, f.does): f.what for f in table}
     lines = [
-        "| a write to | " + " | ".join(f"**{app}** {does}" for app, does in apps.items()) + " |",
-        "|---|" + "---|" * len(apps),
+        "| a write to | " + " | ".join(f"**{app}** {does}" for app, does in columns) + " |",
+        "|---|" + "---|" * len(columns),
     ]
     for label in sorted({f.model_label for f in table}):
-        lines.append(f"| `{label}` | " + " | ".join(cells.get((label, app), "—") for app in apps) + " |")
+        lines.append(f"| `{label}` | " + " | ".join(cells.get((label, app, does), "—") for app, does in columns) + " |")
     return "\n".join(lines) + "\n"
 
 
