@@ -16,14 +16,17 @@ import logging
 from collections import defaultdict
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from asemplanner.domain.audit import Actor, instance_save
+from asemplanner.domain.notifications import notify_users
 from asemplanner.domain.queue import enqueue_on_commit
 from asemplanner.timeranges import fmt
-from delegations.models import Travel
+from delegations.models import Delegation, Travel
 from events.domain.conflicts import Severity, find_clashes
 from events.models import Event, Room
 from planning.domain.conflict_checks import gather
@@ -279,10 +282,19 @@ def plan_json(plan: Plan, meetings: dict[int, BilateralMeeting]) -> tuple[list, 
 
 
 # --- Publishing ------------------------------------------------------------------------------------------------
+NOTIFY_PER_MEETING, NOTIFY_PER_LIAISON = "per_meeting", "per_liaison"
+
+
 @transaction.atomic
-def scheduling_run_publish(*, run: SchedulingRun, by: Actor) -> SchedulingRun:
+def scheduling_run_publish(*, run: SchedulingRun, by: Actor, notify: str = NOTIFY_PER_MEETING) -> SchedulingRun:
     """Place the proposal. Refused, with nothing changed, when the run is not ready, when a meeting changed
-    since the run, or when the placed meetings would break a hard rule (the conflict engine re-checks)."""
+    since the run, or when the placed meetings would break a hard rule (the conflict engine re-checks).
+
+    `notify` says how the liaisons hear of it: one notice per meeting and side (the scheduling page), or
+    `"per_liaison"`, one notice per liaison listing all their delegation's placed, moved or dropped meetings
+    (a disruption's re-plan, where one delegation may see several meetings move at once)."""
+    if notify not in (NOTIFY_PER_MEETING, NOTIFY_PER_LIAISON):
+        raise ValueError(f"notify must be {NOTIFY_PER_MEETING!r} or {NOTIFY_PER_LIAISON!r}, not {notify!r}")
     run = SchedulingRun.objects.select_for_update().select_related("event").get(pk=run.pk)
     if run.status != SchedulingRun.Status.READY:
         raise ValidationError({"status": f"This run is {run.get_status_display().lower()}; only a ready run can be "
@@ -337,6 +349,9 @@ def scheduling_run_publish(*, run: SchedulingRun, by: Actor) -> SchedulingRun:
     SchedulingRun.objects.filter(event=run.event, status=SchedulingRun.Status.READY).exclude(pk=run.pk).update(
         status=SchedulingRun.Status.SUPERSEDED
     )
+    if notify == NOTIFY_PER_LIAISON:
+        _tell_each_liaison_once(run, meetings, rooms)
+        return run
     tz = timezone.get_current_timezone()
     for row in changing:
         meeting = meetings[row["meeting"]]
@@ -368,6 +383,60 @@ def scheduling_run_publish(*, run: SchedulingRun, by: Actor) -> SchedulingRun:
                     f"no longer fits: {row['reason']} The protocol office will contact you.",
                 )
     return run
+
+
+def _when(start: dt.datetime, end: dt.datetime) -> str:
+    tz = timezone.get_current_timezone()
+    return f"{start.astimezone(tz):%a %d %b %H:%M}–{end.astimezone(tz):%H:%M}"
+
+
+def _tell_each_liaison_once(run: SchedulingRun, meetings: dict[int, BilateralMeeting], rooms: dict[int, Room]) -> None:
+    """One notice per liaison (once the publication commits) listing every meeting of their delegation(s) that
+    this run placed, moved or dropped: a liaison whose delegation has three moved meetings reads one notice."""
+    lines: dict[Delegation, list[str]] = defaultdict(list)
+    for row in run.proposal:
+        if row["unchanged"]:
+            continue
+        meeting = meetings[row["meeting"]]
+        verb = "moved to" if row["moved"] else "scheduled for"
+        when = _when(dt.datetime.fromisoformat(row["start"]), dt.datetime.fromisoformat(row["end"]))
+        for side, other in ((meeting.requester, meeting.counterpart), (meeting.counterpart, meeting.requester)):
+            lines[side].append(f"- With {other.partner}: {verb} {when} in {rooms[row['room']]}.")
+    for row in run.unplaced:
+        if row["dropped"]:
+            meeting = meetings[row["meeting"]]
+            for side, other in ((meeting.requester, meeting.counterpart), (meeting.counterpart, meeting.requester)):
+                lines[side].append(
+                    f"- With {other.partner}: no longer scheduled ({row['reason']}). The protocol office will "
+                    "contact you."
+                )
+    if not lines:
+        return
+    by_liaison: dict[int, tuple[User, dict[Delegation, list[str]]]] = {}
+    for delegation, mine in lines.items():
+        for liaison in delegation.liaisons.all():
+            by_liaison.setdefault(liaison.pk, (liaison, {}))[1][delegation] = mine
+    event = run.event
+    base = settings.PLANNER_BASE_URL.rstrip("/")
+
+    def send() -> None:
+        for liaison, theirs in by_liaison.values():
+            text = []
+            for delegation, mine in theirs.items():
+                text += [f"{delegation.partner}:", *mine] if len(theirs) > 1 else mine
+            count = sum(len(mine) for mine in theirs.values())
+            notify_users(
+                users=[liaison],
+                topic=f"replan:{run.pk}",
+                title=f"{count} bilateral meeting(s) changed after a programme change at {event}"[:200],
+                body="Your bilateral meetings changed after a change in the programme:\n"
+                + "\n".join(text)
+                + "\nThey are in your delegation's programme.",
+                link=base + reverse("portal:bilaterals", args=[next(iter(theirs)).pk]),
+                mail=True,
+            )
+
+    transaction.on_commit(send)
 
 
 def _check_hard_rules(run: SchedulingRun, keys: set[str]) -> None:
