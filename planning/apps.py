@@ -11,6 +11,7 @@ class PlanningConfig(AppConfig):
     def ready(self) -> None:
         # Loaded once the models are: the follow-ups name model classes.
         from asemplanner.domain.changes import subscribe
+        from planning.domain import disruptions
         from planning.domain.conflict_triggers import ROUTES, on_changes
 
         subscribe(
@@ -19,3 +20,4 @@ class PlanningConfig(AppConfig):
             does="re-checks the clashes of (task `planning.check_pending_conflicts`, after commit, debounced; new "
             "errors notify the responsible roles)",
         )
+        subscribe(disruptions.ROUTES, disruptions.on_changes, does=disruptions.DOES)

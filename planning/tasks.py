@@ -12,6 +12,7 @@ from events.models import ConflictCheckRequest
 from planning.domain.bilateral_plans import SCHEDULE_TASK, scheduling_run_execute
 from planning.domain.conflict_checks import conflicts_check_all, conflicts_check_changes
 from planning.domain.conflict_triggers import CHECK_TASK, SCHEDULED_FLAG
+from planning.domain.disruptions import ASSESS_TASK, disruption_assess
 
 log = logging.getLogger(__name__)
 
@@ -47,3 +48,9 @@ def scan_conflicts() -> str:
 def schedule_bilaterals(run_id: int) -> None:
     """Solve a queued bilateral scheduling run; progress and the proposal land on the run row."""
     scheduling_run_execute(run_id)
+
+
+@shared_task(name=ASSESS_TASK, acks_late=True)
+def assess_disruption(disruption_id: int) -> None:
+    """Compute a disruption's impact and start its bilateral re-plan (or wait for the event's open run)."""
+    disruption_assess(disruption_id=disruption_id)
