@@ -69,6 +69,7 @@ ROLE_MODEL_PERMISSIONS: dict[str, dict[str, str]] = {
         "axes.accessattempt": "vd",
         "otp_totp.totpdevice": "v",
         "otp_static.staticdevice": "v",
+        "planning.disruption": "vc",  # issue 15: a principal's moved travel; opened by the system, acted on by staff
     },
     PROTOCOL: {
         "events.event": "v",
@@ -93,6 +94,7 @@ ROLE_MODEL_PERMISSIONS: dict[str, dict[str, str]] = {
         "reminders.deadline": "vac",
         "reminders.reminderrule": "vac",
         "reminders.reminder": "vc",
+        "planning.disruption": "vc",  # publish the re-plan, close
     },
     SECURITY: {
         "events.event": "v",
@@ -114,6 +116,7 @@ ROLE_MODEL_PERMISSIONS: dict[str, dict[str, str]] = {
         "events.conflict": "vc",
         "asemplanner.notification": "vc",
         "reminders.reminder": "v",
+        "planning.disruption": "v",  # sees the late arrivals and what they break
     },
     LOGISTICS: {
         "events.event": "v",

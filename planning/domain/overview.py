@@ -11,6 +11,7 @@ from django.urls import reverse
 from asemplanner.models import Notification
 from delegations.models import Accreditation, Delegation, Person
 from events.models import Conflict, Event, Session
+from planning.models import Disruption
 from protocol.models import BilateralMeeting, ProtocolTask
 
 
@@ -120,6 +121,13 @@ def attention_items(user) -> list[AttentionItem]:
             "status__exact=accepted",
         ),
         (
+            "planning.view_disruption",
+            "Open disruptions (a principal's arrival or departure moved)",
+            Disruption.objects.filter(status=Disruption.Status.OPEN),
+            "admin:disruptions",
+            "",
+        ),
+        (
             "protocol.view_protocoltask",
             "Open protocol tasks with no team or assignee",
             ProtocolTask.objects.filter(status=ProtocolTask.Status.OPEN, team__isnull=True, assignee__isnull=True),
@@ -134,5 +142,6 @@ def attention_items(user) -> list[AttentionItem]:
             continue
         count = queryset.count()
         if count:
-            items.append(AttentionItem(label=label, count=count, url=f"{reverse(url_name)}?{query}"))
+            url = reverse(url_name)
+            items.append(AttentionItem(label=label, count=count, url=f"{url}?{query}" if query else url))
     return items

@@ -133,6 +133,7 @@ def _badge(path: str) -> Build:
     return lambda w: f"/api/v1/badges/{w.badge_number}/{path}"
 
 
+DISRUPTION_VIEW, DISRUPTION_CHANGE = "planning.view_disruption", "planning.change_disruption"
 READ = "badges:read"
 PRINT = "badges:print"
 SCAN = "checkpoint:scan"
@@ -398,6 +399,26 @@ ROUTES: dict[str, Route] = {
         _admin("protocol.change_bilateralmeeting", post_only=True, post=302),
         writers=frozenset(role for role in STAFF if has_perm(role, "protocol.change_bilateralmeeting")),
     ),
+    "admin:disruptions": Route(lambda w: reverse("admin:disruptions"), _admin(DISRUPTION_VIEW), methods=("get",)),
+    "admin:disruption_detail": Route(
+        lambda w: reverse("admin:disruption_detail", args=[_first("planning.Disruption")]),
+        _admin(DISRUPTION_VIEW),
+        methods=("get",),
+    ),
+    "admin:disruption_status": Route(
+        lambda w: reverse("admin:disruption_status", args=[_first("planning.Disruption")]),
+        _admin(DISRUPTION_VIEW),
+        methods=("get",),
+    ),
+    **{
+        f"admin:disruption_{action}": Route(
+            lambda w, action=action: reverse(f"admin:disruption_{action}", args=[_first("planning.Disruption")]),
+            _admin(DISRUPTION_CHANGE, post_only=True, post=302),
+            body=lambda w: {"run": str(w.scheduling_run)},
+            writers=frozenset(role for role in STAFF if has_perm(role, DISRUPTION_CHANGE)),
+        )
+        for action in ("publish", "close", "replan")
+    },
     "admin:events_postpone": Route(
         lambda w: reverse("admin:events_postpone"),
         _admin("events.change_event"),

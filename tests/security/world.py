@@ -35,6 +35,7 @@ from delegations.models import Accreditation, Delegation, Person
 from demo.seed import seed_asem13
 from events.models import Event
 from planning.domain.conflict_checks import conflicts_check_all
+from planning.models import Disruption
 from protocol.models import BilateralMeeting, BilateralWindow, ProtocolTask, SchedulingRun, SecurityZone
 from reminders.domain.subjects import Scope
 from reminders.domain.sync import reminders_sync
@@ -188,6 +189,10 @@ def world_build() -> World:
     )
     invitation, _ = liaison_invite(delegation=fra, email="new.liaison@example.fr", by=BY, name="Ms New Liaison")
     run = SchedulingRun.objects.create(event=summit, status=SchedulingRun.Status.READY, proposal=[])
+    # A principal's late arrival (issue 15), with the run above as its re-plan: the disruption pages name it.
+    Disruption.objects.create(
+        event=summit, person=person_b, kind=Disruption.Kind.LATE_ARRIVAL, run=run, summary="arrives later"
+    )
     for model, values in (
         (ClockedSchedule, {"clocked_time": far}),
         (SolarSchedule, {"event": "sunrise", "latitude": "11.56", "longitude": "104.92"}),
