@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from delegations.admin_flights import flights_urls
 from planning.admin_person_export import person_export_urls
 from planning.admin_postponement import postponement_urls
 from planning.admin_scheduling import scheduling_urls
@@ -41,5 +42,6 @@ class PlannerAdminSite(admin.AdminSite):
             *scheduling_urls(self),
             *postponement_urls(self),
             *person_export_urls(self),
+            *flights_urls(self),
             *super().get_urls(),
         ]
