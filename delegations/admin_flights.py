@@ -117,7 +117,7 @@ def flights_view(request: HttpRequest, *, site: AdminSite) -> HttpResponse:
 
 
 def _mark(request: HttpRequest, *, site: AdminSite) -> HttpResponse:
-    if not request.user.has_perm(CHANGE):
+    if not (request.user.is_authenticated and request.user.has_perm(CHANGE)):
         raise PermissionDenied
     back = request.POST.get("day", "")[:10]
     try:
@@ -158,7 +158,7 @@ def _refusal(exc: ValidationError) -> str:
 
 
 def flights_import_view(request: HttpRequest, *, site: AdminSite) -> HttpResponse:
-    if not request.user.has_perm(CHANGE):
+    if not (request.user.is_authenticated and request.user.has_perm(CHANGE)):
         raise PermissionDenied
     result: FlightImport | None = None
     data = b""

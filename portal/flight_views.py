@@ -37,7 +37,8 @@ class FlightStatusForm(forms.Form):
     )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         leg, status = data.get("leg"), data.get("status")
         if leg and status and status not in LIAISON_STATUSES[leg]:
             allowed = ", ".join(STATUSES[leg][s].lower() for s in LIAISON_STATUSES[leg])
