@@ -81,7 +81,7 @@ ROLE_MODEL_PERMISSIONS: dict[str, dict[str, str]] = {
         "delegations.delegation": "vc",
         "delegations.liaisoninvitation": "vac",
         "delegations.person": "v",
-        "delegations.travel": "v",
+        "delegations.travel": "vc",  # on the day: flights marked landed, delayed, at hotel (admin:flights)
         "delegations.accreditation": "v",
         "protocol.team": "vac",
         "protocol.bilateralmeeting": "vacd",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from delegations.admin_flights import flights_urls
 from planning.admin_disruptions import disruption_urls
 from planning.admin_person_export import person_export_urls
 from planning.admin_postponement import postponement_urls
@@ -43,5 +44,6 @@ class PlannerAdminSite(admin.AdminSite):
             *postponement_urls(self),
             *person_export_urls(self),
             *disruption_urls(self),
+            *flights_urls(self),
             *super().get_urls(),
         ]

@@ -66,3 +66,74 @@ def travel_errors(
 def size_text(size: int) -> str:
     """A file size as the upload messages give it: 7.2 MB, or 850 kB below a megabyte."""
     return f"{size / 1_000_000:.1f} MB" if size >= 1_000_000 else f"{size // 1000} kB"
+
+
+# The flight statuses of `Travel` (its ArrivalStatus and DepartureStatus), spelled here because validators import
+# no model of their own app.
+ARRIVAL_STATUSES = {"scheduled": "On schedule", "delayed": "Delayed", "landed": "Landed", "at_hotel": "At hotel"}
+DEPARTURE_STATUSES = {"scheduled": "On schedule", "delayed": "Delayed", "departed": "Departed"}
+# How far in the future a landing or take-off may be reported: clocks of phones and of the airport's list differ.
+CLOCK_SLACK = dt.timedelta(minutes=10)
+
+
+def flight_status_errors(
+    *,
+    leg: str,
+    status: str,
+    at: dt.datetime | None,
+    current_status: str,
+    current_at: dt.datetime | None,
+    other_at: dt.datetime | None,
+    window: tuple[dt.datetime, dt.datetime] | None,
+    window_label: str = "",
+    now: dt.datetime,
+) -> Errors:
+    """What is wrong with marking one leg ("arrival" or "departure") of a traveller's flights `status` at `at`
+    (the new or actual time; None keeps the time on file), as {"status" | "at": message}.
+
+    Delayed needs the new time; landed and departed take the actual time, which cannot be in the future; at
+    hotel needs a landed arrival and takes no time; a flight that landed or departed is not delayed any more.
+    The time stays in the travel window and on the right side of the other leg (`other_at`)."""
+    statuses = ARRIVAL_STATUSES if leg == "arrival" else DEPARTURE_STATUSES
+    done = "landed" if leg == "arrival" else "departed"
+    if status not in statuses:
+        allowed = ", ".join(statuses.values())
+        return {"status": f"‘{status}’ is not a status of a{'n' if leg == 'arrival' else ''} {leg}: use {allowed}."}
+    if status == "delayed" and at is None:
+        return {"at": f"A delayed {leg} needs its new time: enter the expected time of the {leg} (Phnom Penh time)."}
+    if status == "at_hotel":
+        if current_status not in ("landed", "at_hotel"):
+            was = statuses.get(current_status, current_status).lower()
+            return {"status": f"Only a landed arrival can be at the hotel; this one is {was}. Mark it landed first."}
+        if at is not None:
+            return {"at": "At hotel takes no time: the landing time stays. Leave the time empty."}
+    if status == "delayed" and current_status in (done, "at_hotel"):
+        when = f" at {fmt(current_at)}" if current_at else ""
+        return {
+            "status": f"This flight has already {done}{when}, so it cannot be delayed. If it was marked {done} by "
+            "mistake, mark it on schedule first."
+        }
+    if at is None:
+        return {}
+    if status == done and at > now + CLOCK_SLACK:
+        return {
+            "at": f"{fmt(at)} is in the future: a flight that has {done} has its actual time, now or earlier. Mark it "
+            f"delayed with the expected time instead."
+        }
+    if other_at is not None and (at >= other_at if leg == "arrival" else at <= other_at):
+        if leg == "arrival":
+            return {
+                "at": f"The new arrival, {fmt(at)}, is not before the departure on file ({fmt(other_at)}). Enter an "
+                "arrival before the departure, or change the departure first."
+            }
+        return {
+            "at": f"The new departure, {fmt(at)}, is not after the arrival on file ({fmt(other_at)}). Enter a "
+            "departure after the arrival, or change the arrival first."
+        }
+    errors = travel_errors(
+        arrival_at=at if leg == "arrival" else None,
+        departure_at=at if leg == "departure" else None,
+        window=window,
+        window_label=window_label,
+    )
+    return {"at": errors[f"{leg}_at"]} if errors else {}

@@ -3,7 +3,7 @@ anonymous visitor and staff: a new URL must be added to that walk, or the test f
 
 from django.urls import path
 
-from portal import member_import_views, views
+from portal import flight_views, member_import_views, views
 
 app_name = "portal"
 D = "<int:delegation_id>/"
@@ -19,6 +19,7 @@ urlpatterns = [
     path(P + "photo/", views.member_photo, name="member_photo"),
     path(P + "photo.jpg", views.member_photo_file, name="member_photo_file"),
     path(P + "travel/", views.member_travel, name="member_travel"),
+    path(P + "flight/", flight_views.member_flight, name="member_flight"),
     path(P + "programme.ics", views.member_calendar, name="member_calendar"),
     path(D + "accreditations/", views.accreditations, name="accreditations"),
     path(

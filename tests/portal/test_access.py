@@ -40,6 +40,7 @@ CASES: dict[str, Case] = {
     "member_photo": Case(("person_id",)),
     "member_photo_file": Case(("person_id",)),
     "member_travel": Case(("person_id",)),
+    "member_flight": Case(("person_id",), post_only=True),
     "member_calendar": Case(("person_id",)),
     "accreditations": Case(),
     "accreditation_withdraw": Case(("accreditation_id",), post_only=True),

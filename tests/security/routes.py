@@ -219,6 +219,12 @@ ROUTES: dict[str, Route] = {
         body=lambda w: {"arrival_flight": "AF274", "departure_flight": "AF275"},
         writers=frozenset({LIAISON_A}),
     ),
+    "portal:member_flight": Route(
+        _portal_url("member_flight", "person_id"),
+        _portal(post_only=True),
+        body=lambda w: {"leg": "arrival", "status": "delayed", "at": "2020-11-15T23:00"},
+        writers=frozenset({LIAISON_A}),
+    ),
     "portal:member_calendar": Route(_portal_url("member_calendar", "person_id"), _portal()),
     "portal:accreditations": Route(
         _portal_url("accreditations"),
@@ -424,6 +430,30 @@ ROUTES: dict[str, Route] = {
         _admin("events.change_event"),
         body=lambda w: {"event": w.summit, "days": "7", "confirm": "1"},
         writers=frozenset(role for role in STAFF if has_perm(role, "events.change_event")),
+    ),
+    # The day's flights: security sees them; marking a flight and the airport's list need the change permission.
+    "admin:flights": Route(
+        lambda w: reverse("admin:flights") + "?day=2020-11-15",
+        Access(
+            "admin",
+            frozenset(role for role in STAFF if has_perm(role, "delegations.view_travel")),
+            {"get": 200, "post": 302},
+            {role: {"post": 403} for role in STAFF if not has_perm(role, "delegations.change_travel")},
+        ),
+        body=lambda w: {
+            "travel": _first("delegations.Travel", person_id=w.person_a),
+            "leg": "arrival",
+            "status": "delayed",
+            "at": "2020-11-15T23:00",
+            "day": "2020-11-15",
+        },
+        writers=frozenset(role for role in STAFF if has_perm(role, "delegations.change_travel")),
+    ),
+    "admin:flights_import": Route(
+        lambda w: reverse("admin:flights_import"),
+        _admin("delegations.change_travel"),
+        body=lambda w: {"apply": "1", "data": "Zmxp", "digest": "x"},
+        writers=frozenset(role for role in STAFF if has_perm(role, "delegations.change_travel")),
     ),
     "admin:auth_user_password_change": Route(
         lambda w: reverse("admin:auth_user_password_change", args=[w.users["liaison-fra"]]),
