@@ -15,6 +15,8 @@ from asemplanner.domain.audit import instance_save
 from asemplanner.models import Notification
 from config.celery import app as celery_app
 from delegations.domain.delegations import travel_set
+from delegations.domain.flights import flight_status_set
+from delegations.models import Travel
 from events.models import Room, Session, Venue
 from planning.domain.disruptions import disruption_close, disruption_publish, disruption_replan
 from planning.models import Disruption
@@ -352,3 +354,18 @@ def test_a_liaison_gets_no_admin_page(client, summit):
     assert response.status_code == 302 and "login" in response["Location"]
     client.post(reverse("admin:disruption_close", args=[disruption.pk]))
     assert Disruption.objects.get().status == Disruption.Status.OPEN
+
+
+def test_a_delayed_flight_marked_by_staff_opens_the_disruption(summit):
+    """Flight status (delegations/domain/flights.py) writes travel like any other path: a principal's delay opens
+    the disruption with the new time, reported by the staff member who marked it."""
+    travel = Travel.objects.get(person=head(summit))
+    travel.arrival_flight = "AF274"
+    travel.save()
+    flight_status_set(travel=travel, leg="arrival", status=Travel.ArrivalStatus.DELAYED, at=at(0, "12:00"),
+                      by=summit["staff"]["protocol"])  # fmt: skip
+
+    disruption = Disruption.objects.get()
+    assert disruption.kind == Disruption.Kind.LATE_ARRIVAL
+    assert (disruption.arrival_was, disruption.arrival_now) == (at(-1, "14:00"), at(0, "12:00"))
+    assert disruption.reported_by == "protocol-1"
