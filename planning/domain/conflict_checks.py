@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -166,15 +167,44 @@ def conflicts_sync(
     return result
 
 
+# Above this many new errors for one role in one check, the role gets one digest instead of a notice each: a
+# postponement that leaves hundreds of arrivals outside the new dates must not bury the inbox.
+DIGEST_AFTER = 5
+
+
 def _notify(conflicts: list[Conflict]) -> None:
+    by_role: dict[str, list[Conflict]] = {}
     for conflict in conflicts:
-        notify_roles(
-            roles=RESPONSIBLE.get(conflict.kind, ["admin"]),
-            topic=f"conflict:{conflict.fingerprint}",
-            title=f"New clash: {conflict.get_kind_display()} — {conflict.resource_label}"[:200],
-            body=conflict.message,
-            link=f"/admin/events/conflict/{conflict.pk}/change/",
-        )
+        for role in RESPONSIBLE.get(conflict.kind, ["admin"]):
+            by_role.setdefault(role, []).append(conflict)
+    for role, theirs in by_role.items():
+        if len(theirs) > DIGEST_AFTER:
+            _notify_digest(role, theirs)
+            continue
+        for conflict in theirs:
+            notify_roles(
+                roles=[role],
+                topic=f"conflict:{conflict.fingerprint}",
+                title=f"New clash: {conflict.get_kind_display()} — {conflict.resource_label}"[:200],
+                body=conflict.message,
+                link=f"/admin/events/conflict/{conflict.pk}/change/",
+            )
+
+
+def _notify_digest(role: str, conflicts: list[Conflict]) -> None:
+    kinds: dict[str, int] = {}
+    for conflict in conflicts:
+        kinds[conflict.get_kind_display()] = kinds.get(conflict.get_kind_display(), 0) + 1
+    fingerprints = "|".join(sorted(c.fingerprint for c in conflicts))
+    lines = [f"- {n} × {kind}" for kind, n in sorted(kinds.items(), key=lambda item: -item[1])]
+    lines += ["", "The first of them:", *(f"- {c.message}" for c in conflicts[:DIGEST_AFTER])]
+    notify_roles(
+        roles=[role],
+        topic=f"conflicts:{hashlib.sha256(fingerprints.encode()).hexdigest()[:24]}",
+        title=f"{len(conflicts)} new clashes after one change",
+        body="\n".join(lines),
+        link="/admin/events/conflict/?status__exact=open",
+    )
 
 
 def conflicts_check_all(*, event: Event | None = None) -> tuple[CheckResult, list[Clash]]:

@@ -165,6 +165,25 @@ def test_new_error_notifies_the_responsible_role_once_after_commit():
     assert not Notification.objects.filter(recipient=accreditation).exists()
 
 
+@pytest.mark.django_db(transaction=True)
+def test_many_new_errors_in_one_check_reach_a_role_as_one_digest():
+    """A postponement can leave hundreds of clashes at once: each responsible role reads one digest, not a
+    notice per clash; a handful still come one by one (the test above)."""
+    event = EventFactory(acronym="ASEM13")
+    logistics = UserFactory(username="log1", roles=["logistics"])
+    rooms = [RoomFactory(name=f"Bilateral Room {n}") for n in range(7)]
+    for room in rooms:
+        Session.objects.create(event=event, title="Debrief", room=room, start=at(0, "10:00"), end=at(0, "11:00"))
+        BilateralMeetingFactory(event=event, status="scheduled", room=room, start=at(0, "10:30"), end=at(0, "11:00"))
+    conflicts_check_all()
+    conflicts_check_all()
+    assert Conflict.objects.filter(kind=Conflict.Kind.ROOM_DOUBLE_BOOKED).count() == 7
+    digest = Notification.objects.get(recipient=logistics)
+    assert digest.title == "7 new clashes after one change"
+    assert "7 × Room booked twice" in digest.body
+    assert digest.link.endswith("?status__exact=open")
+
+
 def test_check_conflicts_command_prints_and_returns_json(room_clash):
     out = io.StringIO()
     call_command("check_conflicts", "--json", stdout=out)
