@@ -43,9 +43,9 @@ from asemplanner.timeranges import fmt, opening_hours_errors
 from delegations.models import Accreditation, Delegation, Person
 from events.domain.conflicts import Commitment, Kind, Severity, find_clashes
 from events.domain.sessions import session_update
-from events.models import Event, Room, RoomOutage, Session
+from events.models import Conflict, Event, Room, RoomOutage, Session
 from planning.domain.bilateral_plans import problem_load
-from planning.domain.conflict_checks import gather
+from planning.domain.conflict_checks import OPEN_STATES, gather
 from protocol.domain.bilaterals import bilateral_schedule
 from protocol.domain.scheduling import Busy, solve
 from protocol.models import BilateralMeeting, ProtocolTask
@@ -515,7 +515,13 @@ def _recheck(keys: set[str]) -> tuple[list[str], list[Commitment]]:
     broken = [c for c in errors if c.kind in HARD_ROOM_RULES]
     if broken:
         raise ValidationError({"moves": [f"Not moved: {c.message}" for c in broken[:5]]})
-    return [c.message for c in errors], commitments
+    # Clashes already on record (a leader arriving late for the session anyway) are not news.
+    known = set(
+        Conflict.objects.filter(fingerprint__in=[c.fingerprint for c in errors], status__in=OPEN_STATES).values_list(
+            "fingerprint", flat=True
+        )
+    )
+    return [c.message for c in errors if c.fingerprint not in known], commitments
 
 
 def affected_delegations(people: Iterable[int]) -> set[int]:
