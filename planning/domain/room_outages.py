@@ -146,34 +146,60 @@ class Proposal:
 Interval = tuple[dt.datetime, dt.datetime]
 
 
-def _room_bookings(rooms: Iterable[int], lo: dt.datetime, hi: dt.datetime) -> dict[int, list[tuple[Interval, str]]]:
+Held = tuple[Interval, str, bool]  # when, what, and whether the span already holds a bilateral's changeover
+
+
+def _room_bookings(
+    rooms: Iterable[int],
+    lo: dt.datetime,
+    hi: dt.datetime,
+    *,
+    moving_sessions: Iterable[int] = (),
+    moving_meetings: Iterable[int] = (),
+) -> dict[int, list[Held]]:
     """What holds each room around `[lo, hi)`: sessions, placed bilaterals (widened by the changeover a bilateral
-    room needs between meetings) and active outages, each with a line saying what it is. Three queries."""
+    room needs around each meeting) and active outages, each with a line saying what it is; the items being
+    moved leave their place. Three queries."""
     pad = dt.timedelta(minutes=settings.PLANNER_BILATERAL_CHANGEOVER_MINUTES)
     rooms = list(rooms)
-    held: dict[int, list[tuple[Interval, str]]] = defaultdict(list)
-    sessions = Session.objects.filter(room_id__in=rooms, start__lt=hi, end__gt=lo).exclude(
-        status=Session.Status.CANCELLED
+    held: dict[int, list[Held]] = defaultdict(list)
+    sessions = (
+        Session.objects.filter(room_id__in=rooms, start__lt=hi + pad, end__gt=lo - pad)
+        .exclude(status=Session.Status.CANCELLED)
+        .exclude(pk__in=list(moving_sessions))
     )
     for room, start, end, title in sessions.values_list("room_id", "start", "end", "title"):
-        held[room].append(((start, end), f"“{title}” {fmt(start)}–{timezone.localtime(end):%H:%M}"))
-    meetings = BilateralMeeting.objects.filter(
-        room_id__in=rooms, status__in=BilateralMeeting.PLACED, start__lt=hi + pad, end__gt=lo - pad
-    ).values_list("room_id", "start", "end", "requester__partner__name", "counterpart__partner__name")
+        held[room].append(((start, end), f"“{title}” {fmt(start)}–{timezone.localtime(end):%H:%M}", False))
+    meetings = (
+        BilateralMeeting.objects.filter(
+            room_id__in=rooms, status__in=BilateralMeeting.PLACED, start__lt=hi + pad, end__gt=lo - pad
+        )
+        .exclude(pk__in=list(moving_meetings))
+        .values_list("room_id", "start", "end", "requester__partner__name", "counterpart__partner__name")
+    )
     for room, placed_at, placed_until, a, b in meetings:
         if placed_at is None or placed_until is None:  # a placed meeting has both (a database constraint)
             continue
         held[room].append(
-            ((placed_at - pad, placed_until + pad), f"the bilateral {a} – {b} {fmt(placed_at)} (with its changeover)")
+            (
+                (placed_at - pad, placed_until + pad),
+                f"the bilateral {a} – {b} {fmt(placed_at)} (with its changeover)",
+                True,
+            )
         )
-    outages = RoomOutage.objects.filter(room_id__in=rooms, lifted_at__isnull=True, start__lt=hi, end__gt=lo)
+    outages = RoomOutage.objects.filter(room_id__in=rooms, lifted_at__isnull=True, start__lt=hi + pad, end__gt=lo - pad)
     for room, start, end, reason in outages.values_list("room_id", "start", "end", "reason"):
-        held[room].append(((start, end), f"out of service {fmt(start)}–{fmt(end)} ({reason})"))
+        held[room].append(((start, end), f"out of service {fmt(start)}–{fmt(end)} ({reason})", False))
     return held
 
 
-def _busy_with(held: list[tuple[Interval, str]], start: dt.datetime, end: dt.datetime) -> str | None:
-    for (a, b), what in held:
+def _busy_with(held: list[Held], start: dt.datetime, end: dt.datetime, *, bilateral: bool = False) -> str | None:
+    """What holds the room over `[start, end)`, if anything. A bilateral keeps the changeover from everything else
+    too (the scheduler's rule); a session only from bilaterals (sessions may touch)."""
+    pad = dt.timedelta(minutes=settings.PLANNER_BILATERAL_CHANGEOVER_MINUTES)
+    for (a, b), what, padded in held:
+        if bilateral and not padded:
+            a, b = a - pad, b + pad
         if a < end and start < b:
             return what
     return None
@@ -232,7 +258,7 @@ def _session_moves(impact: Impact) -> list[SessionMove]:
     hi = max(s.end for s in impact.sessions)
     held = _room_bookings([r.pk for r in rooms], lo, hi)
     grants = _zone_grants(impact)
-    proposed: dict[int, list[tuple[Interval, str]]] = defaultdict(list)  # rooms given to relocated sessions
+    proposed: dict[int, list[Held]] = defaultdict(list)  # rooms given to relocated sessions
     moves = []
     people_of = {s.pk: impact.people(f"session:{s.pk}") for s in impact.sessions}
     # The largest audiences choose first: they fit in fewest rooms.
@@ -277,7 +303,7 @@ def _session_moves(impact: Impact) -> list[SessionMove]:
             )
             continue
         _rank, room, minutes = min(fitting, key=lambda item: item[0])
-        proposed[room.pk].append(((session.start, session.end), f"“{session.title}” (relocated here)"))
+        proposed[room.pk].append(((session.start, session.end), f"“{session.title}” (relocated here)", False))
         if room.venue_id == venue:
             why = f"same venue, {room.capacity} seats for {needed}"
         elif minutes is not None:
@@ -454,8 +480,8 @@ def relocations_accept(
             errors.append(f"Bilateral {pk} is no longer in {outage.room} during the outage (moved meanwhile).")
             continue
         room = locked.get(room_pk)
-        if room is None or room.pk == outage.room_id:
-            errors.append(f"{meeting}: choose a room other than the one out of service.")
+        if room is None:  # its own room stays possible at a time clear of the outage (checked below)
+            errors.append(f"{meeting}: room {room_pk} does not exist; reload the proposal.")
             continue
         end = start + dt.timedelta(minutes=meeting.duration_minutes)
         wanted.append((f"bilateral:{pk}", room, start, end, str(meeting)))
@@ -463,18 +489,20 @@ def relocations_accept(
     if wanted:
         held = _room_bookings(
             {room.pk for _k, room, _s, _e, _l in wanted},
-            min(w[2] for w in wanted) - dt.timedelta(days=1),
-            max(w[3] for w in wanted) + dt.timedelta(days=1),
+            min(w[2] for w in wanted),
+            max(w[3] for w in wanted),
+            moving_sessions=list(sessions),
+            moving_meetings=list(meetings),
         )
-        taken: dict[int, list[tuple[Interval, str]]] = defaultdict(list)
+        taken: dict[int, list[Held]] = defaultdict(list)
         pad = dt.timedelta(minutes=settings.PLANNER_BILATERAL_CHANGEOVER_MINUTES)
         for key, room, start, end, label in wanted:
-            busy = _busy_with(held[room.pk] + taken[room.pk], start, end)
-            if busy:
-                errors.append(f"{label}: {room} became busy meanwhile ({busy}). Reload the proposal.")
             is_bilateral = key.startswith("bilateral:")
+            busy = _busy_with(held[room.pk] + taken[room.pk], start, end, bilateral=is_bilateral)
+            if busy:
+                errors.append(f"{label}: {room} is busy then ({busy}); it became busy meanwhile. Reload the proposal.")
             span = (start - pad, end + pad) if is_bilateral else (start, end)
-            taken[room.pk].append((span, f"{label}, also accepted now"))
+            taken[room.pk].append((span, f"{label}, also accepted now", is_bilateral))
     if errors:
         raise ValidationError({"moves": errors})
 
