@@ -6,7 +6,8 @@
 - `relocation_proposal(outage)` — for each hit session a free room: big enough (the expected attendance, else
   the number of people attending), open at those hours, in a security zone its audience may enter, not out of
   service, free of sessions and bilaterals then (a bilateral room keeps its changeover around each meeting);
-  the same venue first, then the nearest by motorcade transfer time, then the smallest room that fits. Two
+  the same venue first, then the nearest by motorcade transfer time, then the room a back-to-back relocated
+  session already takes (the audience stays put), a room of the same kind, the smallest that fits. Two
   relocated sessions never get the same room at the same time. For each hit bilateral a re-placement by the
   scheduler (protocol.domain.scheduling.solve) on a problem that holds only the hit meetings, every other
   meeting fixed, within PLANNER_OUTAGE_SOLVER_SECONDS. Nothing found: the reason says why.
@@ -281,9 +282,12 @@ def _session_moves(impact: Impact) -> list[SessionMove]:
                 refused["busy then"] += 1
             else:
                 minutes = impact.transfer_minutes(venue, room.venue_id)
+                # Back to back with another relocated session there: the audience stays in one room.
+                continuing = any(a == session.end or b == session.start for (a, b), _what, _padded in proposed[room.pk])
                 rank = (
                     room.venue_id != venue,
                     minutes if minutes is not None else UNKNOWN_TRANSFER,
+                    not continuing,
                     room.kind != session.room.kind,
                     room.capacity,
                     room.pk,

@@ -171,6 +171,19 @@ def test_two_relocated_sessions_never_share_a_room_at_once(place):
     assert _target(proposal, second).room is not None
 
 
+def test_back_to_back_sessions_stay_together_in_one_room(place):
+    RoomFactory(venue=place.palace, name="Salon", capacity=150)  # the better fit for the lunch alone
+    lunch = SessionFactory(
+        event=place.event, room=place.hall, title="Lunch", start=at(0, "11:00"), end=at(0, "12:00"),
+        expected_attendance=100,
+    )  # fmt: skip
+
+    proposal = relocation_proposal(_out(place.hall))
+
+    assert _target(proposal, place.plenary).room == place.annex
+    assert _target(proposal, lunch).room == place.annex
+
+
 def BilateralMeetingScheduled(event, room, start, minutes=30):  # noqa: N802 — reads as the factory it stands for
     """A scheduled bilateral between two fresh delegations with heads."""
     a, b = DelegationFactory(event=event), DelegationFactory(event=event)
