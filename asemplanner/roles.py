@@ -70,6 +70,7 @@ ROLE_MODEL_PERMISSIONS: dict[str, dict[str, str]] = {
         "otp_totp.totpdevice": "v",
         "otp_static.staticdevice": "v",
         "planning.disruption": "vc",  # issue 15: a principal's moved travel; opened by the system, acted on by staff
+        "events.roomoutage": "vac",  # issue 15: rooms out of service; lifted, never deleted (kept on record)
     },
     PROTOCOL: {
         "events.event": "v",
@@ -95,6 +96,7 @@ ROLE_MODEL_PERMISSIONS: dict[str, dict[str, str]] = {
         "reminders.reminderrule": "vac",
         "reminders.reminder": "vc",
         "planning.disruption": "vc",  # publish the re-plan, close
+        "events.roomoutage": "v",  # sees the rooms out of service and what they hit
     },
     SECURITY: {
         "events.event": "v",
@@ -117,6 +119,7 @@ ROLE_MODEL_PERMISSIONS: dict[str, dict[str, str]] = {
         "asemplanner.notification": "vc",
         "reminders.reminder": "v",
         "planning.disruption": "v",  # sees the late arrivals and what they break
+        "events.roomoutage": "v",
     },
     LOGISTICS: {
         "events.event": "v",
@@ -135,6 +138,7 @@ ROLE_MODEL_PERMISSIONS: dict[str, dict[str, str]] = {
         "events.conflict": "vc",
         "asemplanner.notification": "vc",
         "reminders.reminder": "v",
+        "events.roomoutage": "vac",  # takes a room out of service, relocates what it hit, puts it back
     },
     ACCREDITATION: {
         "events.event": "v",

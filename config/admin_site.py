@@ -8,6 +8,7 @@ from delegations.admin_flights import flights_urls
 from planning.admin_disruptions import disruption_urls
 from planning.admin_person_export import person_export_urls
 from planning.admin_postponement import postponement_urls
+from planning.admin_room_outages import outage_urls
 from planning.admin_scheduling import scheduling_urls
 from planning.admin_timeline import timeline_urls
 from planning.domain.overview import attention_items, event_overview
@@ -44,6 +45,7 @@ class PlannerAdminSite(admin.AdminSite):
             *postponement_urls(self),
             *person_export_urls(self),
             *disruption_urls(self),
+            *outage_urls(self),
             *flights_urls(self),
             *super().get_urls(),
         ]

@@ -3,14 +3,18 @@ from __future__ import annotations
 from typing import Protocol
 
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db.models import Count, F, Q
 from django.http import HttpResponseRedirect
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 
 from asemplanner.admin import AuditedModelAdmin
+from asemplanner.timeranges import fmt
+from events.domain.outages import outage_create, outage_lift, outage_update
 from events.domain.sessions import session_warnings
-from events.models import Event, Room, Session, TransferTime, Venue
+from events.models import Event, Room, RoomOutage, Session, TransferTime, Venue
 
 
 class SessionInline(admin.TabularInline):
@@ -180,3 +184,114 @@ class SessionAdmin(AuditedModelAdmin):
         super().save_model(request, obj, form, change)
         for warning in session_warnings(obj):
             self.message_user(request, warning, level=messages.WARNING)
+
+
+class ActiveFilter(admin.SimpleListFilter):
+    title = "in effect"
+    parameter_name = "active"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Out of service (not lifted)"), ("no", "Back in service (lifted)")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(lifted_at__isnull=True)
+        if self.value() == "no":
+            return queryset.filter(lifted_at__isnull=False)
+        return queryset
+
+
+@admin.register(RoomOutage)
+class RoomOutageAdmin(AuditedModelAdmin):
+    """Rooms out of service. Adding, changing and lifting go through events/domain/outages.py (the room's row is
+    locked and the overlap re-checked); after adding, staff land on the impact page with the relocation proposal.
+    Outages are lifted, never deleted: they stay on record."""
+
+    list_display = ("room", "period", "reason", "active", "created_by", "impact_link")
+    list_filter = (ActiveFilter, "room__venue")
+    search_fields = ("room__name", "room__venue__name", "reason")
+    autocomplete_fields = ("room",)
+    list_select_related = ("room__venue", "created_by")
+    date_hierarchy = "start"
+    fields = ("room", "start", "end", "reason", "created_by", "created_at", "lifted_at", "impact_link")
+    readonly_fields = ("created_by", "created_at", "lifted_at", "impact_link")
+    actions = ["back_in_service"]
+
+    @admin.display(description="period", ordering="start")
+    def period(self, outage: RoomOutage) -> str:
+        return f"{fmt(outage.start)} – {fmt(outage.end)}"
+
+    @admin.display(description="out of service", boolean=True)
+    def active(self, outage: RoomOutage) -> bool:
+        return outage.is_active
+
+    @admin.display(description="impact")
+    def impact_link(self, outage: RoomOutage) -> str:
+        if outage.pk is None:
+            return "Save first: the impact page then lists what is hit and proposes new rooms."
+        return format_html(
+            '<a href="{}">What it hits, relocation</a>', reverse("admin:outage_impact", args=[outage.pk])
+        )
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # kept on record; "Back in service" lifts it
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and not obj.is_active:  # a lifted outage is history: nothing changes
+            return ("room", "start", "end", "reason", *self.readonly_fields)
+        return self.readonly_fields
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # The form ran the same checks; a refusal here is the re-check under the room's lock losing a race with
+        # another writer. The admin's transaction has rolled back: say why and show the form again, unsaved.
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ValidationError as exc:
+            self.message_user(request, "Not saved: " + " ".join(exc.messages), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            saved = outage_create(room=obj.room, start=obj.start, end=obj.end, reason=obj.reason, by=request.user)
+        else:
+            changed = {
+                name: getattr(obj, name) for name in form.changed_data if name in ("room", "start", "end", "reason")
+            }
+            saved = outage_update(outage=obj, by=request.user, **changed) if changed else obj
+        obj.pk, obj.created_by, obj.created_at = saved.pk, saved.created_by, saved.created_at
+
+    def save_related(self, request, form, formsets, change):
+        return None  # no many-to-many fields; the domain function has audited the outage
+
+    def response_add(self, request, obj, post_url_continue=None):
+        self.message_user(
+            request,
+            f"{obj.room} is out of service {fmt(obj.start)} – {fmt(obj.end)}. Below: what it hits and where it could "
+            "go; tick what to accept.",
+            messages.SUCCESS,
+        )
+        return HttpResponseRedirect(reverse("admin:outage_impact", args=[obj.pk]))
+
+    @admin.action(
+        description="Back in service (lift the selected outages; they stay on record)", permissions=["change"]
+    )
+    def back_in_service(self, request, queryset):
+        lifted, skipped = [], []
+        for outage in queryset.select_related("room__venue"):
+            try:
+                outage_lift(outage=outage, by=request.user)
+            except ValidationError:
+                skipped.append(str(outage.room))
+            else:
+                lifted.append(str(outage.room))
+        if lifted:
+            self.message_user(
+                request,
+                f"Back in service at {timezone.localtime():%H:%M}: {', '.join(lifted)}. The clashes they caused are "
+                "re-checked now.",
+                messages.SUCCESS,
+            )
+        if skipped:
+            self.message_user(
+                request, f"Already back in service, left as they were: {', '.join(skipped)}.", messages.WARNING
+            )

@@ -468,6 +468,7 @@ class Conflict(models.Model):
         OVER_CAPACITY = "over_capacity", "Over room capacity"
         OUTSIDE_EVENT_DATES = "outside_event_dates", "Outside the event's dates"
         OUTSIDE_OPENING_HOURS = "outside_opening_hours", "Outside opening hours"
+        ROOM_OUT_OF_SERVICE = "room_out_of_service", "Room out of service"
 
     class Severity(models.TextChoices):
         ERROR = "error", "Error"

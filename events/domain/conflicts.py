@@ -36,6 +36,7 @@ class Kind(StrEnum):
     OVER_CAPACITY = "over_capacity"
     OUTSIDE_EVENT_DATES = "outside_event_dates"
     OUTSIDE_OPENING_HOURS = "outside_opening_hours"
+    ROOM_OUT_OF_SERVICE = "room_out_of_service"
 
 
 class Severity(StrEnum):
@@ -75,6 +76,9 @@ class Commitment:
     expected: int | None = None
     checks_presence: bool = False  # sessions: people are expected there, so arrival/departure matter
     within_event: bool = False  # sessions and bilaterals must fall on their event's days (tasks need not)
+    # The commitment a task prepares ("bilateral:3" for its flags or interpretation): the task uses that room
+    # without occupying it, so it is hit by the room's outage but never double-books it.
+    serves: str = ""
 
     def resources(self) -> Iterable[str]:
         if self.room_id is not None:
@@ -134,6 +138,18 @@ class EventFacts:
     label: str
 
 
+@dataclass(frozen=True, slots=True)
+class OutageFacts:
+    """An active outage of a room (events.RoomOutage): the room is out of service over `[start, end)`."""
+
+    pk: int
+    room_id: int
+    start: dt.datetime
+    end: dt.datetime
+    reason: str
+    room_label: str
+
+
 @dataclass
 class Facts:
     """What the checks need besides the commitments; all of it gathered up front in a few queries."""
@@ -147,6 +163,7 @@ class Facts:
     venue_names: dict[int, str] = field(default_factory=dict)
     buffer_minutes: int = 15
     tz: dt.tzinfo = dt.UTC
+    outages: dict[int, list[OutageFacts]] = field(default_factory=dict)  # room id → its active outages
 
     def learn_room(
         self, pk: int | None, *, capacity, opens_at, closes_at, name, venue_id, venue_short, venue_name
@@ -327,6 +344,42 @@ def room_rules(resource: str, items: list[Commitment], facts: Facts) -> Iterable
             )
 
 
+def out_of_service(
+    commitments: Iterable[Commitment], facts: Facts, wanted: Callable[[str], bool] | None = None
+) -> Iterable[Clash]:
+    """Every commitment that uses a room while it is out of service: a session or bilateral in it, a task that
+    prepares one there (`serves`). One clash per commitment and outage, on the room."""
+    if not facts.outages:
+        return
+    commitments = list(commitments)
+    rooms_of = {c.key: c.room_id for c in commitments if c.room_id is not None}
+    for item in commitments:
+        room = item.room_id if item.room_id is not None else rooms_of.get(item.serves)
+        if room is None or room not in facts.outages:
+            continue
+        resource = f"room:{room}"
+        if wanted is not None and not wanted(resource):
+            continue
+        for outage in facts.outages[room]:
+            if not (item.start < outage.end and outage.start < item.end):
+                continue
+            uses = "is in" if item.room_id is not None else "prepares a meeting in"
+            yield Clash(
+                kind=Kind.ROOM_OUT_OF_SERVICE,
+                severity=Severity.ERROR,
+                resource=resource,
+                first=item.key,
+                second=f"outage:{outage.pk}",
+                message=(
+                    f"“{item.label}” ({_t(item.start, facts.tz)}–{item.end.astimezone(facts.tz):%H:%M}) {uses} "
+                    f"{outage.room_label}, which is out of service {_t(outage.start, facts.tz)}–"
+                    f"{_t(outage.end, facts.tz)} ({outage.reason}). Move it to another room."
+                ),
+                event_id=item.event_id,
+                starts_at=max(item.start, outage.start),
+            )
+
+
 def event_dates(commitments: Iterable[Commitment], facts: Facts) -> Iterable[Clash]:
     for item in commitments:
         event = facts.events.get(item.event_id) if item.event_id is not None else None
@@ -358,6 +411,7 @@ def find_clashes(commitments: list[Commitment], facts: Facts, *, resources: set[
             clashes.extend(presence(resource, items, facts))
         elif family == "room":
             clashes.extend(room_rules(resource, items, facts))
+    clashes.extend(out_of_service(commitments, facts, wanted))
     if resources is None or any(r.startswith("event:") for r in resources):
         event_ids = (
             None if resources is None else {int(r.split(":", 1)[1]) for r in resources if r.startswith("event:")}

@@ -97,6 +97,8 @@ def problem_load(event: Event, *, replan: bool = False) -> tuple[Problem, dict[i
             busy[person].append(Busy(item.start, item.end, item.venue_id, item.end_venue_id, item.label))
         if item.room_id in room_ids:
             room_busy[item.room_id].append((item.start, item.end))
+    for room_id in room_ids:  # a room out of service is busy then (events.RoomOutage)
+        room_busy[room_id].extend((outage.start, outage.end) for outage in facts.outages.get(room_id, ()))
     earliest, latest = {}, {}
     travel = Travel.objects.filter(person_id__in=principals).values_list(
         "person_id", "arrival_at", "arrival_airport_id", "departure_at", "departure_airport_id"

@@ -96,11 +96,11 @@ def task_commitments(facts: Facts) -> list[Commitment]:
     rows = ProtocolTask.objects.exclude(status=ProtocolTask.Status.CANCELLED).values_list(
         "id", "title", "event_id", "start", "end", "venue_id", "destination_id", "person_id", "assignee_id",
         "team_id", "vehicle", "venue__short_name", "venue__name", "destination__short_name", "destination__name",
-        "team__name", "assignee__username",
+        "team__name", "assignee__username", "source_key",
     )  # fmt: skip
     commitments = []
     for (pk, title, event, start, end, venue, destination, person, assignee, team, vehicle, venue_short, venue_name,
-         destination_short, destination_name, team_name, username) in rows:  # fmt: skip
+         destination_short, destination_name, team_name, username, source_key) in rows:  # fmt: skip
         facts.venue_names[venue] = venue_short or venue_name
         if destination:
             facts.venue_names[destination] = destination_short or destination_name
@@ -121,6 +121,14 @@ def task_commitments(facts: Facts) -> list[Commitment]:
                 staff=(assignee,) if assignee else (),
                 team_id=team,
                 vehicle=vehicle,
+                serves=served(source_key),
             )
         )
     return commitments
+
+
+def served(source_key: str | None) -> str:
+    """The bilateral a generated task prepares (`bilateral:3:flags` → `bilateral:3`): it uses that room."""
+    if source_key and source_key.startswith("bilateral:"):
+        return ":".join(source_key.split(":", 2)[:2])
+    return ""

@@ -24,8 +24,8 @@ from asemplanner.domain.audit import Actor, audit_entry, audit_log_many, instanc
 from asemplanner.domain.notifications import notify_roles
 from asemplanner.refs import Ref
 from delegations.domain.people import people_index
-from events.domain.conflicts import Clash, Commitment, Facts, Severity, find_clashes
-from events.models import Conflict, Event, TransferTime
+from events.domain.conflicts import Clash, Commitment, Facts, OutageFacts, Severity, find_clashes
+from events.models import Conflict, Event, RoomOutage, TransferTime
 from planning.domain.commitments import bilateral_commitments, session_commitments, task_commitments
 
 ENGINE = "conflict-engine"
@@ -56,6 +56,7 @@ RESPONSIBLE: dict[str, list[str]] = {  # Kind members are the str values Conflic
     Conflict.Kind.STAFF_DOUBLE_BOOKED: ["protocol"],
     Conflict.Kind.TEAM_DOUBLE_BOOKED: ["protocol", "logistics"],
     Conflict.Kind.VEHICLE_DOUBLE_BOOKED: ["protocol", "security"],
+    Conflict.Kind.ROOM_OUT_OF_SERVICE: ["logistics", "protocol"],
 }
 
 
@@ -64,9 +65,9 @@ def buffer_minutes() -> int:
 
 
 def gather() -> tuple[list[Commitment], Facts]:
-    """All commitments and the facts the checks need, in 7 queries whatever the data size: people and
-    accreditations, sessions and their named attendees, bilaterals, tasks, transfer times. Rooms, venues,
-    events, teams and staff names are read along with the commitments that use them."""
+    """All commitments and the facts the checks need, in 8 queries whatever the data size: people and
+    accreditations, sessions and their named attendees, bilaterals, tasks, transfer times, the rooms out of
+    service. Rooms, venues, events, teams and staff names are read along with the commitments that use them."""
     people = people_index()  # 2 queries
     facts = Facts(
         transfer_minutes={
@@ -84,7 +85,26 @@ def gather() -> tuple[list[Commitment], Facts]:
         *bilateral_commitments(people, facts),  # 1
         *task_commitments(facts),  # 1
     ]
+    facts.outages = active_outages(facts)  # 1
     return commitments, facts
+
+
+def active_outages(facts: Facts | None = None) -> dict[int, list[OutageFacts]]:
+    """The rooms out of service (outages not lifted), by room, in one query; their rooms' names are learnt."""
+    outages: dict[int, list[OutageFacts]] = {}
+    rows = (
+        RoomOutage.objects.filter(lifted_at__isnull=True)
+        .order_by("start")
+        .values_list(
+            "id", "room_id", "start", "end", "reason", "room__name", "room__venue__short_name", "room__venue__name"
+        )
+    )
+    for pk, room, start, end, reason, name, venue_short, venue_name in rows:
+        label = f"{venue_short or venue_name} · {name}"
+        outages.setdefault(room, []).append(OutageFacts(pk, room, start, end, reason, label))
+        if facts is not None:
+            facts.labels.setdefault(f"room:{room}", label)
+    return outages
 
 
 @dataclass

@@ -16,7 +16,7 @@ from asemplanner.domain.changes import Change, Route, Routes, everything, itself
 from asemplanner.domain.queue import enqueue_on_commit
 from asemplanner.refs import ALL, Ref
 from delegations.models import Accreditation, Delegation, Person, Travel
-from events.models import ConflictCheckRequest, Event, Room, Session, TransferTime
+from events.models import ConflictCheckRequest, Event, Room, RoomOutage, Session, TransferTime
 from protocol.models import BilateralMeeting, ProtocolTask
 
 SCHEDULED_FLAG = "planner:conflict-check-scheduled"
@@ -32,6 +32,9 @@ ROUTES: Routes = {
     BilateralMeeting: Route("the bilateral", itself("bilateral")),
     ProtocolTask: Route("the task", itself("task")),
     Room: Route("what uses the room", itself("room")),
+    # Taken out of service, changed or back in service: what uses its room now, and its clashes so far (in the
+    # room it held before a change of room).
+    RoomOutage: Route("what uses its room", lambda change: via("room", "room_id")(change) | itself("outage")(change)),
     Event: Route("the event", itself("event")),
     Person: Route("the person", itself("person")),
     Travel: Route("the person (arrival, departure)", via("person", "person_id")),

@@ -134,6 +134,7 @@ def _badge(path: str) -> Build:
 
 
 DISRUPTION_VIEW, DISRUPTION_CHANGE = "planning.view_disruption", "planning.change_disruption"
+OUTAGE_VIEW, OUTAGE_CHANGE = "events.view_roomoutage", "events.change_roomoutage"
 READ = "badges:read"
 PRINT = "badges:print"
 SCAN = "checkpoint:scan"
@@ -425,6 +426,18 @@ ROUTES: dict[str, Route] = {
         )
         for action in ("publish", "close", "replan")
     },
+    # A room out of service (issue 15): the impact page for those who see outages, accepting for those who change.
+    "admin:outage_impact": Route(
+        lambda w: reverse("admin:outage_impact", args=[_first("events.RoomOutage")]),
+        _admin(OUTAGE_VIEW),
+        methods=("get",),
+    ),
+    "admin:outage_accept": Route(
+        lambda w: reverse("admin:outage_accept", args=[_first("events.RoomOutage")]),
+        _admin(OUTAGE_CHANGE, post_only=True, post=302),
+        body=lambda w: {"session": "1:2"},
+        writers=frozenset(role for role in STAFF if has_perm(role, OUTAGE_CHANGE)),
+    ),
     "admin:events_postpone": Route(
         lambda w: reverse("admin:events_postpone"),
         _admin("events.change_event"),
@@ -507,6 +520,7 @@ ADMIN_MODELS: dict[str, Callable[[World], Any]] = {
     "django_celery_beat.periodictask": lambda w: _first("django_celery_beat.PeriodicTask"),
     "django_celery_beat.solarschedule": lambda w: _first("django_celery_beat.SolarSchedule"),
     "events.conflict": lambda w: _first("events.Conflict"),
+    "events.roomoutage": lambda w: _first("events.RoomOutage"),
     "events.event": lambda w: _last("events.Event"),  # a side event: its delete page lists less
     "events.room": lambda w: _first("events.Room"),
     "events.session": lambda w: _first("events.Session"),

@@ -33,7 +33,8 @@ from delegations.domain.member_import.staging import member_import_stage
 from delegations.domain.photos import person_set_photo
 from delegations.models import Accreditation, Delegation, Person
 from demo.seed import seed_asem13
-from events.models import Event
+from events.domain.outages import outage_create
+from events.models import Event, Room
 from planning.domain.conflict_checks import conflicts_check_all
 from planning.models import Disruption
 from protocol.models import BilateralMeeting, BilateralWindow, ProtocolTask, SchedulingRun, SecurityZone
@@ -192,6 +193,14 @@ def world_build() -> World:
     # A principal's late arrival (issue 15), with the run above as its re-plan: the disruption pages name it.
     Disruption.objects.create(
         event=summit, person=person_b, kind=Disruption.Kind.LATE_ARRIVAL, run=run, summary="arrives later"
+    )
+    # A room out of service (issue 15) in a year with nothing in the room: its pages show an empty impact.
+    outage_create(
+        room=Room.objects.order_by("pk").first(),
+        start=far,
+        end=far + dt.timedelta(hours=3),
+        reason="Repairs to the air conditioning",
+        by=BY,
     )
     for model, values in (
         (ClockedSchedule, {"clocked_time": far}),

@@ -1,0 +1,115 @@
+"""A room out of service in the admin: what it hits, the relocation proposal, accept all, some or none.
+
+- `admin:outage_impact` (GET) lists the sessions, bilaterals and tasks in the room during the outage and the
+  proposal, a ticked checkbox per proposed move;
+- `admin:outage_accept` (POST) moves the ticked ones (planning/domain/room_outages.py `relocations_accept`: all or
+  nothing, target rooms re-checked under a lock, one notice per liaison).
+
+Viewing needs `events.view_roomoutage` (admin, logistics, protocol, security); accepting
+`events.change_roomoutage` (admin, logistics). The outage itself is added and lifted on its admin list.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from functools import partial
+
+from django.contrib import messages
+from django.contrib.admin import AdminSite
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from events.models import RoomOutage
+from planning.domain.room_outages import relocation_proposal, relocations_accept
+
+VIEW, CHANGE = "events.view_roomoutage", "events.change_roomoutage"
+
+
+def outage_urls(site: AdminSite) -> list[URLPattern]:
+    """URLs for `PlannerAdminSite.get_urls()`."""
+
+    def wrap(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        return site.admin_view(partial(view, site=site))
+
+    return [
+        path("outages/<int:pk>/impact/", wrap(require_GET(impact_view)), name="outage_impact"),
+        path("outages/<int:pk>/accept/", wrap(require_POST(accept_view)), name="outage_accept"),
+    ]
+
+
+def _need(request: HttpRequest, permission: str) -> User:
+    user = request.user
+    if not (user.is_authenticated and user.has_perm(permission)):
+        raise PermissionDenied
+    return user
+
+
+def impact_view(request: HttpRequest, pk: int, *, site: AdminSite) -> HttpResponse:
+    _need(request, VIEW)
+    outage = get_object_or_404(RoomOutage.objects.select_related("room__venue", "created_by"), pk=pk)
+    proposal = relocation_proposal(outage)
+    impact = proposal.impact
+    context = {
+        **site.each_context(request),
+        "title": f"{outage.room} out of service",
+        "outage": outage,
+        "impact": impact,
+        "proposal": proposal,
+        "can_accept": request.user.has_perm(CHANGE) and outage.is_active and proposal.placed > 0,
+        "opts": RoomOutage._meta,
+    }
+    return TemplateResponse(request, "admin/planning/outage_impact.html", context)
+
+
+def _parse(request: HttpRequest) -> tuple[dict[int, int], dict[int, tuple[int, dt.datetime]], list[str]]:
+    """The ticked moves: `session` = "<session>:<room>", `bilateral` = "<meeting>:<room>:<ISO start>"."""
+    sessions: dict[int, int] = {}
+    bilaterals: dict[int, tuple[int, dt.datetime]] = {}
+    errors = []
+    for value in request.POST.getlist("session"):
+        item, _sep, room = value.partition(":")
+        if not (item.isdigit() and room.isdigit()):
+            errors.append(f"“{value[:40]}” is not a session move (session:room); reload the page.")
+            continue
+        sessions[int(item)] = int(room)
+    for value in request.POST.getlist("bilateral"):
+        item, room, start = (value.split(":", 2) + ["", ""])[:3]
+        try:
+            when = dt.datetime.fromisoformat(start)
+        except ValueError:
+            when = None
+        if not (item.isdigit() and room.isdigit()) or when is None or timezone.is_naive(when):
+            errors.append(f"“{value[:60]}” is not a bilateral move (meeting:room:time with its zone); reload the page.")
+            continue
+        bilaterals[int(item)] = (int(room), when)
+    return sessions, bilaterals, errors
+
+
+def accept_view(request: HttpRequest, pk: int, *, site: AdminSite) -> HttpResponse:
+    user = _need(request, CHANGE)
+    outage = get_object_or_404(RoomOutage.objects.select_related("room__venue"), pk=pk)
+    back = HttpResponseRedirect(reverse(f"{site.name}:outage_impact", args=[outage.pk]))
+    sessions, bilaterals, errors = _parse(request)
+    if errors:
+        messages.error(request, "Nothing was moved: " + " ".join(errors))
+        return back
+    try:
+        accepted = relocations_accept(outage=outage, session_moves=sessions, bilateral_moves=bilaterals, by=user)
+    except ValidationError as exc:
+        messages.error(request, "Nothing was moved: " + " ".join(exc.messages))
+        return back
+    messages.success(
+        request,
+        f"Moved {len(accepted.moved)}: " + "; ".join(accepted.moved) + f". {len(accepted.liaisons)} liaison(s) got one "
+        "notice each listing their delegation's moved items.",
+    )
+    for warning in accepted.warnings:
+        messages.warning(request, f"New clash, flagged for staff: {warning}")
+    return back
