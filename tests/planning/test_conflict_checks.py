@@ -350,17 +350,17 @@ def test_conflict_record_kinds_and_severities_match_the_engine():
     assert {s.value for s in conflicts.Severity} == set(Conflict.Severity.values)
 
 
-def test_gather_costs_eight_queries_whatever_the_data_size(seeded, django_assert_num_queries):
+def test_gather_costs_seven_queries_whatever_the_data_size(seeded, django_assert_num_queries):
     from planning.domain.conflict_checks import gather
 
-    with django_assert_num_queries(8):  # 7 before issue 15, plus the rooms out of service
+    with django_assert_num_queries(7):
         small, _ = gather()
     event = EventFactory(acronym="MORE")
     for hour in range(8, 20):
         SessionFactory(event=event, room=RoomFactory(), start=at(0, f"{hour}:00"), end=at(0, f"{hour}:30"),
                        audience="all_delegates")  # fmt: skip
         PersonFactory(delegation=DelegationFactory(event=event))
-    with django_assert_num_queries(8):  # 7 before issue 15, plus the rooms out of service
+    with django_assert_num_queries(7):
         large, _ = gather()
     assert len(large) == len(small) + 12
 
