@@ -467,6 +467,8 @@ PLANNER_BILATERAL_CHANGEOVER_MINUTES = int(env("PLANNER_BILATERAL_CHANGEOVER_MIN
 PLANNER_SCHEDULER_SECONDS = float(env("PLANNER_SCHEDULER_SECONDS", "20"))
 PLANNER_SCHEDULER_GAP = float(env("PLANNER_SCHEDULER_GAP", "0.005"))
 PLANNER_SCHEDULER_WORKERS = int(env("PLANNER_SCHEDULER_WORKERS", "8"))
+# A short-notice run (one new request placed around the published meetings) gets its own, shorter limit.
+PLANNER_SHORT_NOTICE_SECONDS = float(env("PLANNER_SHORT_NOTICE_SECONDS", "5"))
 # Seconds a committed change waits so a burst of saves is checked by one task (see planning/domain/conflict_triggers).
 PLANNER_CONFLICT_CHECK_DELAY = float(env("PLANNER_CONFLICT_CHECK_DELAY", "0.5"))
 # Days before the first and after the last day of an event (with its side events) that travel may fall on.
