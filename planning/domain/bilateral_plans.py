@@ -219,8 +219,12 @@ STALE_AFTER_SECONDS = 600  # beyond the solver's own time limit
 
 
 @transaction.atomic
-def scheduling_run_start(*, event: Event, kind: str, by: Actor) -> SchedulingRun:
-    """Queue a run for `event` (one at a time per event); a Celery worker solves it once this commits."""
+def scheduling_run_start(
+    *, event: Event, kind: str, by: Actor, only: list[int] | None = None, allow_moves: bool = True
+) -> SchedulingRun:
+    """Queue a run for `event` (one at a time per event); a Celery worker solves it once this commits. `only`
+    scopes a re-plan or short-notice run to those meetings; `allow_moves` lets published meetings outside the
+    scope move when that makes room (see `problem_load`)."""
     Event.objects.select_for_update().filter(pk=event.pk).first()  # one start at a time per event
     if kind not in SchedulingRun.Kind.values:
         raise ValidationError({"kind": f"Unknown kind {kind!r}; choose one of {', '.join(SchedulingRun.Kind.values)}."})
@@ -247,7 +251,17 @@ def scheduling_run_start(*, event: Event, kind: str, by: Actor) -> SchedulingRun
         )  # fmt: skip
     if kind == SchedulingRun.Kind.REPLAN and not (waiting or placed):
         raise ValidationError({"kind": f"{event} has no scheduled or accepted bilateral to re-plan."})
-    run = SchedulingRun(event=event, kind=kind, requested_by=by if not isinstance(by, str) else None)
+    if kind == SchedulingRun.Kind.SHORT_NOTICE and not only:
+        raise ValidationError(
+            {"kind": "A short-notice run places one accepted request: use “Place now (short notice)” on it."}
+        )
+    run = SchedulingRun(
+        event=event,
+        kind=kind,
+        requested_by=by if not isinstance(by, str) else None,
+        only=sorted(only or []),
+        allow_moves=allow_moves,
+    )
     run.message = "Waiting for a worker."
     instance_save(instance=run, by=by, action="protocol.scheduling.started")
 
@@ -499,6 +513,13 @@ def _tell_each_liaison_once(run: SchedulingRun, meetings: dict[int, BilateralMee
             by_liaison.setdefault(liaison.pk, (liaison, {}))[1][delegation] = mine
     event = run.event
     base = settings.PLANNER_BASE_URL.rstrip("/")
+    short = run.kind == SchedulingRun.Kind.SHORT_NOTICE
+    why = "at short notice" if short else "after a programme change"
+    lead = (
+        "Your bilateral meetings changed at short notice"
+        if short
+        else ("Your bilateral meetings changed after a change in the programme")
+    )
 
     def send() -> None:
         for liaison, theirs in by_liaison.values():
@@ -509,10 +530,8 @@ def _tell_each_liaison_once(run: SchedulingRun, meetings: dict[int, BilateralMee
             notify_users(
                 users=[liaison],
                 topic=f"replan:{run.pk}",
-                title=f"{count} bilateral meeting(s) changed after a programme change at {event}"[:200],
-                body="Your bilateral meetings changed after a change in the programme:\n"
-                + "\n".join(text)
-                + "\nThey are in your delegation's programme.",
+                title=f"{count} bilateral meeting(s) changed {why} at {event}"[:200],
+                body=lead + ":\n" + "\n".join(text) + "\nThey are in your delegation's programme.",
                 link=base + reverse("portal:bilaterals", args=[next(iter(theirs)).pk]),
                 mail=True,
             )
