@@ -42,6 +42,7 @@ from protocol.domain.scheduling import (
     Progress,
     Request,
     RoomSpec,
+    can_stay,
     candidates,
     solve,
 )
@@ -74,14 +75,19 @@ def problem_load(
       could take that room if it were free of bilaterals: both principals free and in town, inside its
       preferred windows (the solver's own candidates, computed with the rooms cleared of bilaterals).
 
-    Those come with their current place (`previous`), so the solver moves as few of them as it can."""
+    Those come with their current place (`previous`), so the solver moves as few of them as it can; one that
+    could not stay where it is now (off the start grid, or already in a flagged clash) stays fixed instead."""
     commitments, facts = gather()
     statuses = [BilateralMeeting.Status.ACCEPTED]
     if replan:
         statuses.append(BilateralMeeting.Status.SCHEDULED)
     meetings = _meetings(BilateralMeeting.objects.filter(event=event, status__in=statuses), only)
     if only is not None and allow_moves:
-        meetings |= _movable(event, meetings, commitments, facts)
+        movable = _movable(event, meetings, commitments, facts)
+        # A published meeting that could not stay where it is even now (off the start grid, or in a clash the
+        # engine has flagged) is left alone: making room for a new request is no reason to move it.
+        stuck = set(movable) - can_stay(_assemble(event, meetings | movable, commitments, facts))
+        meetings |= {pk: m for pk, m in movable.items() if pk not in stuck}
     return _assemble(event, meetings, commitments, facts), meetings
 
 

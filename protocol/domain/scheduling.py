@@ -409,6 +409,11 @@ def greedy(problem: Problem, cands: Candidates | None = None) -> Plan:
     return Plan(placed, unplaced, value, value, "greedy", time.perf_counter() - began, candidates=_count(cands))
 
 
+def can_stay(problem: Problem, cands: Candidates | None = None) -> set[int]:
+    """The previously placed requests whose current place is still a candidate (on the grid, free, in town)."""
+    return set(_staying_options(problem, cands or candidates(problem)))
+
+
 def _staying_options(problem: Problem, cands: Candidates) -> dict[int, tuple[int, int]]:
     """Previous placements that are still candidates: request → (room class, first slot)."""
     class_of_room = {room: c for c, room_class in enumerate(cands.classes) for room in room_class.rooms}
