@@ -67,8 +67,9 @@ def problem_load(
 
     `only` (meeting pks) scopes it: the requests are just those meetings (accepted, and for a re-plan also
     scheduled ones); every other scheduled meeting of the event is a fixed, busy commitment of its principals
-    and its room, exactly like a session. With `allow_moves` the scope grows by the scheduled meetings whose
-    moving could make room for it, and no others:
+    and its room, exactly like a session. With `allow_moves`, for each scoped meeting that has no place at all
+    around that fixed programme, the scope grows by the scheduled meetings whose moving could make room for it,
+    and no others:
 
     - the scheduled meetings of the scoped meetings' principals (moving one frees the principal's time), and
     - the scheduled meetings holding a bilateral room (with the changeover) at a time when a scoped meeting
@@ -83,10 +84,13 @@ def problem_load(
         statuses.append(BilateralMeeting.Status.SCHEDULED)
     meetings = _meetings(BilateralMeeting.objects.filter(event=event, status__in=statuses), only)
     if only is not None and allow_moves:
-        movable = _movable(event, meetings, commitments, facts)
+        # Only a request with no place at all around the fixed programme needs anything to move.
+        options = candidates(_assemble(event, meetings, commitments, facts)).options
+        needy = {pk: m for pk, m in meetings.items() if not options.get(pk)}
+        movable = _movable(event, needy, commitments, facts) if needy else {}
         # A published meeting that could not stay where it is even now (off the start grid, or in a clash the
         # engine has flagged) is left alone: making room for a new request is no reason to move it.
-        stuck = set(movable) - can_stay(_assemble(event, meetings | movable, commitments, facts))
+        stuck = set(movable) - can_stay(_assemble(event, meetings | movable, commitments, facts)) if movable else set()
         meetings |= {pk: m for pk, m in movable.items() if pk not in stuck}
     return _assemble(event, meetings, commitments, facts), meetings
 
@@ -104,6 +108,7 @@ def _movable(
     scheduled = BilateralMeeting.objects.filter(event=event, status=BilateralMeeting.Status.SCHEDULED).exclude(
         pk__in=list(scope)
     )
+    # `scope` here: the scoped meetings that found no place; those that did need nothing moved.
     heads = {p for m in scope.values() for p in (m.requester.head_id, m.counterpart.head_id) if p is not None}
     sharing = _meetings(scheduled.filter(Q(requester__head_id__in=heads) | Q(counterpart__head_id__in=heads)), None)
     probe = _assemble(event, scope | sharing, commitments, facts, rooms_hold_bilaterals=False)

@@ -148,6 +148,12 @@ def test_with_moves_allowed_the_scope_grows_by_the_meetings_that_could_make_room
     assert problem.rooms[0].busy == ((at(0, "16:00"), at(0, "16:30")),)
 
 
+def test_with_moves_allowed_a_request_that_fits_as_it_is_brings_nothing_else_in(summit):
+    problem, _meetings = problem_load(summit["event"], only=[summit["new"].pk], allow_moves=True)
+
+    assert [r.key for r in problem.requests] == [summit["new"].pk] and problem.previous == {}
+
+
 def test_a_published_meeting_that_could_not_stay_where_it_is_is_left_fixed_not_moved(summit):
     # France–Japan at 14:05 is off the half-hour start grid (as the seed's deliberate clashes are): moving it
     # would "repair" it behind staff's back, so it stays a fixed commitment even with moves allowed.
