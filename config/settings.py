@@ -470,6 +470,8 @@ PLANNER_SCHEDULER_WORKERS = int(env("PLANNER_SCHEDULER_WORKERS", "8"))
 # The scoped re-plan of the bilaterals a room out of service hits (planning/domain/room_outages.py): staff wait
 # for it on the impact page, so it is bounded well below a full run.
 PLANNER_OUTAGE_SOLVER_SECONDS = float(env("PLANNER_OUTAGE_SOLVER_SECONDS", "5"))
+# A short-notice run (one new request placed around the published meetings) gets its own, shorter limit.
+PLANNER_SHORT_NOTICE_SECONDS = float(env("PLANNER_SHORT_NOTICE_SECONDS", "5"))
 # Seconds a committed change waits so a burst of saves is checked by one task (see planning/domain/conflict_triggers).
 PLANNER_CONFLICT_CHECK_DELAY = float(env("PLANNER_CONFLICT_CHECK_DELAY", "0.5"))
 # Days before the first and after the last day of an event (with its side events) that travel may fall on.

@@ -1,5 +1,7 @@
 """Automatic bilateral scheduling in the admin: start a run (plan or re-plan), watch its progress, preview the
-proposal with what could not be placed and why, publish it.
+proposal with what could not be placed and why, publish it. "Place now (short notice)" on an accepted request
+starts a short-notice run for that meeting alone (published meetings stay unless staff allow moves); it is
+followed and published on the same page.
 
 Viewing needs `protocol.view_bilateralmeeting`; starting and publishing need `protocol.change_bilateralmeeting`.
 The work is `planning/domain/bilateral_plans.py`; the solving happens in a Celery worker.
@@ -24,6 +26,7 @@ from django.views.decorators.http import require_POST
 
 from events.models import Event, Room
 from planning.domain.bilateral_plans import OPEN_RUNS, scheduling_run_publish, scheduling_run_start
+from planning.domain.short_notice import short_notice_publish, short_notice_start
 from protocol.models import BilateralMeeting, SchedulingRun
 
 VIEW, CHANGE = "protocol.view_bilateralmeeting", "protocol.change_bilateralmeeting"
@@ -40,6 +43,11 @@ def scheduling_urls(site: AdminSite) -> list[URLPattern]:
         path("scheduling/<int:event_pk>/", wrap(event_view), name="scheduling_event"),
         path("scheduling/<int:event_pk>/start/", wrap(require_POST(start_view)), name="scheduling_start"),
         path("scheduling/run/<int:run_pk>/publish/", wrap(require_POST(publish_view)), name="scheduling_publish"),
+        path(
+            "scheduling/<int:event_pk>/short-notice/",
+            wrap(require_POST(short_notice_view)),
+            name="scheduling_short_notice",
+        ),
     ]
 
 
@@ -80,7 +88,16 @@ def event_view(request: HttpRequest, event_pk: int, *, site: AdminSite) -> HttpR
         "can_change": request.user.has_perm(CHANGE),
         "running": latest is not None and latest.status in OPEN_RUNS,
         "kinds": SchedulingRun.Kind.choices,
+        "accepted": BilateralMeeting.objects.filter(event=event, status=BilateralMeeting.Status.ACCEPTED)
+        .select_related("requester__partner", "counterpart__partner")
+        .order_by("-priority", "pk"),
     }
+    if latest is not None and latest.only:
+        context["latest_scope"] = list(
+            BilateralMeeting.objects.filter(pk__in=latest.only).select_related(
+                "requester__partner", "counterpart__partner"
+            )
+        )
     if latest is not None and latest.status in (SchedulingRun.Status.READY, SchedulingRun.Status.PUBLISHED):
         context |= _preview(latest)
     return TemplateResponse(request, "admin/protocol/scheduling_event.html", context)
@@ -126,7 +143,10 @@ def publish_view(request: HttpRequest, run_pk: int, *, site: AdminSite) -> HttpR
     user = _need(request, CHANGE)
     run = get_object_or_404(SchedulingRun, pk=run_pk)
     try:
-        scheduling_run_publish(run=run, by=user)
+        if run.kind == SchedulingRun.Kind.SHORT_NOTICE:
+            short_notice_publish(run=run, by=user)
+        else:
+            scheduling_run_publish(run=run, by=user)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
@@ -136,3 +156,33 @@ def publish_view(request: HttpRequest, run_pk: int, *, site: AdminSite) -> HttpR
             f"Published: {placed} bilateral(s) placed or moved; both delegations' liaisons were told.",
         )
     return HttpResponseRedirect(reverse(f"{site.name}:scheduling_event", args=[run.event_id]))
+
+
+def short_notice_view(request: HttpRequest, event_pk: int, *, site: AdminSite) -> HttpResponse:
+    """Start the short-notice placement of one accepted request of the event ("Place now (short notice)")."""
+    user = _need(request, CHANGE)
+    event = get_object_or_404(Event, pk=event_pk)
+    raw = request.POST.get("meeting", "")
+    meeting = get_object_or_404(BilateralMeeting, pk=int(raw), event=event) if raw.isdigit() else None
+    if meeting is None:
+        messages.error(
+            request, "Choose the accepted bilateral to place (the meeting field was missing or not a number)."
+        )
+        return HttpResponseRedirect(reverse(f"{site.name}:scheduling_event", args=[event.pk]))
+    allow_moves = request.POST.get("allow_moves") == "on"
+    try:
+        short_notice_start(meeting=meeting, allow_moves=allow_moves, by=user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.info(
+            request,
+            f"The scheduler is placing {meeting} "
+            + (
+                "(published meetings may move if that is the only way)"
+                if allow_moves
+                else "around the published meetings"
+            )
+            + "; this page follows its progress.",
+        )
+    return HttpResponseRedirect(reverse(f"{site.name}:scheduling_event", args=[event.pk]))

@@ -69,6 +69,8 @@ class BilateralMeetingAdmin(AuditedModelAdmin):
     date_hierarchy = "start"
     list_select_related = ("event", "requester__partner", "counterpart__partner", "room__venue")
     inlines = [BilateralWindowInline]
+    # The audited change form plus "Place now (short notice)" on an accepted request (posts to the scheduling page).
+    change_form_template = "admin/protocol/bilateralmeeting/change_form.html"
     fieldsets = [
         (
             None,

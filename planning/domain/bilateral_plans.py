@@ -14,11 +14,13 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import defaultdict
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -27,11 +29,23 @@ from asemplanner.domain.notifications import notify_users
 from asemplanner.domain.queue import enqueue_on_commit
 from asemplanner.timeranges import fmt
 from delegations.models import Delegation, Travel
-from events.domain.conflicts import Severity, find_clashes
+from events.domain.conflicts import Commitment, Facts, Severity, find_clashes
 from events.models import Event, Room
 from planning.domain.conflict_checks import gather
 from protocol.domain.bilaterals import _tell_liaisons, bilateral_schedule
-from protocol.domain.scheduling import Busy, Placement, Plan, Problem, Progress, Request, RoomSpec, solve
+from protocol.domain.scheduling import (
+    SLOT,
+    Busy,
+    Placement,
+    Plan,
+    Problem,
+    Progress,
+    Request,
+    RoomSpec,
+    can_stay,
+    candidates,
+    solve,
+)
 from protocol.models import BilateralMeeting, BilateralWindow, SchedulingRun
 
 log = logging.getLogger(__name__)
@@ -45,18 +59,89 @@ def bilateral_hours() -> tuple[dt.time, dt.time]:
     return dt.time.fromisoformat(first), dt.time.fromisoformat(last)
 
 
-def problem_load(event: Event, *, replan: bool = False) -> tuple[Problem, dict[int, BilateralMeeting]]:
+def problem_load(
+    event: Event, *, replan: bool = False, only: Iterable[int] | None = None, allow_moves: bool = False
+) -> tuple[Problem, dict[int, BilateralMeeting]]:
     """The event's scheduling problem. A plan places the accepted requests around everything already fixed;
-    a re-plan also takes the scheduled (not yet held) meetings, with their current place to keep if it can."""
+    a re-plan also takes the scheduled (not yet held) meetings, with their current place to keep if it can.
+
+    `only` (meeting pks) scopes it: the requests are just those meetings (accepted, and for a re-plan also
+    scheduled ones); every other scheduled meeting of the event is a fixed, busy commitment of its principals
+    and its room, exactly like a session. With `allow_moves`, for each scoped meeting that has no place at all
+    around that fixed programme, the scope grows by the scheduled meetings whose moving could make room for it,
+    and no others:
+
+    - the scheduled meetings of the scoped meetings' principals (moving one frees the principal's time), and
+    - the scheduled meetings holding a bilateral room (with the changeover) at a time when a scoped meeting
+      could take that room if it were free of bilaterals: both principals free and in town, inside its
+      preferred windows (the solver's own candidates, computed with the rooms cleared of bilaterals).
+
+    Those come with their current place (`previous`), so the solver moves as few of them as it can; one that
+    could not stay where it is now (off the start grid, or already in a flagged clash) stays fixed instead."""
+    commitments, facts = gather()
     statuses = [BilateralMeeting.Status.ACCEPTED]
     if replan:
         statuses.append(BilateralMeeting.Status.SCHEDULED)
-    meetings = {
-        m.pk: m
-        for m in BilateralMeeting.objects.filter(event=event, status__in=statuses).select_related(
-            "requester__partner", "counterpart__partner"
-        )
+    meetings = _meetings(BilateralMeeting.objects.filter(event=event, status__in=statuses), only)
+    if only is not None and allow_moves:
+        # Only a request with no place at all around the fixed programme needs anything to move.
+        options = candidates(_assemble(event, meetings, commitments, facts)).options
+        needy = {pk: m for pk, m in meetings.items() if not options.get(pk)}
+        movable = _movable(event, needy, commitments, facts) if needy else {}
+        # A published meeting that could not stay where it is even now (off the start grid, or in a clash the
+        # engine has flagged) is left alone: making room for a new request is no reason to move it.
+        stuck = set(movable) - can_stay(_assemble(event, meetings | movable, commitments, facts)) if movable else set()
+        meetings |= {pk: m for pk, m in movable.items() if pk not in stuck}
+    return _assemble(event, meetings, commitments, facts), meetings
+
+
+def _meetings(queryset: QuerySet[BilateralMeeting], pks: Iterable[int] | None) -> dict[int, BilateralMeeting]:
+    if pks is not None:
+        queryset = queryset.filter(pk__in=list(pks))
+    return {m.pk: m for m in queryset.select_related("requester__partner", "counterpart__partner")}
+
+
+def _movable(
+    event: Event, scope: dict[int, BilateralMeeting], commitments: list[Commitment], facts: Facts
+) -> dict[int, BilateralMeeting]:
+    """The scheduled meetings outside `scope` that a move could make room for it with (see `problem_load`)."""
+    scheduled = BilateralMeeting.objects.filter(event=event, status=BilateralMeeting.Status.SCHEDULED).exclude(
+        pk__in=list(scope)
+    )
+    # `scope` here: the scoped meetings that found no place; those that did need nothing moved.
+    heads = {p for m in scope.values() for p in (m.requester.head_id, m.counterpart.head_id) if p is not None}
+    sharing = _meetings(scheduled.filter(Q(requester__head_id__in=heads) | Q(counterpart__head_id__in=heads)), None)
+    probe = _assemble(event, scope | sharing, commitments, facts, rooms_hold_bilaterals=False)
+    cands = candidates(probe)
+    pad = dt.timedelta(minutes=probe.changeover)
+    wanted: dict[int, list[tuple[dt.datetime, dt.datetime]]] = defaultdict(list)  # room → spans a scoped one could use
+    for key in scope:
+        length = dt.timedelta(minutes=SLOT * cands.slots[key])
+        for c, first in cands.options.get(key, ()):
+            start = cands.grid.starts[first]
+            for index in cands.classes[c].rooms:
+                wanted[probe.rooms[index].pk].append((start - pad, start + length + pad))
+    blocking = {
+        int(item.key.split(":", 1)[1])
+        for item in commitments
+        if item.key.startswith("bilateral:")
+        and item.room_id in wanted
+        and any(item.start < end and start < item.end for start, end in wanted[item.room_id])
     }
+    return sharing | _meetings(scheduled.exclude(pk__in=list(sharing)), blocking)
+
+
+def _assemble(
+    event: Event,
+    meetings: dict[int, BilateralMeeting],
+    commitments: list[Commitment],
+    facts: Facts,
+    *,
+    rooms_hold_bilaterals: bool = True,
+) -> Problem:
+    """The `Problem` for `meetings` (the requests; the scheduled ones among them keep their place if they can)
+    around every other commitment. `rooms_hold_bilaterals=False` leaves the rooms free of other bilaterals (to
+    ask where a meeting could go if they moved)."""
     windows: dict[int, list[tuple[dt.datetime, dt.datetime]]] = defaultdict(list)
     for meeting_id, start, end in BilateralWindow.objects.filter(meeting__in=list(meetings)).values_list(
         "meeting_id", "start", "end"
@@ -87,7 +172,6 @@ def problem_load(event: Event, *, replan: bool = False) -> tuple[Problem, dict[i
     principals = {p for r in requests for p in r.people if p is not None}
     rooms = list(Room.objects.filter(kind=Room.Kind.BILATERAL).select_related("venue"))
     room_ids = {room.pk for room in rooms}
-    commitments, facts = gather()
     busy: dict[int, list[Busy]] = defaultdict(list)
     room_busy: dict[int, list[tuple[dt.datetime, dt.datetime]]] = defaultdict(list)
     for item in commitments:
@@ -95,7 +179,7 @@ def problem_load(event: Event, *, replan: bool = False) -> tuple[Problem, dict[i
             continue
         for person in principals.intersection(item.people):
             busy[person].append(Busy(item.start, item.end, item.venue_id, item.end_venue_id, item.label))
-        if item.room_id in room_ids:
+        if item.room_id in room_ids and (rooms_hold_bilaterals or not item.key.startswith("bilateral:")):
             room_busy[item.room_id].append((item.start, item.end))
     for room_id in room_ids:  # a room out of service is busy then (events.RoomOutage)
         room_busy[room_id].extend((outage.start, outage.end) for outage in facts.outages.get(room_id, ()))
@@ -139,7 +223,7 @@ def problem_load(event: Event, *, replan: bool = False) -> tuple[Problem, dict[i
         changeover=settings.PLANNER_BILATERAL_CHANGEOVER_MINUTES,
         previous=previous,
     )
-    return problem, meetings
+    return problem
 
 
 # --- Runs ------------------------------------------------------------------------------------------------------
@@ -148,8 +232,12 @@ STALE_AFTER_SECONDS = 600  # beyond the solver's own time limit
 
 
 @transaction.atomic
-def scheduling_run_start(*, event: Event, kind: str, by: Actor) -> SchedulingRun:
-    """Queue a run for `event` (one at a time per event); a Celery worker solves it once this commits."""
+def scheduling_run_start(
+    *, event: Event, kind: str, by: Actor, only: list[int] | None = None, allow_moves: bool = True
+) -> SchedulingRun:
+    """Queue a run for `event` (one at a time per event); a Celery worker solves it once this commits. `only`
+    scopes a re-plan or short-notice run to those meetings; `allow_moves` lets published meetings outside the
+    scope move when that makes room (see `problem_load`)."""
     Event.objects.select_for_update().filter(pk=event.pk).first()  # one start at a time per event
     if kind not in SchedulingRun.Kind.values:
         raise ValidationError({"kind": f"Unknown kind {kind!r}; choose one of {', '.join(SchedulingRun.Kind.values)}."})
@@ -176,7 +264,17 @@ def scheduling_run_start(*, event: Event, kind: str, by: Actor) -> SchedulingRun
         )  # fmt: skip
     if kind == SchedulingRun.Kind.REPLAN and not (waiting or placed):
         raise ValidationError({"kind": f"{event} has no scheduled or accepted bilateral to re-plan."})
-    run = SchedulingRun(event=event, kind=kind, requested_by=by if not isinstance(by, str) else None)
+    if kind == SchedulingRun.Kind.SHORT_NOTICE and not only:
+        raise ValidationError(
+            {"kind": "A short-notice run places one accepted request: use “Place now (short notice)” on it."}
+        )
+    run = SchedulingRun(
+        event=event,
+        kind=kind,
+        requested_by=by if not isinstance(by, str) else None,
+        only=sorted(only or []),
+        allow_moves=allow_moves,
+    )
     run.message = "Waiting for a worker."
     instance_save(instance=run, by=by, action="protocol.scheduling.started")
 
@@ -217,8 +315,16 @@ def scheduling_run_execute(run_id: int) -> SchedulingRun | None:
         return None
     run = SchedulingRun.objects.select_related("event").get(pk=run_id)
     try:
-        problem, meetings = problem_load(run.event, replan=run.kind == SchedulingRun.Kind.REPLAN)
-        seconds = settings.PLANNER_SCHEDULER_SECONDS
+        scoped = run.kind in (SchedulingRun.Kind.REPLAN, SchedulingRun.Kind.SHORT_NOTICE) and bool(run.only)
+        problem, meetings = problem_load(
+            run.event,
+            replan=run.kind == SchedulingRun.Kind.REPLAN,
+            only=run.only if scoped else None,
+            allow_moves=scoped and run.allow_moves,
+        )
+        short = run.kind == SchedulingRun.Kind.SHORT_NOTICE
+        problem.place_first = short
+        seconds = settings.PLANNER_SHORT_NOTICE_SECONDS if short else settings.PLANNER_SCHEDULER_SECONDS
         plan = solve(
             problem,
             seconds=seconds,
@@ -420,6 +526,13 @@ def _tell_each_liaison_once(run: SchedulingRun, meetings: dict[int, BilateralMee
             by_liaison.setdefault(liaison.pk, (liaison, {}))[1][delegation] = mine
     event = run.event
     base = settings.PLANNER_BASE_URL.rstrip("/")
+    short = run.kind == SchedulingRun.Kind.SHORT_NOTICE
+    why = "at short notice" if short else "after a programme change"
+    lead = (
+        "Your bilateral meetings changed at short notice"
+        if short
+        else ("Your bilateral meetings changed after a change in the programme")
+    )
 
     def send() -> None:
         for liaison, theirs in by_liaison.values():
@@ -430,10 +543,8 @@ def _tell_each_liaison_once(run: SchedulingRun, meetings: dict[int, BilateralMee
             notify_users(
                 users=[liaison],
                 topic=f"replan:{run.pk}",
-                title=f"{count} bilateral meeting(s) changed after a programme change at {event}"[:200],
-                body="Your bilateral meetings changed after a change in the programme:\n"
-                + "\n".join(text)
-                + "\nThey are in your delegation's programme.",
+                title=f"{count} bilateral meeting(s) changed {why} at {event}"[:200],
+                body=lead + ":\n" + "\n".join(text) + "\nThey are in your delegation's programme.",
                 link=base + reverse("portal:bilaterals", args=[next(iter(theirs)).pk]),
                 mail=True,
             )

@@ -477,9 +477,10 @@ def _replan(disruption: Disruption, *, by: Actor) -> SchedulingRun | None:
         .filter(event=disruption.event_id, status=Disruption.Status.OPEN)
         .exclude(pk=disruption.pk)
     )
-    # The run may move only the disrupted principals' meetings; the rest of the programme stays put. (Read by the
-    # scoped problem loading of short-notice runs; the run row is written before any worker can pick it up.)
+    # The run may move only the disrupted principals' meetings; the rest of the programme stays put (`only`, read
+    # by problem_load; no published meeting outside it moves). The row is written before any worker can pick it up.
     heads = {disruption.person_id, *(other.person_id for other in others)}
+    run.allow_moves = False
     run.only = sorted(
         BilateralMeeting.objects.filter(event=disruption.event_id, status__in=OPEN_BILATERALS)
         .filter(Q(requester__head_id__in=heads) | Q(counterpart__head_id__in=heads))

@@ -20,8 +20,9 @@ The model has one Boolean per candidate (`x`), at most one per request, and:
 
 It maximises the priority-weighted number of placed meetings. With `previous` placements (a re-plan after a
 disruption) it keeps the value of what was placed first, then moves as few meetings as possible, then adds
-what it can: the weights are lexicographic. The greedy placement seeds the search (a hint) and is also the
-baseline of benchmark B3.
+what it can: the weights are lexicographic. A short-notice run (`place_first`) swaps the last two: it keeps
+every placed meeting placed, then places the new request, then moves as few meetings as possible. The greedy
+placement seeds the search (a hint) and is also the baseline of benchmark B3.
 """
 
 from __future__ import annotations
@@ -95,6 +96,8 @@ class Problem:
     buffer: int = 15
     changeover: int = 15
     previous: dict[int, Placement] = field(default_factory=dict)  # a re-plan keeps these where it can
+    # A short-notice run: placing the new requests outranks keeping `previous` where they are (never dropping one).
+    place_first: bool = False
 
     def minutes(self, a: int | None, b: int | None) -> int:
         """Transfer plus buffer between two venues; 0 in the same venue or when either is unknown."""
@@ -406,6 +409,11 @@ def greedy(problem: Problem, cands: Candidates | None = None) -> Plan:
     return Plan(placed, unplaced, value, value, "greedy", time.perf_counter() - began, candidates=_count(cands))
 
 
+def can_stay(problem: Problem, cands: Candidates | None = None) -> set[int]:
+    """The previously placed requests whose current place is still a candidate (on the grid, free, in town)."""
+    return set(_staying_options(problem, cands or candidates(problem)))
+
+
 def _staying_options(problem: Problem, cands: Candidates) -> dict[int, tuple[int, int]]:
     """Previous placements that are still candidates: request → (room class, first slot)."""
     class_of_room = {room: c for c, room_class in enumerate(cands.classes) for room in room_class.rooms}
@@ -564,8 +572,10 @@ def _transfers(build: _Build) -> None:
 
 
 def _objective(build: _Build) -> tuple[Any, dict[int, Placement]]:
-    """The priority-weighted placed meetings (returned, for progress). For a re-plan, lexicographically: keep the
-    value of what was placed, then move as few as possible, then add new ones."""
+    """The priority-weighted placed meetings (returned, for progress). With `previous` placements, the weights
+    are lexicographic. A re-plan: keep the value of what was placed, then move as few as possible, then add new
+    ones. A short-notice run (`place_first`): keep every placed meeting placed, then place the new ones, then move
+    as few as possible: published meetings move only when the new ones cannot be placed otherwise."""
     problem, cands, cp, requests = build.problem, build.cands, build.cp, build.requests
     by_request = build.by_request
     weights = [(var, requests[key].priority) for key, options in by_request.items() for _o, var in options]
@@ -574,18 +584,31 @@ def _objective(build: _Build) -> tuple[Any, dict[int, Placement]]:
     if not previous:
         build.model.Maximize(value)
         return value, previous
-    n = len(problem.requests) + 1
-    new_weight = sum(r.priority for r in problem.requests) + 1
-    keep_weight = new_weight * n + 1
     class_of_room = {room: c for c, room_class in enumerate(cands.classes) for room in room_class.rooms}
     room_index_of = {room.pk: i for i, room in enumerate(problem.rooms)}
     stays = []
     for key, placement in previous.items():
         target = (class_of_room.get(room_index_of.get(placement.room, -1)), cands.grid.index.get(placement.start))
         stays += [var for option, var in by_request[key] if option == target]
+    if problem.place_first:
+        # One stay is worth 1, every stay together less than one priority point of a new meeting, and all new
+        # meetings together less than one priority point of a placed one.
+        stay_weight = 1
+        new_weight = len(stays) + 1
+        keep_weight = new_weight * (sum(r.priority for key, r in requests.items() if key not in previous) + 1)
+    else:
+        n = len(problem.requests) + 1
+        stay_weight = sum(r.priority for r in problem.requests) + 1
+        new_weight = 1
+        keep_weight = stay_weight * n + 1
     kept = [(var, w * keep_weight) for key in previous for _o, var in by_request[key] for w in [requests[key].priority]]
-    fresh = [(var, requests[key].priority) for key in requests if key not in previous for _o, var in by_request[key]]
-    terms = kept + fresh + [(var, new_weight) for var in stays]
+    fresh = [
+        (var, requests[key].priority * new_weight)
+        for key in requests
+        if key not in previous
+        for _o, var in by_request[key]
+    ]
+    terms = kept + fresh + [(var, stay_weight) for var in stays]
     build.model.Maximize(cp.LinearExpr.WeightedSum([v for v, _w in terms], [w for _v, w in terms]))
     return value, previous
 

@@ -37,7 +37,14 @@ def test_late_arrival_drill(seeded, settings):
     meeting.refresh_from_db()
     assert meeting.status == BilateralMeeting.Status.SCHEDULED
     assert meeting.start >= japan_head.travel.arrival_at  # no longer before the arrival
-    assert any("Cambodia – Japan" in line for line in report.moved)
+    # The re-plan is scoped to the disrupted principal's meetings: only KHM–JPN moves; the accepted requests of
+    # other delegations (KHM–FRA, AUS–IDN) are not placed by it, the other scheduled ones stay.
+    assert len(report.moved) == 1 and "Cambodia – Japan" in report.moved[0], report.moved
+    assert report.expected == set(meeting.requester.liaisons.values_list("username", flat=True)) | set(
+        meeting.counterpart.liaisons.values_list("username", flat=True)
+    )
+    assert disruption.run.only == [meeting.pk] and disruption.run.allow_moves is False
+    assert BilateralMeeting.objects.filter(status=BilateralMeeting.Status.ACCEPTED, event=meeting.event).count() == 2
     # Protocol and security were told of the disruption once each.
     topic = Notification.objects.filter(topic=f"disruption:{disruption.pk}")
     assert topic.count() == topic.values("recipient").distinct().count() > 0

@@ -406,6 +406,12 @@ ROUTES: dict[str, Route] = {
         _admin("protocol.change_bilateralmeeting", post_only=True, post=302),
         writers=frozenset(role for role in STAFF if has_perm(role, "protocol.change_bilateralmeeting")),
     ),
+    "admin:scheduling_short_notice": Route(
+        lambda w: reverse("admin:scheduling_short_notice", args=[w.summit]),
+        _admin("protocol.change_bilateralmeeting", post_only=True, post=302),
+        body=lambda w: {"meeting": str(w.bilateral_a), "allow_moves": "on"},
+        writers=frozenset(role for role in STAFF if has_perm(role, "protocol.change_bilateralmeeting")),
+    ),
     "admin:disruptions": Route(lambda w: reverse("admin:disruptions"), _admin(DISRUPTION_VIEW), methods=("get",)),
     "admin:disruption_detail": Route(
         lambda w: reverse("admin:disruption_detail", args=[_first("planning.Disruption")]),
