@@ -17,6 +17,7 @@ import datetime as dt
 from collections.abc import Callable
 from functools import partial
 
+from django.conf import settings
 from django.contrib.admin import AdminSite
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
@@ -32,7 +33,6 @@ from planning.domain.ops_board import OpsBoard, day_clamp, ops_board, summit_day
 from planning.domain.run_of_show import run_of_show, run_of_show_pdf
 
 RUN_OF_SHOW_PERMISSIONS = ("events.view_session", "delegations.view_travel")
-REFRESH_SECONDS = 30
 
 
 def ops_urls(site: AdminSite) -> list[URLPattern]:
@@ -103,7 +103,7 @@ def _context(request: HttpRequest, board: OpsBoard, errors: list[str]) -> dict:
         "days": days,
         "query": query,
         "updated": timezone.localtime(),
-        "refresh_seconds": REFRESH_SECONDS,
+        "refresh_seconds": settings.PLANNER_OPS_REFRESH_SECONDS,
         "can_run_of_show": all(request.user.has_perm(p) for p in RUN_OF_SHOW_PERMISSIONS),
         "is_live": not request.GET.get("at"),
     }

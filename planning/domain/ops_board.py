@@ -2,8 +2,9 @@
 
 `ops_board(day, user)` reads, for one Phnom Penh day and one moment of it (`at`, default now):
 
-- the day's arrivals and departures (delegations.domain.flights.flights_on_day) with their status and the teams
-  on them: the reception and motorcade of an arrival, the motorcade and farewell of a departure;
+- the day's arrivals and departures (in parties, as delegations.domain.flights.flights_on_day groups them) with
+  their status and the teams on them: the reception and motorcade of an arrival, the motorcade and farewell of a
+  departure;
 - each head of delegation of the summit: where they are at `at` and what comes next, from the programme (their
   sessions by audience, their bilaterals, the protocol tasks serving them, as planning/domain/programme.py);
 - open disruptions and open clashes of severity error;
@@ -22,10 +23,12 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from django.db.models import Q
 from django.utils import timezone
 
-from delegations.domain.flights import FlightParty, flights_on_day
-from delegations.models import Accreditation, Delegation, Person
+from asemplanner.timeranges import local_day_bounds
+from delegations.domain.flights import LEGS, STATUSES, flight_key
+from delegations.models import Accreditation, Delegation, Person, Travel
 from events.models import Conflict, Event, RoomOutage, Session
 from planning.domain.programme import DELEGATION_TASK_KINDS
 from planning.models import Disruption
@@ -278,35 +281,124 @@ def _open_disruptions() -> list[Disruption]:
     )
 
 
+@dataclass(frozen=True)
+class _Traveller:
+    person_id: int
+    name: str
+    at: dt.datetime
+    status: str
+    airport_id: int | None
+
+
+@dataclass
+class _Party:
+    """The members of one delegation on one flight on the day: flights_on_day's parties, read as plain rows."""
+
+    leg: str
+    flight: str
+    partner: str
+    travellers: list[_Traveller]
+
+    @property
+    def first(self) -> _Traveller:
+        return self.travellers[0]
+
+
+def flight_parties(day: dt.date) -> list[_Party]:
+    """The day's arrivals and departures grouped as `delegations.domain.flights.flights_on_day` groups them (leg,
+    delegation, flight number as compared; a traveller without a number alone) and in its order, in one query of
+    plain rows: at summit size thousands of travellers land on one day, and model instances of each traveller,
+    person, delegation and partner cost the board most of its time (tests/planning/test_ops_board.py checks the
+    two agree)."""
+    start, end = local_day_bounds(day, day)
+    rows = (
+        Travel.objects.filter(
+            Q(arrival_at__gte=start, arrival_at__lt=end) | Q(departure_at__gte=start, departure_at__lt=end)
+        )
+        .order_by("pk")
+        .values_list(
+            "pk", "person_id", "person__honorific", "person__given_name", "person__family_name",
+            "person__delegation_id", "person__delegation__partner__name", "arrival_flight", "arrival_at",
+            "arrival_status", "arrival_airport_id", "departure_flight", "departure_at", "departure_status",
+            "departure_airport_id",
+        )
+    )  # fmt: skip
+    parties: dict[tuple[str, int, str], _Party] = {}
+    for row in rows:
+        pk, person, honorific, given, family, delegation, partner = row[:7]
+        name = " ".join(part for part in (honorific, given, family) if part)
+        legs: tuple[tuple[str, dt.datetime | None, str, int | None], ...] = (row[7:11], row[11:15])
+        for leg, (number, time, status, airport) in zip(LEGS, legs, strict=True):
+            if time is None or not (start <= time < end):
+                continue
+            key = (leg, delegation, flight_key(number) or f"#{pk}")
+            traveller = _Traveller(person, name, time, status, airport)
+            if key in parties:
+                parties[key].travellers.append(traveller)
+            else:
+                parties[key] = _Party(leg=leg, flight=number, partner=partner, travellers=[traveller])
+    return sorted(parties.values(), key=lambda p: (p.first.at, p.partner, p.flight))
+
+
+@dataclass(frozen=True)
+class _Task:
+    person_id: int
+    kind: str
+    title: str
+    team: str
+    start: dt.datetime
+    end: dt.datetime
+    status: str
+    source_key: str
+    venue_id: int
+    destination_id: int | None
+
+
 def _flights(day: dt.date, disruptions: list[Disruption]) -> list[FlightRow]:
     """Two queries: the day's flights, and the reception, motorcade and farewell tasks of their travellers."""
-    parties = flights_on_day(day)
-    people = {travel.person_id for party in parties for travel in party.travels}
-    tasks_by_person: dict[int, list[ProtocolTask]] = defaultdict(list)
+    parties = flight_parties(day)
+    people = {traveller.person_id for party in parties for traveller in party.travellers}
+    tasks_by_person: dict[int, list[_Task]] = defaultdict(list)
     if people:
         rows = (
             ProtocolTask.objects.filter(person_id__in=people, kind__in=TEAM_TASK_KINDS)
             .exclude(status=ProtocolTask.Status.CANCELLED)
-            .select_related("team", "assignee")
             .order_by("start", "pk")
+            .values_list(
+                "person_id",
+                "kind",
+                "title",
+                "team__name",
+                "assignee__username",
+                "start",
+                "end",
+                "status",
+                "source_key",
+                "venue_id",
+                "destination_id",
+            )  # fmt: skip
         )
-        for task in rows:
-            if task.person_id is not None:
-                tasks_by_person[task.person_id].append(task)
+        for person, kind, title, team, assignee, start, end, status, key, venue, destination in rows:
+            if person is not None:
+                tasks_by_person[person].append(
+                    _Task(
+                        person, kind, title, team or assignee or "", start, end, status, key or "", venue, destination
+                    )
+                )
     moved = {d.person_id: d for d in disruptions}
     return [_flight_row(party, tasks_by_person, moved) for party in parties]
 
 
-def _leg_of(task: ProtocolTask, party: FlightParty) -> str | None:
+def _leg_of(task: _Task, party: _Party) -> str | None:
     """Which leg a travel task serves: by its generated key, else by kind and the airport it starts from."""
-    if task.source_key and task.source_key.startswith("travel:"):
+    if task.source_key.startswith("travel:"):
         suffix = task.source_key.rsplit(":", 1)[-1]
         return next((leg for leg, suffixes in LEG_TASKS.items() if suffix in suffixes), None)
     if task.kind == ProtocolTask.Kind.AIRPORT_RECEPTION:
         return "arrival"
     if task.kind == ProtocolTask.Kind.AIRPORT_FAREWELL:
         return "departure"
-    airport = party.first.arrival_airport_id if party.leg == "arrival" else party.first.departure_airport_id
+    airport = party.first.airport_id
     if airport is None:
         return None
     if party.leg == "arrival" and task.venue_id == airport:
@@ -316,44 +408,41 @@ def _leg_of(task: ProtocolTask, party: FlightParty) -> str | None:
     return None
 
 
-def _flight_row(
-    party: FlightParty, tasks_by_person: dict[int, list[ProtocolTask]], moved: dict[int, Disruption]
-) -> FlightRow:
+def _flight_row(party: _Party, tasks_by_person: dict[int, list[_Task]], moved: dict[int, Disruption]) -> FlightRow:
     tasks: list[TeamTask] = []
     was = None
-    for travel in party.travels:
-        for task in tasks_by_person.get(travel.person_id, []):
+    for traveller in party.travellers:
+        for task in tasks_by_person.get(traveller.person_id, []):
             if _leg_of(task, party) != party.leg:
                 continue
-            team = task.team.name if task.team else (task.assignee.username if task.assignee else "")
             tasks.append(
                 TeamTask(
-                    kind=task.get_kind_display(),
+                    kind=ProtocolTask.Kind(task.kind).label,
                     title=task.title,
-                    team=team,
+                    team=task.team,
                     start=timezone.localtime(task.start),
                     end=timezone.localtime(task.end),
-                    status=task.get_status_display(),
+                    status=ProtocolTask.Status(task.status).label,
                 )
             )
-        disruption = moved.get(travel.person_id)
+        disruption = moved.get(traveller.person_id)
         if disruption is not None and was is None:
             before = disruption.arrival_was if party.leg == "arrival" else disruption.departure_was
             now = disruption.arrival_now if party.leg == "arrival" else disruption.departure_now
             if before is not None and before != now:
                 was = timezone.localtime(before)
-    at = party.at
+    first = party.first
     return FlightRow(
         leg=party.leg,
         flight=party.flight,
-        partner=party.delegation.partner.name,
-        travellers=tuple(str(t.person) for t in party.travels),
-        at=timezone.localtime(at) if at else None,
-        status=party.status,
-        status_label=party.status_label,
+        partner=party.partner,
+        travellers=tuple(t.name for t in party.travellers),
+        at=timezone.localtime(first.at),
+        status=first.status,
+        status_label=STATUSES[party.leg].get(first.status, first.status),
         was=was,
         tasks=tuple(sorted(tasks, key=lambda t: (t.start, t.kind))),
-        mixed=party.mixed,
+        mixed=len({(t.at, t.status) for t in party.travellers}) > 1,
     )
 
 

@@ -15,9 +15,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from asemplanner.choices import Category, Rank
-from delegations.domain.flights import flight_status_set
+from delegations.domain.flights import flight_status_set, flights_on_day
 from events.models import Conflict, Room, RoomOutage, Session, Venue
-from planning.domain.ops_board import SECTIONS, ops_board, sections_for
+from planning.domain.ops_board import SECTIONS, flight_parties, ops_board, sections_for
 from planning.models import Disruption
 from protocol.domain.task_generation import tasks_generate
 from protocol.models import BilateralMeeting, Team
@@ -355,3 +355,20 @@ def test_the_query_count_does_not_grow_with_the_world(world):
     assert all(row.tasks for row in board.departures)  # each party's motorcade and farewell are read too
     assert len(doubled.captured_queries) == len(small.captured_queries)
     assert len(small.captured_queries) <= 14
+
+
+def test_the_boards_flight_parties_are_the_flights_pages(world):
+    """The board reads the day's flights as plain rows; they group and sort exactly as the flights page's."""
+    _add_delegations(world, 3)
+    flight_status_set(travel=world["fra"].head.travel, leg="arrival", status="delayed", at=at(0, "13:00"), by="test")
+    for day in (dt.date(2020, 11, 16), dt.date(2020, 11, 17), dt.date(2020, 11, 18)):
+        page = [
+            (p.leg, p.flight, p.delegation.partner.name, [t.person_id for t in p.travels], p.status, p.at)
+            for p in flights_on_day(day)
+        ]
+        board = [
+            (p.leg, p.flight, p.partner, [t.person_id for t in p.travellers], p.first.status, p.first.at)
+            for p in flight_parties(day)
+        ]
+        assert board == page
+        assert board  # each of the three days has flights

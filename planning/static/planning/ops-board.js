@@ -1,4 +1,4 @@
-// The operations board refreshes its body every 30 s without reloading the page: it fetches the board's fragment
+// The operations board refreshes its body every 30 s (PLANNER_OPS_REFRESH_SECONDS) without reloading the page: it fetches the board's fragment
 // (admin:ops_board, same day and moment as the page) and swaps it in; the fragment carries its own "updated" time.
 // A failed fetch keeps what is shown and marks it stale, and the next tick tries again.
 // A file rather than an inline script: the Content-Security-Policy allows scripts from our own files only.
@@ -9,7 +9,7 @@ document.addEventListener("DOMContentLoaded", function () {
     return;
   }
   const url = board.dataset.opsBoard;
-  const seconds = Math.max(parseInt(board.dataset.refreshSeconds || "30", 10) || 30, 5);
+  const seconds = Math.max(parseInt(board.dataset.refreshSeconds || "30", 10) || 30, 1);
   let busy = false;
   const markStale = function () {
     const updated = board.querySelector("[data-ops-updated]");
