@@ -1,11 +1,12 @@
-"""B9 — the live operations board at summit size, side by side with a naive board in the same run.
+"""B10 — the live operations board at summit size, side by side with a naive board in the same run.
 
 The board (planning/domain/ops_board.py `ops_board()` + the fragment template the page refreshes every 30 s) is
 built with `bulk_create` at two sizes — 2,500 people in 30 rooms and 5,000 people in 60 rooms by default — and
 rendered for an admin (every section) on the summit's first day at 10:00. The naive board answers the same
-questions with queries per head (their sessions, bilaterals, tasks, travel), per flight party (its reception
-team) and per venue (its next two hours), and reads related rows lazily. Both must give the same heads' now and
-next and the same arrivals; the run says so. Prints a table and, last, one JSON object.
+questions with queries per head (their sessions, bilaterals, tasks, travel), per arriving traveller (the
+reception and motorcade teams) and per venue (its next two hours), and reads related rows lazily. Both must give
+the same heads' now and next, the same arrivals and the same venues; the run says so. Prints a table and, last,
+one JSON object.
 
     .venv/bin/python benchmarks/ops_board.py [--sizes 2500:30 5000:60] [--repeat 5]
 
@@ -38,9 +39,10 @@ from django.template.loader import render_to_string  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from delegations.domain.flights import flights_on_day  # noqa: E402
 from delegations.models import Accreditation, Delegation, Partner, Person, Travel  # noqa: E402
 from events.models import Conflict, Event, Room, RoomOutage, Session, TransferTime, Venue  # noqa: E402
-from planning.domain.ops_board import WINDOW, ops_board  # noqa: E402
+from planning.domain.ops_board import TEAM_TASK_KINDS, WINDOW, ops_board  # noqa: E402
 from planning.domain.programme import DELEGATION_TASK_KINDS  # noqa: E402
 from planning.models import Disruption  # noqa: E402
 from protocol.models import BilateralMeeting, ProtocolTask, Team  # noqa: E402
@@ -105,13 +107,14 @@ def build(people: int, rooms: int, tag: str) -> Event:
     travels, tasks = [], []
     for n, person in enumerate(persons):
         head = person.given_name == "G0"
-        landing = at(6, 0) + dt.timedelta(minutes=(n // PER_DELEGATION) * 7 % 600)  # 06:00–16:00, a party each
+        k = n // PER_DELEGATION
+        # Parties land over three days (the day before, the board's day, the day after), 06:00–16:00.
+        landing = at(6, 0, day=k % 3 - 1) + dt.timedelta(minutes=k * 7 % 600)
         travels.append(Travel(person=person, arrival_flight=f"PG{n // PER_DELEGATION:04d}", arrival_at=landing,
                               arrival_airport=airport, departure_flight=f"PG{9000 + n // PER_DELEGATION}",
                               departure_at=at(18, 0, day=1), departure_airport=airport, hotel=hotel,
                               arrival_status="delayed" if n // PER_DELEGATION % 9 == 0 else "scheduled"))  # fmt: skip
         if head:
-            k = n // PER_DELEGATION
             tasks.append(
                 ProtocolTask(
                     event=summit,
@@ -135,10 +138,11 @@ def build(people: int, rooms: int, tag: str) -> Event:
     ProtocolTask.objects.bulk_create(tasks)
     audiences = [Session.Audience.ALL_DELEGATES, Session.Audience.HEADS, Session.Audience.CATEGORY,
                  Session.Audience.NAMED]  # fmt: skip
+    bilateral_rooms = room_rows[-max(rooms // 6, 1) :]  # a sixth of the rooms: bilaterals only
     sessions = Session.objects.bulk_create(
         Session(event=summit, title=f"Session {tag}-{r}-{s}", room=room, start=at(8 + 2 * s, 30),
                 end=at(9 + 2 * s, 45), audience=audiences[(r + s) % 4], audience_category="delegate")
-        for r, room in enumerate(room_rows)
+        for r, room in enumerate(room_rows[: len(room_rows) - len(bilateral_rooms)])
         for s in range(4)
     )  # fmt: skip
     named = [s for s in sessions if s.audience == Session.Audience.NAMED]
@@ -147,7 +151,6 @@ def build(people: int, rooms: int, tag: str) -> Event:
         for i, s in enumerate(named)
         for j in range(3)
     )
-    bilateral_rooms = room_rows[-max(rooms // 6, 1) :]
     meetings = []
     for i in range(len(delegations) // 2):
         room = bilateral_rooms[i % len(bilateral_rooms)]
@@ -158,8 +161,6 @@ def build(people: int, rooms: int, tag: str) -> Event:
         meetings.append(BilateralMeeting(event=summit, requester=delegations[2 * i], counterpart=delegations[2 * i + 1],
                                          status=BilateralMeeting.Status.SCHEDULED, room=room, start=start,
                                          end=start + dt.timedelta(minutes=30), duration_minutes=30, priority=3))  # fmt: skip
-    # Bilateral rooms also hold sessions above; move those sessions out of the bilateral rooms' day.
-    Session.objects.filter(room__in=bilateral_rooms).update(start=at(7, 0, day=1), end=at(7, 30, day=1))
     BilateralMeeting.objects.bulk_create(meetings)
     RoomOutage.objects.bulk_create(
         RoomOutage(room=room, start=at(9), end=at(12), reason="Power cut") for room in room_rows[: max(rooms // 20, 1)]
@@ -222,14 +223,15 @@ def naive_board(summit: Event) -> tuple[dict, str]:
         _travel = Travel.objects.filter(person=head).first()
         heads[head.pk] = (now[0] if now else None, following[0] if following else None)
     arrivals = {}
-    for travel in Travel.objects.filter(arrival_at__gte=day_start, arrival_at__lt=day_end).order_by("pk"):
-        key = (travel.person.delegation.partner.name, travel.arrival_flight)
-        tasks = list(ProtocolTask.objects.filter(person=travel.person, source_key__endswith="reception")) + list(
-            ProtocolTask.objects.filter(person=travel.person, source_key__endswith="motorcade-arrival")
-        )
-        names = [t.team.name for t in tasks if t.team_id]
-        status, count = arrivals.get(key, (travel.arrival_status, 0))
-        arrivals[key] = (status, count + len(names))
+    for party in flights_on_day(DAY):  # the flights page's reading, then the teams party by party
+        if party.leg != "arrival":
+            continue
+        names = []
+        for travel in party.travels:
+            for task in ProtocolTask.objects.filter(person=travel.person_id, kind__in=TEAM_TASK_KINDS):
+                if task.source_key and task.source_key.rsplit(":", 1)[-1] in ("reception", "motorcade-arrival"):
+                    names.append(task.team.name if task.team_id else "")
+        arrivals[(party.delegation.partner.name, party.flight)] = (party.status, len(names))
     venues = 0
     for venue in Venue.objects.all():
         running = Session.objects.filter(room__venue=venue, start__lt=AT + WINDOW, end__gt=AT).exclude(

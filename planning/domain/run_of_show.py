@@ -103,20 +103,23 @@ def run_of_show(*, person: Person, day: dt.date) -> RunOfShow:
     for entry in leader_entries(shown, facts):
         if isinstance(entry, TransferEntry):
             needed = entry.transfer_minutes
-            note = f"{entry.gap_minutes} min between the two"
-            if entry.severity == "error":
-                note += " — too short for the motorcade"
-            elif entry.severity == "warning":
-                note += f" — tight (buffer {entry.buffer_minutes} min)"
+            if needed is None:
+                note = "No transfer time on record for this route: ask the protocol office"
+            elif entry.severity == "error":
+                note = f"Too short: {entry.gap_minutes} min between the two, {needed} min by road"
+            else:
+                # When the motorcade must leave to arrive with the protocol buffer in hand.
+                leave = entry.end - dt.timedelta(minutes=needed + entry.buffer_minutes)
+                note = f"Leave by {leave:%H:%M}" + (" (tight: less than the buffer)" if entry.severity else "")
             items.append(
                 RunItem(
                     kind="transfer",
                     start=entry.start,
                     end=entry.end,
-                    title=f"Transfer {entry.origin} → {entry.destination}",
-                    where=f"{entry.origin} → {entry.destination}",
+                    title=f"{entry.origin} → {entry.destination}",
+                    where="By motorcade",
                     minutes=needed,
-                    note=note if needed is not None else "No transfer time on record for this route",
+                    note=note,
                 )
             )
         elif isinstance(entry, OverlapEntry):
@@ -137,8 +140,9 @@ def run_of_show(*, person: Person, day: dt.date) -> RunOfShow:
             minutes = None
             if prefix == "task" and kinds.get(int(pk)) == ProtocolTask.Kind.MOTORCADE:
                 kind, minutes = "motorcade", entry.minutes
-            where = " · ".join(part for part in (entry.venue, entry.room) if part)
-            items.append(RunItem(kind, entry.start, entry.end, entry.title, where, minutes, entry.event))
+            # The room's label names its venue already; a motorcade has no room, its venues are "A → B".
+            note = entry.event if entry.event != person.delegation.event.acronym else ""
+            items.append(RunItem(kind, entry.start, entry.end, entry.title, entry.room or entry.venue, minutes, note))
     travel = _travel(person)
     day_start, day_end = day_bounds(day)
     if travel is not None:

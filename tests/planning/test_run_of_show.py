@@ -45,22 +45,25 @@ def test_the_day_in_order_arrival_motorcade_programme_and_departure(world):
         ("task", "Airport reception (Minister-level, guard of honour)"),
         ("arrival", "Arrives on AF0"),
         ("motorcade", "Motorcade PNH → Sokha"),
-        ("transfer", "Transfer Sokha → Centre"),
+        ("transfer", "Sokha → Centre"),
         ("session", "Leaders' retreat"),
-        ("transfer", "Transfer Centre → Palace"),
+        ("transfer", "Centre → Palace"),
         ("bilateral", "Bilateral France – Germany"),
-        ("transfer", "Transfer Palace → Centre"),
+        ("transfer", "Palace → Centre"),
         ("session", "Gala dinner"),
-        ("transfer", "Transfer Centre → Sokha"),
+        ("transfer", "Centre → Sokha"),
         ("motorcade", "Motorcade Sokha → PNH"),
         ("task", "Airport farewell (Minister-level, guard of honour)"),
         ("departure", "Departs on PG900"),
     ]
     motorcade = next(item for item in show.items if item.kind == "motorcade")
     assert (motorcade.minutes, motorcade.start, motorcade.end) == (35, at(1, "07:30"), at(1, "08:05"))
-    to_palace = next(item for item in show.items if item.title == "Transfer Centre → Palace")
-    assert to_palace.minutes == 20
-    assert to_palace.note == "30 min between the two — tight (buffer 15 min)"  # 20 min by road + 15 min buffer
+    to_palace = next(item for item in show.items if item.title == "Centre → Palace")
+    assert (to_palace.kind, to_palace.minutes, to_palace.where) == ("transfer", 20, "By motorcade")
+    # 30 min between the retreat and the bilateral: 20 min by road fit, with the 15 min buffer they do not.
+    assert to_palace.note == "Leave by 10:25 (tight: less than the buffer)"
+    to_gala = next(item for item in show.items if item.title == "Palace → Centre")
+    assert to_gala.note == "Leave by 18:25"  # 19:00 less 20 min by road and the 15 min buffer
     assert all("Sweep" not in item.title for item in show.items)
 
 
@@ -75,7 +78,7 @@ def test_the_pdf_reads_back_in_order_with_places_and_times(world):
     assert day0.index("Airport reception") < day0.index("Arrival: Arrives on AF0") < day0.index("Motorcade")
     assert "PNH -> Sokha" in day0 and "35" in day0  # the motorcade's route and minutes
     day1 = pdf_text(run_of_show_pdf(run_of_show(person=head, day=dt.date(2020, 11, 17))))
-    order = [day1.index(text) for text in ("Leaders' retreat", "Transfer Centre -> Palace", "Bilateral France",
+    order = [day1.index(text) for text in ("Leaders' retreat", "Centre -> Palace", "Bilateral France",
                                            "Gala dinner")]  # fmt: skip
     assert order == sorted(order)
     assert "09:00–10:30" in day1 and "Centre - Plenary" in day1
