@@ -546,13 +546,14 @@ def _heads(
     if sessions:
         through = Session.attendees.through.objects.filter(session_id__in=[s.pk for s in sessions], person_id__in=heads)
         for session_id, person_id in through.values_list("session_id", "person_id"):
-            named[person_id].add(session_id)
+            named[session_id].add(person_id)
     head_of = {d.pk: d.head_id for d in delegations}  # a bilateral occupies the head of each side
+    audiences = _audiences(heads, member_of)
     places: dict[int, list[Place]] = defaultdict(list)
     for s in sessions:
-        for person, delegation in heads.items():
-            if _attends(s, person, delegation, member_of[person], named[person]):
-                places[person].append(Place(f"session:{s.pk}", s.title, _where(s.venue, s.room), s.start, s.end))
+        place = Place(f"session:{s.pk}", s.title, _where(s.venue, s.room), s.start, s.end)  # shared by its heads
+        for person in _attendees(s, audiences, named.get(s.pk, set())):
+            places[person].append(place)
     for b in bilaterals:
         for delegation_id in (b.requester, b.counterpart):
             principal = head_of.get(delegation_id)
@@ -586,21 +587,39 @@ def _heads(
     return rows
 
 
-def _attends(
-    session: _SessionRow, person: int, delegation: Delegation, events: set[tuple[int, str]], named: set[int]
-) -> bool:
-    """Whether a head attends a session, by its audience as the conflict engine expands it
-    (planning/domain/commitments.py): named, the heads of the event's delegations, everyone at the event, or a
-    category at the event."""
-    if session.pk in named:
-        return True
+@dataclass(frozen=True)
+class _Audiences:
+    """The heads by what a session's audience asks for: heads of an event's delegations, everyone at an event,
+    a category at an event."""
+
+    heads_of_event: dict[int, set[int]]
+    at_event: dict[int, set[int]]
+    category_at_event: dict[tuple[int, str], set[int]]
+
+
+def _audiences(heads: dict[int, Delegation], member_of: dict[int, set[tuple[int, str]]]) -> _Audiences:
+    heads_of_event: dict[int, set[int]] = defaultdict(set)
+    at_event: dict[int, set[int]] = defaultdict(set)
+    category_at_event: dict[tuple[int, str], set[int]] = defaultdict(set)
+    for person, delegation in heads.items():
+        heads_of_event[delegation.event_id].add(person)
+        for event, category in member_of[person]:
+            at_event[event].add(person)
+            category_at_event[(event, category)].add(person)
+    return _Audiences(heads_of_event, at_event, category_at_event)
+
+
+def _attendees(session: _SessionRow, audiences: _Audiences, named: set[int]) -> set[int]:
+    """The heads who attend a session, by its audience as the conflict engine expands it
+    (planning/domain/commitments.py): named people, the heads of the event's delegations, everyone at the event,
+    or a category at the event."""
     if session.audience == Session.Audience.HEADS:
-        return delegation.event_id == session.event_id
+        return named | audiences.heads_of_event.get(session.event_id, set())
     if session.audience == Session.Audience.ALL_DELEGATES:
-        return any(event == session.event_id for event, _ in events)
+        return named | audiences.at_event.get(session.event_id, set())
     if session.audience == Session.Audience.CATEGORY:
-        return (session.event_id, session.category) in events
-    return False
+        return named | audiences.category_at_event.get((session.event_id, session.category), set())
+    return named
 
 
 def _where(venue: str, room: str) -> str:

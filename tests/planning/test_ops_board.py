@@ -372,3 +372,9 @@ def test_the_boards_flight_parties_are_the_flights_pages(world):
         ]
         assert board == page
         assert board  # each of the three days has flights
+
+
+def test_the_admin_index_links_the_board_for_roles_that_see_it(world, role_client):
+    link = f'href="{reverse("admin:ops")}"'
+    assert link in role_client("security").get(reverse("admin:index")).content.decode()
+    assert link not in role_client("accreditation").get(reverse("admin:index")).content.decode()
