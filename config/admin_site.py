@@ -6,6 +6,7 @@ from django.contrib import admin
 
 from delegations.admin_flights import flights_urls
 from planning.admin_disruptions import disruption_urls
+from planning.admin_ops import ops_urls
 from planning.admin_person_export import person_export_urls
 from planning.admin_postponement import postponement_urls
 from planning.admin_room_outages import outage_urls
@@ -46,6 +47,7 @@ class PlannerAdminSite(admin.AdminSite):
             *person_export_urls(self),
             *disruption_urls(self),
             *outage_urls(self),
+            *ops_urls(self),
             *flights_urls(self),
             *super().get_urls(),
         ]

@@ -474,6 +474,8 @@ PLANNER_OUTAGE_SOLVER_SECONDS = float(env("PLANNER_OUTAGE_SOLVER_SECONDS", "5"))
 PLANNER_SHORT_NOTICE_SECONDS = float(env("PLANNER_SHORT_NOTICE_SECONDS", "5"))
 # Seconds a committed change waits so a burst of saves is checked by one task (see planning/domain/conflict_triggers).
 PLANNER_CONFLICT_CHECK_DELAY = float(env("PLANNER_CONFLICT_CHECK_DELAY", "0.5"))
+# Seconds between two refreshes of the operations board's body (admin:ops; planning/static/planning/ops-board.js).
+PLANNER_OPS_REFRESH_SECONDS = int(env("PLANNER_OPS_REFRESH_SECONDS", "30"))
 # Days before the first and after the last day of an event (with its side events) that travel may fall on.
 PLANNER_TRAVEL_WINDOW_DAYS = int(env("PLANNER_TRAVEL_WINDOW_DAYS", "3"))
 # Badge photos (delegations/domain/photos.py): the largest upload accepted, and the most pixels it may decode to.

@@ -34,6 +34,7 @@ urlpatterns = [
     path(D + "bilaterals/<int:bilateral_id>/cancel/", views.bilateral_cancel_view, name="bilateral_cancel"),
     path(D + "programme/", views.programme, name="programme"),
     path(D + "programme.ics", views.programme_calendar, name="programme_calendar"),
+    path(D + "run-of-show.pdf", views.run_of_show_view, name="run_of_show"),
     path(D + "import/", member_import_views.upload, name="import_upload"),
     path(D + "import/template.<str:kind>", member_import_views.template, name="import_template"),
     path(D + "import/<int:import_id>/", member_import_views.preview, name="import_preview"),

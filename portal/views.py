@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from itertools import groupby
 
 from django.contrib import messages
@@ -28,6 +29,7 @@ from delegations.domain.photos import person_set_photo, photo_response
 from delegations.domain.readiness import readiness_for_delegations
 from delegations.models import Accreditation, Person, Travel
 from planning.domain.programme import programme_for, programme_ics
+from planning.domain.run_of_show import run_of_show, run_of_show_days, run_of_show_pdf
 from portal.common import FORM, WRITE, attach_errors, delegation_view, page
 from portal.forms import AccreditationRequestForm, BilateralRequestForm, HeadForm, PersonForm, PhotoForm, TravelForm
 from portal.ratelimit import write_limit
@@ -319,7 +321,36 @@ def programme(request, delegation):
     items = programme_for(delegation)
     days = [(day, list(entries)) for day, entries in groupby(items, key=lambda item: item.day)]
     people = Person.objects.filter(delegation=delegation).order_by("rank", "family_name")
-    return page(request, "portal/programme.html", delegation, days=days, people=people)
+    return page(request, "portal/programme.html", delegation, days=days, people=people, head=delegation.head)
+
+
+@delegation_view(section="programme")
+def run_of_show_view(request, delegation):
+    """The head of delegation's run-of-show for one day (`?day=YYYY-MM-DD`), as a PDF: only ever this
+    delegation's own head (another delegation's is a 404 by the access check)."""
+    head = delegation.head
+    if head is None:
+        messages.error(request, "Your delegation has no head of delegation yet: choose one under Members first.")
+        return redirect("portal:programme", delegation_id=delegation.pk)
+    first, last = run_of_show_days(delegation)
+    raw = request.GET.get("day", "").strip()
+    try:
+        day = dt.date.fromisoformat(raw) if raw else first
+    except ValueError:
+        day = None
+    if day is None or not first <= day <= last:
+        shown = raw if len(raw) <= 40 else raw[:40] + "…"
+        messages.error(
+            request,
+            f"“{shown}” is not a day of the run-of-show: give a date from {first:%d %b} to {last:%d %b %Y} as "
+            f"YYYY-MM-DD, e.g. {first.isoformat()}.",
+        )
+        return redirect("portal:programme", delegation_id=delegation.pk)
+    response = HttpResponse(run_of_show_pdf(run_of_show(person=head, day=day)), content_type="application/pdf")
+    filename = slugify(f"run-of-show-{head.full_name}-{day.isoformat()}")
+    response["Content-Disposition"] = f'inline; filename="{filename}.pdf"'
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 def _calendar(items, *, name: str, filename: str) -> HttpResponse:

@@ -51,6 +51,7 @@ CASES: dict[str, Case] = {
     "bilateral_cancel": Case(("bilateral_id",), post_only=True),
     "programme": Case(),
     "programme_calendar": Case(),
+    "run_of_show": Case(),  # the head's day as a PDF (France has a head)
     "import_upload": Case(),
     "import_template": Case(("kind",)),
     "import_preview": Case(("import_id",)),

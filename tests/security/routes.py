@@ -256,6 +256,7 @@ ROUTES: dict[str, Route] = {
     ),
     "portal:programme": Route(_portal_url("programme"), _portal()),
     "portal:programme_calendar": Route(_portal_url("programme_calendar"), _portal()),
+    "portal:run_of_show": Route(lambda w: _portal_url("run_of_show")(w) + "?day=2020-11-16", _portal()),
     "portal:import_upload": Route(_portal_url("import_upload"), _portal(), writers=frozenset({LIAISON_A})),
     "portal:import_template": Route(_portal_url("import_template", "kind"), _portal()),
     "portal:import_preview": Route(_portal_url("import_preview", "import_id"), _portal()),
@@ -443,6 +444,21 @@ ROUTES: dict[str, Route] = {
         _admin(OUTAGE_CHANGE, post_only=True, post=302),
         body=lambda w: {"session": "1:2"},
         writers=frozenset(role for role in STAFF if has_perm(role, OUTAGE_CHANGE)),
+    ),
+    # The operations board: any staff member opens it (each section shows by the role's view permissions; the
+    # page says when a role sees none); the run-of-show PDF needs the programme and the travel.
+    "admin:ops": Route(lambda w: reverse("admin:ops"), _admin(None), methods=("get",)),
+    "admin:ops_board": Route(lambda w: reverse("admin:ops_board") + "?day=2020-11-16", _admin(None), methods=("get",)),
+    "admin:run_of_show": Route(
+        lambda w: reverse("admin:run_of_show", args=[w.person_a]) + "?day=2020-11-16",
+        Access(
+            "admin",
+            frozenset(
+                r for r in STAFF if has_perm(r, "events.view_session") and has_perm(r, "delegations.view_travel")
+            ),
+            {"get": 200},
+        ),
+        methods=("get",),
     ),
     "admin:events_postpone": Route(
         lambda w: reverse("admin:events_postpone"),
