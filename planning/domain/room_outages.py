@@ -48,7 +48,7 @@ from events.models import Conflict, Event, Room, RoomOutage, Session
 from planning.domain.bilateral_plans import problem_load
 from planning.domain.conflict_checks import OPEN_STATES, gather
 from protocol.domain.bilaterals import bilateral_schedule
-from protocol.domain.scheduling import Busy, solve
+from protocol.domain.scheduling import Busy, Placement, solve
 from protocol.models import BilateralMeeting, ProtocolTask
 
 UNKNOWN_TRANSFER = 24 * 60  # minutes: a venue with no transfer time known ranks after every known one
@@ -325,61 +325,100 @@ def _session_moves(impact: Impact) -> list[SessionMove]:
     return sorted(moves, key=lambda m: order[m.session.pk])
 
 
+NEAR = dt.timedelta(hours=2)  # a hit bilateral is first re-placed within this of its own time
+
+
 def _bilateral_moves(impact: Impact, sessions: list[SessionMove]) -> tuple[list[BilateralMove], float]:
     """The scoped re-plan: per event, the hit meetings are the only requests; every other placed meeting of the
-    event and the relocated sessions are fixed (busy rooms and principals)."""
+    event and the relocated sessions are fixed (busy rooms and principals). Two passes, each within half of
+    PLANNER_OUTAGE_SOLVER_SECONDS: first near the meeting's own time (within NEAR, inside its preferred windows),
+    so a leader's day changes as little as it can; then anywhere, for the ones the first pass could not place."""
     moves: list[BilateralMove] = []
     seconds = 0.0
     by_event: dict[int, list[BilateralMeeting]] = defaultdict(list)
     for meeting in impact.bilaterals:
         by_event[meeting.event_id].append(meeting)
     for event_id, hit_meetings in by_event.items():
-        event = Event.objects.get(pk=event_id)
-        problem, meetings = problem_load(event, replan=True)
-        hit = {m.pk for m in hit_meetings}
-        venue_of = {room.pk: room.venue for room in problem.rooms}
-        extra_room: dict[int, list[Interval]] = defaultdict(list)
-        busy = {person: list(items) for person, items in problem.busy.items()}
-        for pk, m in meetings.items():
-            if pk in hit or m.status != BilateralMeeting.Status.SCHEDULED or m.start is None or m.end is None:
-                continue
-            if m.room_id is not None:
-                extra_room[m.room_id].append((m.start, m.end))
-            venue = venue_of.get(m.room_id) if m.room_id is not None else None
-            for person in (m.requester.head_id, m.counterpart.head_id):
-                if person is not None:
-                    busy.setdefault(person, []).append(Busy(m.start, m.end, venue, venue, str(m)))
-        for move in sessions:
-            if move.room is not None:
-                extra_room[move.room.pk].append((move.session.start, move.session.end))
-        problem.requests = [r for r in problem.requests if r.key in hit]
-        problem.previous = {k: p for k, p in problem.previous.items() if k in hit}
-        problem.busy = busy
-        problem.rooms = [replace(r, busy=(*r.busy, *extra_room.get(r.pk, ()))) for r in problem.rooms]
-        plan = solve(
-            problem,
-            seconds=settings.PLANNER_OUTAGE_SOLVER_SECONDS,
-            gap=settings.PLANNER_SCHEDULER_GAP,
-            workers=settings.PLANNER_SCHEDULER_WORKERS,
-        )
-        seconds += plan.seconds
-        rooms = Room.objects.select_related("venue").in_bulk([p.room for p in plan.placed])
-        placed = {p.key: p for p in plan.placed}
+        placed, unplaced, spent = _replan(Event.objects.get(pk=event_id), {m.pk for m in hit_meetings}, sessions)
+        seconds += spent
+        rooms = Room.objects.select_related("venue").in_bulk([p.room for p in placed.values()])
         for meeting in hit_meetings:
-            p = placed.get(meeting.pk)
-            if p is None:
-                reason = plan.unplaced.get(meeting.pk, "The scheduler found no place in time.")
+            placement = placed.get(meeting.pk)
+            if placement is None:
+                reason = unplaced.get(meeting.pk, "The scheduler found no place in time.")
                 moves.append(BilateralMove(meeting, None, None, None, f"No place found: {reason}"))
                 continue
-            room = rooms[p.room]
-            same = meeting.start == p.start
-            why = ("same time, " if same else f"moved to {fmt(p.start)}, ") + (
+            room = rooms[placement.room]
+            same = meeting.start == placement.start
+            why = ("same time, " if same else f"moved to {fmt(placement.start)}, ") + (
                 "same venue"
                 if meeting.room is not None and room.venue_id == meeting.room.venue_id
                 else f"at {room.venue}"
             )
-            moves.append(BilateralMove(meeting, room, p.start, p.end, why))
+            moves.append(BilateralMove(meeting, room, placement.start, placement.end, why))
     return moves, seconds
+
+
+def _replan(
+    event: Event, hit: set[int], sessions: list[SessionMove]
+) -> tuple[dict[int, Placement], dict[int, str], float]:
+    problem, meetings = problem_load(event, replan=True)
+    loaded_rooms = problem.rooms
+    venue_of = {room.pk: room.venue for room in loaded_rooms}
+    extra_room: dict[int, list[Interval]] = defaultdict(list)
+    busy = {person: list(items) for person, items in problem.busy.items()}
+
+    def fix(meeting: BilateralMeeting, start: dt.datetime, end: dt.datetime, room: int | None) -> None:
+        """A meeting that stays (or was placed by the first pass) holds its room and both principals."""
+        if room is not None:
+            extra_room[room].append((start, end))
+        venue = venue_of.get(room) if room is not None else None
+        for person in (meeting.requester.head_id, meeting.counterpart.head_id):
+            if person is not None:
+                busy.setdefault(person, []).append(Busy(start, end, venue, venue, str(meeting)))
+
+    for pk, m in meetings.items():
+        if pk not in hit and m.status == BilateralMeeting.Status.SCHEDULED and m.start and m.end:
+            fix(m, m.start, m.end, m.room_id)
+    for move in sessions:
+        if move.room is not None:
+            extra_room[move.room.pk].append((move.session.start, move.session.end))
+    requests = {r.key: r for r in problem.requests if r.key in hit}
+    near = {}
+    for key, request in requests.items():
+        meeting = meetings[key]
+        if meeting.start is None or meeting.end is None:
+            continue
+        lo, hi = meeting.start - NEAR, meeting.end + NEAR
+        clipped = tuple(
+            (max(a, lo), min(b, hi)) for a, b in (request.windows or ((lo, hi),)) if max(a, lo) < min(b, hi)
+        )
+        if clipped:
+            near[key] = replace(request, windows=clipped)
+    placed: dict[int, Placement] = {}
+    unplaced: dict[int, str] = {}
+    seconds = 0.0
+    for attempt in (near, requests):
+        todo = [r for k, r in attempt.items() if k not in placed]
+        if not todo:
+            continue
+        problem.requests = todo
+        problem.previous = {k: p for k, p in problem.previous.items() if k in hit}
+        problem.busy = {person: list(items) for person, items in busy.items()}
+        problem.rooms = [replace(r, busy=(*r.busy, *extra_room.get(r.pk, ()))) for r in loaded_rooms]
+        plan = solve(
+            problem,
+            seconds=settings.PLANNER_OUTAGE_SOLVER_SECONDS / 2,
+            gap=settings.PLANNER_SCHEDULER_GAP,
+            workers=settings.PLANNER_SCHEDULER_WORKERS,
+        )
+        seconds += plan.seconds
+        for placement in plan.placed:
+            placed[placement.key] = placement
+            unplaced.pop(placement.key, None)
+            fix(meetings[placement.key], placement.start, placement.end, placement.room)
+        unplaced.update(plan.unplaced)
+    return placed, unplaced, seconds
 
 
 def relocation_proposal(outage: RoomOutage, impact: Impact | None = None) -> Proposal:

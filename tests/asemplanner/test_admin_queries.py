@@ -30,6 +30,14 @@ def grow(model_label: str, n: int, user=None) -> None:
                 f.TransferTimeFactory()
             case "events.session":
                 f.SessionFactory(expected_attendance=50)
+            case "events.roomoutage":
+                from events.models import RoomOutage
+                from tests.factories import at
+
+                RoomOutage.objects.create(
+                    room=f.RoomFactory(), start=at(0, "09:00"), end=at(0, "12:00"), reason="Repairs",
+                    created_by=f.UserFactory(),
+                )  # fmt: skip
             case "delegations.partner":
                 f.PartnerFactory()
             case "delegations.delegation":

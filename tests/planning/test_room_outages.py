@@ -220,14 +220,19 @@ def test_bilateral_replaced_by_the_scheduler_clear_of_a_relocated_session(event,
     debrief = SessionFactory(event=event, room=one, title="Debrief", start=at(0, "17:30"), end=at(0, "18:30"))
     other = BilateralMeetingScheduled(event, two, at(0, "15:00"))
 
-    proposal = relocation_proposal(_out(one, "16:00", "19:00"))
+    outage = _out(one, "08:00", "20:00")  # the whole day: the meeting must share room two with the debrief
+    proposal = relocation_proposal(outage)
 
     assert _target(proposal, debrief).room == two
     (move,) = proposal.bilaterals
     assert move.meeting == meeting and move.room == two
+    assert abs(move.start - meeting.start) <= dt.timedelta(hours=2), "first tried near its own time"
     pad = dt.timedelta(minutes=settings.PLANNER_BILATERAL_CHANGEOVER_MINUTES)
-    assert move.end + pad <= debrief.start or debrief.end + pad <= move.start
-    assert move.end + pad <= other.start or other.end + pad <= move.start
+    held = (
+        [(outage.start, outage.end)] if move.room == one else [(debrief.start, debrief.end), (other.start, other.end)]
+    )
+    for start, end in held:
+        assert move.end + pad <= start or end + pad <= move.start
     other.refresh_from_db()
     assert (other.room, other.start) == (two, at(0, "15:00")), "the proposal writes nothing"
 
