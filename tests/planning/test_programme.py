@@ -97,5 +97,5 @@ def test_programme_query_count_is_fixed(summit, django_assert_num_queries):
     for _ in range(5):
         SessionFactory(event=summit["event"], audience=Session.Audience.ALL_DELEGATES, start=at(1, "15:00"),
                        end=at(1, "16:00"))  # fmt: skip
-    with django_assert_num_queries(10):  # 9 before issue 15; gather() now reads the rooms out of service too
+    with django_assert_num_queries(9):
         programme_for(summit["france"])
