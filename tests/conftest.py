@@ -94,3 +94,17 @@ def role_client(client, db):
 def admin_client(client, admin_user):
     """pytest-django's admin_client, signed in past the second factor as every staff session must be."""
     return sign_in(client, admin_user)
+
+
+@pytest.fixture
+def celery_eager(settings):
+    """Tasks run in the test's own process when enqueued (the broker is the outside boundary), the after-commit
+    conflict check without its debounce delay, the solver on two workers (this machine's cores)."""
+    from config.celery import app as celery_app
+
+    settings.PLANNER_SCHEDULER_WORKERS = 2
+    settings.PLANNER_CONFLICT_CHECK_DELAY = 0
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = previous

@@ -146,30 +146,24 @@ def run_of_show(*, person: Person, day: dt.date) -> RunOfShow:
     travel = _travel(person)
     day_start, day_end = day_bounds(day)
     if travel is not None:
-        if travel.arrival_at and day_start <= travel.arrival_at < day_end:
-            status = ARRIVAL_STATUSES.get(travel.arrival_status, travel.arrival_status)
-            items.append(
-                RunItem(
-                    kind="arrival",
-                    start=timezone.localtime(travel.arrival_at),
-                    end=None,
-                    title=f"Arrives{f' on {travel.arrival_flight}' if travel.arrival_flight else ''}",
-                    where=str(travel.arrival_airport or ""),
-                    note=status,
+        legs = (
+            ("arrival", "Arrives", travel.arrival_at, travel.arrival_flight, travel.arrival_airport,
+             ARRIVAL_STATUSES.get(travel.arrival_status, travel.arrival_status)),
+            ("departure", "Departs", travel.departure_at, travel.departure_flight, travel.departure_airport,
+             DEPARTURE_STATUSES.get(travel.departure_status, travel.departure_status)),
+        )  # fmt: skip
+        for kind, verb, moment, flight, airport, status in legs:
+            if moment and day_start <= moment < day_end:
+                items.append(
+                    RunItem(
+                        kind=kind,
+                        start=timezone.localtime(moment),
+                        end=None,
+                        title=f"{verb}{f' on {flight}' if flight else ''}",
+                        where=str(airport or ""),
+                        note=status,
+                    )
                 )
-            )
-        if travel.departure_at and day_start <= travel.departure_at < day_end:
-            status = DEPARTURE_STATUSES.get(travel.departure_status, travel.departure_status)
-            items.append(
-                RunItem(
-                    kind="departure",
-                    start=timezone.localtime(travel.departure_at),
-                    end=None,
-                    title=f"Departs{f' on {travel.departure_flight}' if travel.departure_flight else ''}",
-                    where=str(travel.departure_airport or ""),
-                    note=status,
-                )
-            )
     # Arrival before anything starting at the same minute; departure after anything ending by then.
     order = {"arrival": 0, "departure": 2}
     items.sort(key=lambda item: (item.start, order.get(item.kind, 1)))

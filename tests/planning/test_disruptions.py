@@ -13,7 +13,6 @@ from django.urls import reverse
 from asemplanner.choices import Category, Rank
 from asemplanner.domain.audit import instance_save
 from asemplanner.models import Notification
-from config.celery import app as celery_app
 from delegations.domain.delegations import travel_set
 from delegations.domain.flights import flight_status_set
 from delegations.models import Travel
@@ -42,14 +41,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture(autouse=True)
-def eager_celery(settings):
+def eager_celery(celery_eager, settings):
     settings.PLANNER_SCHEDULER_SECONDS = 5
-    settings.PLANNER_SCHEDULER_WORKERS = 2
-    settings.PLANNER_CONFLICT_CHECK_DELAY = 0
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = previous
 
 
 @pytest.fixture

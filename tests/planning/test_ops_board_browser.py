@@ -6,46 +6,26 @@ test-artifacts/screenshots/."""
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.test import Client
 
 from delegations.models import Delegation, Travel
 from events.models import Room, RoomOutage
-from tests.signin import sign_in
+from tests.browser import SHOTS, staff_page
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
 
-ROOT = Path(__file__).resolve().parents[2]
-SHOTS = ROOT / "test-artifacts" / "screenshots"
-CSP_WATCH = """
-window.__violations = [];
-document.addEventListener("securitypolicyviolation", (e) => window.__violations.push(e.violatedDirective));
-"""
-
 
 @pytest.fixture
-def seeded_live(transactional_db, live_server, settings, tmp_path):
-    from demo.seed import seed_asem13
-
-    settings.MEDIA_ROOT = tmp_path / "media"
+def seeded_live(seeded_live, settings):
     settings.PLANNER_OPS_REFRESH_SECONDS = 1  # the page's refresh interval: 30 s on the day, 1 s here
-    seed_asem13()
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    return live_server
+    return seeded_live
 
 
 def test_the_board_refreshes_its_body_without_reloading(browser, seeded_live):
     base = seeded_live.url
-    session = Client()
-    sign_in(session, get_user_model().objects.get(username="protocol"))
-    context = browser.new_context(viewport={"width": 1500, "height": 1000})
-    context.add_init_script(CSP_WATCH)
-    context.add_cookies([{"name": "sessionid", "value": session.cookies["sessionid"].value, "url": base}])
-    page = context.new_page()
+    page = staff_page(browser, base, "protocol", width=1500, height=1000)
 
     page.goto(f"{base}/admin/ops/?day=2020-11-16&at=09:30")
     assert page.get_by_role("heading", name="Heads of delegation: now and next").is_visible()
@@ -75,4 +55,4 @@ def test_the_board_refreshes_its_body_without_reloading(browser, seeded_live):
     assert "Delayed, now 11:45" in row
     page.screenshot(path=str(SHOTS / "ops-02-refreshed.png"), full_page=True)
     assert page.evaluate("window.__violations") == []
-    context.close()
+    page.context.close()

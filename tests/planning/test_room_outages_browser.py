@@ -5,45 +5,25 @@ takes the Plenary Hall out of service through the admin's add form, lands on the
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.test import Client
 
 from events.models import Room, RoomOutage, Session
-from tests.signin import sign_in
+from tests.browser import SHOTS, staff_page
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
 
-ROOT = Path(__file__).resolve().parents[2]
-SHOTS = ROOT / "test-artifacts" / "screenshots"
-CSP_WATCH = """
-window.__violations = [];
-document.addEventListener("securitypolicyviolation", (e) => window.__violations.push(e.violatedDirective));
-"""
-
 
 @pytest.fixture
-def seeded_live(transactional_db, live_server, settings, tmp_path):
-    from demo.seed import seed_asem13
-
-    settings.MEDIA_ROOT = tmp_path / "media"
+def seeded_live(seeded_live, settings):
     settings.PLANNER_SCHEDULER_WORKERS = 2
-    seed_asem13()
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    return live_server
+    return seeded_live
 
 
 def test_logistics_takes_the_hall_out_of_service_and_accepts_the_proposal(browser, seeded_live):
     base = seeded_live.url
     hall = Room.objects.get(venue__name="Peace Palace", name="Plenary Hall")
-    session = Client()
-    sign_in(session, get_user_model().objects.get(username="logistics"))
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
-    context.add_init_script(CSP_WATCH)
-    context.add_cookies([{"name": "sessionid", "value": session.cookies["sessionid"].value, "url": base}])
-    page = context.new_page()
+    page = staff_page(browser, base, "logistics", width=1400, height=900)
 
     page.goto(f"{base}/admin/")
     page.get_by_role("link", name="add one").click()
@@ -76,4 +56,4 @@ def test_logistics_takes_the_hall_out_of_service_and_accepts_the_proposal(browse
     assert page.evaluate("window.__violations") == []
     outage = RoomOutage.objects.get()
     assert not Session.objects.filter(room=hall, start__lt=outage.end, end__gt=outage.start).exists()
-    context.close()
+    page.context.close()

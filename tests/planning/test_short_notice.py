@@ -14,7 +14,6 @@ from django.urls import reverse
 from asemplanner.choices import Category, Rank
 from asemplanner.domain.audit import instance_save
 from asemplanner.models import AuditEntry, Notification
-from config.celery import app as celery_app
 from events.models import Room, Venue
 from planning.domain.bilateral_plans import problem_load
 from planning.domain.short_notice import short_notice_publish, short_notice_start
@@ -41,14 +40,8 @@ CODES = ("FRA", "DEU", "JPN", "KOR", "IND")
 
 
 @pytest.fixture(autouse=True)
-def eager_celery(settings):
+def eager_celery(celery_eager, settings):
     settings.PLANNER_SHORT_NOTICE_SECONDS = 5
-    settings.PLANNER_SCHEDULER_WORKERS = 2
-    settings.PLANNER_CONFLICT_CHECK_DELAY = 0
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = previous
 
 
 @pytest.fixture
