@@ -629,13 +629,16 @@ def _where(venue: str, room: str) -> str:
 def _head_row(
     head: Person, delegation: Delegation, places: list[Place], at: dt.datetime, day_end: dt.datetime
 ) -> HeadRow:
-    current = next((p for p in places if p.start <= at < p.end), None)
-    following = next((p for p in places if p.start >= at and p.start < day_end and p != current), None)
     travel = getattr(head, "travel", None)
+    arrival = travel.arrival_at if travel else None
+    departure = travel.departure_at if travel else None
+    # Before landing and after take-off the head is in no session, whatever the programme's audience says.
+    in_town = (arrival is None or arrival <= at) and (departure is None or at < departure)
+    current = next((p for p in places if p.start <= at < p.end), None) if in_town else None
+    # Next: what comes after now, the reception that meets the plane included (it starts before the landing).
+    following = next((p for p in places if p.start >= at and p.start < day_end and p != current), None)
     state = ""
     if current is None:
-        arrival = travel.arrival_at if travel else None
-        departure = travel.departure_at if travel else None
         if arrival is not None and at < arrival:
             status = "delayed" if travel is not None and travel.arrival_status == "delayed" else ""
             state = f"Not yet arrived ({'delayed, ' if status else ''}lands {timezone.localtime(arrival):%d %b %H:%M})"

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from asemplanner.choices import Category, Rank
 from delegations.domain.flights import flight_status_set, flights_on_day
+from delegations.models import Travel
 from events.models import Conflict, Room, RoomOutage, Session, Venue
 from planning.domain.ops_board import SECTIONS, flight_parties, ops_board, sections_for
 from planning.models import Disruption
@@ -201,6 +202,17 @@ def test_a_heads_now_and_next_come_from_the_programme(world):
     fra = {row.name: row for row in before_landing.heads}[str(world["fra"].head)]
     assert fra.state == "Not yet arrived (lands 16 Nov 14:00)"
     assert fra.next.title.startswith("Airport reception")  # the reception serving the head, from the programme
+
+
+def test_a_head_who_has_not_landed_is_in_no_session_of_the_programme(world):
+    """The gala is for all delegates, but a head whose flight lands after it starts is not there yet."""
+    Travel.objects.filter(person=world["fra"].head).update(arrival_at=at(1, "20:00"), arrival_status="delayed")
+    board = ops_board(dt.date(2020, 11, 17), _admin(), at=at(1, "19:30"))
+    heads = {row.name: row for row in board.heads}
+    fra, deu = heads[str(world["fra"].head)], heads[str(world["deu"].head)]
+    assert fra.now is None
+    assert fra.state == "Not yet arrived (delayed, lands 17 Nov 20:00)"
+    assert deu.now.title == "Gala dinner"  # Germany's head landed the day before
 
 
 def test_open_disruptions_and_errors_are_listed_closed_and_warnings_are_not(world):
