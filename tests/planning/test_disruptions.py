@@ -317,6 +317,9 @@ def test_protocol_sees_the_impact_and_the_moves_and_publishes_from_the_page(clie
     assert response.status_code == 302
     assert Disruption.objects.get().status == Disruption.Status.PUBLISHED
     assert notices("replan:") == ["liaison-deu", "liaison-fra", "liaison-fra-2"]  # France–Germany moved
+    after = client.get(reverse("admin:disruption_detail", args=[disruption.pk])).content.decode()
+    assert "Status: <strong>Re-plan published</strong> — the re-plan was published" in after
+    assert "is re-planning" not in after  # the run's own line says where it stands, not the start's message
 
 
 @pytest.mark.parametrize(
