@@ -143,7 +143,12 @@ def _mark(request: HttpRequest, *, site: AdminSite) -> HttpResponse:
     label = STATUSES[data["leg"]][data["status"]].lower()
     who = f"{first.person}" + (f" and {len(party) - 1} more" if len(party) > 1 else "")
     when = f", {fmt(at)}" if at else ""
-    messages.success(request, f"{who} ({first.person.delegation.partner.code}): {data['leg']} {label}{when}.")
+    moved_day = ""
+    if at is not None and back and timezone.localdate(at).isoformat() != back:
+        moved_day = f" It is now on the list of {timezone.localdate(at):%d %b %Y}."
+    messages.success(
+        request, f"{who} ({first.person.delegation.partner.code}): {data['leg']} {label}{when}.{moved_day}"
+    )
     return HttpResponseRedirect(back_url)
 
 

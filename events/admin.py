@@ -187,7 +187,7 @@ class SessionAdmin(AuditedModelAdmin):
 
 
 class ActiveFilter(admin.SimpleListFilter):
-    title = "in effect"
+    title = "whether lifted"
     parameter_name = "active"
 
     def lookups(self, request, model_admin):

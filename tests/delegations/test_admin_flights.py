@@ -78,6 +78,15 @@ def test_marking_landed_marks_the_party(flights, role_client, role):
     )
 
 
+def test_a_delay_past_midnight_says_which_day_lists_it_now(flights, role_client):
+    response = mark(role_client("protocol"), flights[0], "delayed", "2020-11-16T01:10")
+    assert messages_of(response) == [
+        f"{flights[0].person} and 1 more (SWE): arrival delayed, 16 Nov 2020 01:10. It is now on the list of "
+        "16 Nov 2020."
+    ]
+    assert response.redirect_chain[-1][0] == page_url()  # staff stay on the day they were marking
+
+
 def test_a_refused_mark_says_which_field_and_changes_nothing(flights, role_client):
     response = mark(role_client("protocol"), flights[0], "delayed")
     assert messages_of(response) == [
