@@ -34,6 +34,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -250,6 +251,26 @@ def _needed(session: Session, people: tuple[int, ...]) -> int:
     return session.expected_attendance or len(people) or 1
 
 
+def _same_event_next_door(impact: Impact, rooms: list[int]) -> set[tuple[int, int]]:
+    """(room, hit session) pairs where the room holds another session of the same event ending when the hit one
+    starts or starting when it ends (one query)."""
+    edges = {s.start for s in impact.sessions} | {s.end for s in impact.sessions}
+    hit = {s.pk for s in impact.sessions}
+    rows = (
+        Session.objects.filter(event_id__in={s.event_id for s in impact.sessions}, room_id__in=rooms)
+        .filter(Q(end__in=edges) | Q(start__in=edges))
+        .exclude(status=Session.Status.CANCELLED)
+        .exclude(pk__in=hit)
+        .values_list("room_id", "event_id", "start", "end")
+    )
+    return {
+        (room, s.pk)
+        for room, event, start, end in rows
+        for s in impact.sessions
+        if s.event_id == event and (end == s.start or start == s.end)
+    }
+
+
 def _session_moves(impact: Impact) -> list[SessionMove]:
     outage = impact.outage
     if not impact.sessions:
@@ -260,6 +281,7 @@ def _session_moves(impact: Impact) -> list[SessionMove]:
     held = _room_bookings([r.pk for r in rooms], lo, hi)
     grants = _zone_grants(impact)
     proposed: dict[int, list[Held]] = defaultdict(list)  # rooms given to relocated sessions
+    next_door = _same_event_next_door(impact, [r.pk for r in rooms])
     moves = []
     people_of = {s.pk: impact.people(f"session:{s.pk}") for s in impact.sessions}
     # The largest audiences choose first: they fit in fewest rooms.
@@ -283,7 +305,11 @@ def _session_moves(impact: Impact) -> list[SessionMove]:
             else:
                 minutes = impact.transfer_minutes(venue, room.venue_id)
                 # Back to back with another relocated session there: the audience stays in one room.
-                continuing = any(a == session.end or b == session.start for (a, b), _what, _padded in proposed[room.pk])
+                # Back to back with a session of its event already there (one moved earlier, say): the same.
+                continuing = (
+                    any(a == session.end or b == session.start for (a, b), _what, _padded in proposed[room.pk])
+                    or (room.pk, session.pk) in next_door
+                )
                 rank = (
                     room.venue_id != venue,
                     minutes if minutes is not None else UNKNOWN_TRANSFER,

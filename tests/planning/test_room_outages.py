@@ -184,6 +184,21 @@ def test_back_to_back_sessions_stay_together_in_one_room(place):
     assert _target(proposal, lunch).room == place.annex
 
 
+def test_a_session_follows_the_one_before_it_moved_by_an_earlier_accept(place):
+    RoomFactory(venue=place.palace, name="Salon", capacity=150)  # the better fit for the lunch alone
+    lunch = SessionFactory(
+        event=place.event, room=place.hall, title="Lunch", start=at(0, "11:00"), end=at(0, "12:00"),
+        expected_attendance=100,
+    )  # fmt: skip
+    outage = _out(place.hall)
+    relocations_accept(outage=outage, session_moves={place.plenary.pk: place.annex.pk}, bilateral_moves={}, by=BY)
+
+    proposal = relocation_proposal(outage)
+
+    assert [move.session.pk for move in proposal.sessions] == [lunch.pk]
+    assert _target(proposal, lunch).room == place.annex  # where the plenary it follows now is
+
+
 def BilateralMeetingScheduled(event, room, start, minutes=30):  # noqa: N802 — reads as the factory it stands for
     """A scheduled bilateral between two fresh delegations with heads."""
     a, b = DelegationFactory(event=event), DelegationFactory(event=event)
