@@ -179,6 +179,20 @@ def test_the_page_shows_the_delayed_arrival_and_the_updated_time(world, role_cli
     assert "<script>" not in html  # no inline script (CSP)
 
 
+def test_an_error_line_names_its_resource_once(world, role_client):
+    now = timezone.now()
+    common = {"first": "session:1", "first_seen": now, "last_seen": now, "severity": Conflict.Severity.ERROR,
+              "kind": Conflict.Kind.BEFORE_ARRIVAL, "starts_at": at(1, "09:00")}  # fmt: skip
+    head = "H.E. Ana Head (France)"
+    Conflict.objects.create(fingerprint="in", resource="person:1", resource_label=head,
+                            message=f"{head} is expected at the retreat before landing.", **common)  # fmt: skip
+    Conflict.objects.create(fingerprint="out", resource="room:1", resource_label="Centre · Plenary",
+                            message="Booked twice at 09:00.", **common)  # fmt: skip
+    html = role_client("protocol").get(reverse("admin:ops"), {"day": "2020-11-17", "at": "08:00"}).content.decode()
+    assert html.count(head) == 1
+    assert "Centre · Plenary — Booked twice at 09:00." in html
+
+
 def test_a_heads_now_and_next_come_from_the_programme(world):
     admin = _admin()
     during = ops_board(dt.date(2020, 11, 17), admin, at=at(1, "10:00"))
