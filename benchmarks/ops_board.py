@@ -218,9 +218,14 @@ def naive_board(summit: Event) -> tuple[dict, str]:
             if task.start < day_end and task.end > day_start:
                 places.append((f"task:{task.pk}", task.start, task.end, f"{task.venue}"))
         places.sort(key=lambda p: (p[1], p[2], p[0]))
-        now = next((p for p in places if p[1] <= AT < p[2]), None)
+        travel = Travel.objects.filter(person=head).first()
+        # Before landing and after take-off the head is in no session (the board's rule).
+        in_town = travel is None or (
+            (travel.arrival_at is None or travel.arrival_at <= AT)
+            and (travel.departure_at is None or travel.departure_at > AT)
+        )
+        now = next((p for p in places if p[1] <= AT < p[2]), None) if in_town else None
         following = next((p for p in places if p[1] >= AT and p[1] < day_end and p != now), None)
-        _travel = Travel.objects.filter(person=head).first()
         heads[head.pk] = (now[0] if now else None, following[0] if following else None)
     arrivals = {}
     for party in flights_on_day(DAY):  # the flights page's reading, then the teams party by party
