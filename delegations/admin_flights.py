@@ -17,8 +17,6 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
-from collections.abc import Callable
-from functools import partial
 from typing import Any
 
 from django import forms
@@ -30,6 +28,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 
+from asemplanner.admin_pages import site_pages
 from asemplanner.timeranges import fmt
 from delegations.domain.flight_import import MAX_BYTES, FlightImport, flights_import_apply, flights_import_preview
 from delegations.domain.flights import STATUSES, flight_days, flight_status_set, flights_on_day
@@ -44,8 +43,7 @@ CHANGE = "delegations.change_travel"
 def flights_urls(site: AdminSite) -> list[URLPattern]:
     """URLs for `PlannerAdminSite.get_urls()`."""
 
-    def wrap(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-        return site.admin_view(partial(view, site=site))
+    wrap = site_pages(site)
 
     return [
         path("flights/", wrap(flights_view), name="flights"),

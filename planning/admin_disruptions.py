@@ -12,14 +12,11 @@ Viewing needs `planning.view_disruption` (admin, protocol, security); acting `pl
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from functools import partial
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.admin import AdminSite
-from django.contrib.auth.models import User
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Case, IntegerField, Value, When
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
@@ -27,6 +24,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from asemplanner.admin_pages import site_pages, user_with
 from planning.domain.bilateral_plans import OPEN_RUNS
 from planning.domain.disruptions import (
     disruption_close,
@@ -43,8 +41,7 @@ VIEW, CHANGE = "planning.view_disruption", "planning.change_disruption"
 def disruption_urls(site: AdminSite) -> list[URLPattern]:
     """URLs for `PlannerAdminSite.get_urls()`."""
 
-    def wrap(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-        return site.admin_view(partial(view, site=site))
+    wrap = site_pages(site)
 
     return [
         path("disruptions/", wrap(require_GET(list_view)), name="disruptions"),
@@ -56,13 +53,6 @@ def disruption_urls(site: AdminSite) -> list[URLPattern]:
     ]
 
 
-def _need(request: HttpRequest, permission: str) -> User:
-    user = request.user
-    if not (user.is_authenticated and user.has_perm(permission)):
-        raise PermissionDenied
-    return user
-
-
 def _times(rows: list[dict[str, Any]], *names: str) -> list[dict[str, Any]]:
     """The stored ISO texts of the named keys as datetimes, for the template's date filter."""
     return [
@@ -72,7 +62,7 @@ def _times(rows: list[dict[str, Any]], *names: str) -> list[dict[str, Any]]:
 
 
 def list_view(request: HttpRequest, *, site: AdminSite) -> HttpResponse:
-    _need(request, VIEW)
+    user_with(request, VIEW)
     open_first = Case(When(status=Disruption.Status.OPEN, then=Value(0)), default=Value(1), output_field=IntegerField())
     disruptions = (
         Disruption.objects.select_related("event", "person__delegation__partner", "run")
@@ -87,7 +77,7 @@ def list_view(request: HttpRequest, *, site: AdminSite) -> HttpResponse:
 
 
 def detail_view(request: HttpRequest, pk: int, *, site: AdminSite) -> HttpResponse:
-    _need(request, VIEW)
+    user_with(request, VIEW)
     disruption = get_object_or_404(
         Disruption.objects.select_related("event", "person__delegation__partner", "run", "closed_by"), pk=pk
     )
@@ -122,7 +112,7 @@ def detail_view(request: HttpRequest, pk: int, *, site: AdminSite) -> HttpRespon
 
 def status_view(request: HttpRequest, pk: int, *, site: AdminSite) -> HttpResponse:
     """What the page's poll reads: the disruption's state and its run's progress (JSON)."""
-    _need(request, VIEW)
+    user_with(request, VIEW)
     disruption = get_object_or_404(Disruption.objects.select_related("run"), pk=pk)
     run = disruption.run
     return JsonResponse(
@@ -142,7 +132,7 @@ def _back(site: AdminSite, disruption: Disruption) -> HttpResponse:
 
 
 def publish_view(request: HttpRequest, pk: int, *, site: AdminSite) -> HttpResponse:
-    user = _need(request, CHANGE)
+    user = user_with(request, CHANGE)
     disruption = get_object_or_404(Disruption, pk=pk)
     seen = request.POST.get("run", "")
     run = SchedulingRun.objects.filter(pk=int(seen)).first() if seen.isdigit() else None
@@ -160,7 +150,7 @@ def publish_view(request: HttpRequest, pk: int, *, site: AdminSite) -> HttpRespo
 
 
 def close_view(request: HttpRequest, pk: int, *, site: AdminSite) -> HttpResponse:
-    user = _need(request, CHANGE)
+    user = user_with(request, CHANGE)
     disruption = get_object_or_404(Disruption, pk=pk)
     try:
         disruption_close(disruption=disruption, by=user)
@@ -172,7 +162,7 @@ def close_view(request: HttpRequest, pk: int, *, site: AdminSite) -> HttpRespons
 
 
 def replan_view(request: HttpRequest, pk: int, *, site: AdminSite) -> HttpResponse:
-    user = _need(request, CHANGE)
+    user = user_with(request, CHANGE)
     disruption = get_object_or_404(Disruption, pk=pk)
     try:
         run = disruption_replan(disruption=disruption, by=user)

@@ -14,8 +14,6 @@ Any staff member may open the board; each section shows only for roles that may 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from functools import partial
 
 from django.conf import settings
 from django.contrib.admin import AdminSite
@@ -28,6 +26,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET
 
+from asemplanner.admin_pages import site_pages
 from delegations.models import Person
 from planning.domain.ops_board import OpsBoard, day_clamp, ops_board, summit_days
 from planning.domain.run_of_show import run_of_show, run_of_show_pdf
@@ -38,8 +37,7 @@ RUN_OF_SHOW_PERMISSIONS = ("events.view_session", "delegations.view_travel")
 def ops_urls(site: AdminSite) -> list[URLPattern]:
     """URLs for `PlannerAdminSite.get_urls()`."""
 
-    def wrap(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-        return site.admin_view(partial(view, site=site))
+    wrap = site_pages(site)
 
     return [
         path("ops/", wrap(require_GET(ops_view)), name="ops"),

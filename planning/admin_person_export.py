@@ -3,14 +3,12 @@ the roles with `delegations.view_sensitive_person` (security, accreditation); au
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import partial
-
 from django.contrib.admin import AdminSite
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import URLPattern, path
 
+from asemplanner.admin_pages import site_pages
 from asemplanner.roles import SENSITIVE_PERMISSION
 from delegations.domain.personal_data import person_sensitive_viewed
 from delegations.models import Person
@@ -25,8 +23,7 @@ FORMATS = {
 def person_export_urls(site: AdminSite) -> list[URLPattern]:
     """URLs for `PlannerAdminSite.get_urls()`."""
 
-    def wrap(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-        return site.admin_view(partial(view, site=site))
+    wrap = site_pages(site)
 
     return [
         path(

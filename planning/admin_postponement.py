@@ -8,8 +8,6 @@ need `events.change_event`. The event list's "Postpone" action leads here.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import partial
 from typing import Any
 
 from django import forms
@@ -20,6 +18,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 
+from asemplanner.admin_pages import site_pages
 from asemplanner.timeranges import fmt
 from events.models import Event
 from planning.domain.postponement import MAX_DAYS, event_postpone, postponement_preview
@@ -73,8 +72,7 @@ class PostponementForm(forms.Form):
 def postponement_urls(site: AdminSite) -> list[URLPattern]:
     """URLs for `PlannerAdminSite.get_urls()`."""
 
-    def wrap(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-        return site.admin_view(partial(view, site=site))
+    wrap = site_pages(site)
 
     return [path("events/postpone/", wrap(postpone_view), name="events_postpone")]
 

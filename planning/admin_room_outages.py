@@ -12,13 +12,10 @@ Viewing needs `events.view_roomoutage` (admin, logistics, protocol, security); a
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from functools import partial
 
 from django.contrib import messages
 from django.contrib.admin import AdminSite
-from django.contrib.auth.models import User
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -26,6 +23,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from asemplanner.admin_pages import site_pages, user_with
 from events.models import RoomOutage
 from planning.domain.room_outages import relocation_proposal, relocations_accept
 
@@ -35,8 +33,7 @@ VIEW, CHANGE = "events.view_roomoutage", "events.change_roomoutage"
 def outage_urls(site: AdminSite) -> list[URLPattern]:
     """URLs for `PlannerAdminSite.get_urls()`."""
 
-    def wrap(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-        return site.admin_view(partial(view, site=site))
+    wrap = site_pages(site)
 
     return [
         path("outages/<int:pk>/impact/", wrap(require_GET(impact_view)), name="outage_impact"),
@@ -44,15 +41,8 @@ def outage_urls(site: AdminSite) -> list[URLPattern]:
     ]
 
 
-def _need(request: HttpRequest, permission: str) -> User:
-    user = request.user
-    if not (user.is_authenticated and user.has_perm(permission)):
-        raise PermissionDenied
-    return user
-
-
 def impact_view(request: HttpRequest, pk: int, *, site: AdminSite) -> HttpResponse:
-    _need(request, VIEW)
+    user_with(request, VIEW)
     outage = get_object_or_404(RoomOutage.objects.select_related("room__venue", "created_by"), pk=pk)
     proposal = relocation_proposal(outage)
     impact = proposal.impact
@@ -93,7 +83,7 @@ def _parse(request: HttpRequest) -> tuple[dict[int, int], dict[int, tuple[int, d
 
 
 def accept_view(request: HttpRequest, pk: int, *, site: AdminSite) -> HttpResponse:
-    user = _need(request, CHANGE)
+    user = user_with(request, CHANGE)
     outage = get_object_or_404(RoomOutage.objects.select_related("room__venue"), pk=pk)
     back = HttpResponseRedirect(reverse(f"{site.name}:outage_impact", args=[outage.pk]))
     sessions, bilaterals, errors = _parse(request)

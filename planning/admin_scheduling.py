@@ -10,13 +10,10 @@ The work is `planning/domain/bilateral_plans.py`; the solving happens in a Celer
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from functools import partial
 
 from django.contrib import messages
 from django.contrib.admin import AdminSite
-from django.contrib.auth.models import User
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -24,6 +21,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.views.decorators.http import require_POST
 
+from asemplanner.admin_pages import site_pages, user_with
 from events.models import Event, Room
 from planning.domain.bilateral_plans import OPEN_RUNS, scheduling_run_publish, scheduling_run_start
 from planning.domain.short_notice import short_notice_publish, short_notice_start
@@ -35,8 +33,7 @@ VIEW, CHANGE = "protocol.view_bilateralmeeting", "protocol.change_bilateralmeeti
 def scheduling_urls(site: AdminSite) -> list[URLPattern]:
     """URLs for `PlannerAdminSite.get_urls()`."""
 
-    def wrap(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-        return site.admin_view(partial(view, site=site))
+    wrap = site_pages(site)
 
     return [
         path("scheduling/", wrap(events_view), name="scheduling"),
@@ -51,16 +48,8 @@ def scheduling_urls(site: AdminSite) -> list[URLPattern]:
     ]
 
 
-def _need(request: HttpRequest, permission: str) -> User:
-    """The signed-in user, if they hold `permission` (an anonymous visitor holds none)."""
-    user = request.user
-    if not (user.is_authenticated and user.has_perm(permission)):
-        raise PermissionDenied
-    return user
-
-
 def events_view(request: HttpRequest, *, site: AdminSite) -> HttpResponse:
-    _need(request, VIEW)
+    user_with(request, VIEW)
     events = Event.objects.annotate(
         n_accepted=Count("bilaterals", filter=Q(bilaterals__status=BilateralMeeting.Status.ACCEPTED)),
         n_scheduled=Count("bilaterals", filter=Q(bilaterals__status=BilateralMeeting.Status.SCHEDULED)),
@@ -73,7 +62,7 @@ def events_view(request: HttpRequest, *, site: AdminSite) -> HttpResponse:
 
 
 def event_view(request: HttpRequest, event_pk: int, *, site: AdminSite) -> HttpResponse:
-    _need(request, VIEW)
+    user_with(request, VIEW)
     event = get_object_or_404(Event, pk=event_pk)
     runs = list(SchedulingRun.objects.filter(event=event).select_related("requested_by", "published_by")[:10])
     latest = runs[0] if runs else None
@@ -127,7 +116,7 @@ def _preview(run: SchedulingRun) -> dict:
 
 
 def start_view(request: HttpRequest, event_pk: int, *, site: AdminSite) -> HttpResponse:
-    user = _need(request, CHANGE)
+    user = user_with(request, CHANGE)
     event = get_object_or_404(Event, pk=event_pk)
     kind = request.POST.get("kind", "")
     try:
@@ -140,7 +129,7 @@ def start_view(request: HttpRequest, event_pk: int, *, site: AdminSite) -> HttpR
 
 
 def publish_view(request: HttpRequest, run_pk: int, *, site: AdminSite) -> HttpResponse:
-    user = _need(request, CHANGE)
+    user = user_with(request, CHANGE)
     run = get_object_or_404(SchedulingRun, pk=run_pk)
     try:
         if run.kind == SchedulingRun.Kind.SHORT_NOTICE:
@@ -160,7 +149,7 @@ def publish_view(request: HttpRequest, run_pk: int, *, site: AdminSite) -> HttpR
 
 def short_notice_view(request: HttpRequest, event_pk: int, *, site: AdminSite) -> HttpResponse:
     """Start the short-notice placement of one accepted request of the event ("Place now (short notice)")."""
-    user = _need(request, CHANGE)
+    user = user_with(request, CHANGE)
     event = get_object_or_404(Event, pk=event_pk)
     raw = request.POST.get("meeting", "")
     meeting = get_object_or_404(BilateralMeeting, pk=int(raw), event=event) if raw.isdigit() else None

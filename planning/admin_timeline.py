@@ -7,8 +7,6 @@ are wrapped by the admin site's `admin_view` (staff only, login redirect) and ne
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from functools import partial
 
 from django.contrib.admin import AdminSite
 from django.core.exceptions import PermissionDenied
@@ -18,6 +16,7 @@ from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, URLPattern, path, reverse
 from django.utils import timezone
 
+from asemplanner.admin_pages import site_pages
 from delegations.models import Person
 from planning.domain.timeline.axis import Link
 from planning.domain.timeline.day import day_timeline, default_day, timeline_events
@@ -40,8 +39,7 @@ ADMIN_PAGES = {
 def timeline_urls(site: AdminSite) -> list[URLPattern]:
     """The timeline URLs for `PlannerAdminSite.get_urls()`."""
 
-    def wrap(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-        return site.admin_view(partial(view, site=site))
+    wrap = site_pages(site)
 
     return [
         path("timeline/", wrap(day_timeline_view), name="timeline"),

@@ -7,9 +7,6 @@ from `protocol/domain/precedence.py`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import partial
-
 from django.contrib.admin import AdminSite
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
@@ -17,6 +14,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 
+from asemplanner.admin_pages import site_pages
 from events.models import Event
 from protocol.domain.precedence import precedence_order, seating_pdf, seating_plan, seating_rows
 
@@ -26,8 +24,7 @@ PERMISSION = "delegations.view_delegation"
 def precedence_urls(site: AdminSite) -> list[URLPattern]:
     """URLs for `PlannerAdminSite.get_urls()`."""
 
-    def wrap(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-        return site.admin_view(partial(view, site=site))
+    wrap = site_pages(site)
 
     return [
         path("precedence/<int:event_pk>/", wrap(precedence_view), name="protocol_precedence"),

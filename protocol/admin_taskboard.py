@@ -8,8 +8,6 @@ number of queries however many tasks it lists.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from functools import partial
 from typing import Any
 from urllib.parse import urlencode
 
@@ -24,6 +22,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from asemplanner.admin_pages import site_pages
 from events.models import Event
 from protocol.domain.protocol_tasks import task_update
 from protocol.domain.task_generation import tasks_generate
@@ -38,8 +37,7 @@ FILTERS = ("team", "day", "status", "assignee", "event")
 def taskboard_urls(site: AdminSite) -> list[URLPattern]:
     """URLs for `PlannerAdminSite.get_urls()`."""
 
-    def wrap(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-        return site.admin_view(partial(view, site=site))
+    wrap = site_pages(site)
 
     return [
         path("taskboard/", wrap(taskboard_view), name="taskboard"),
