@@ -57,3 +57,14 @@ def test_unknown_drill_is_refused_with_the_names():
 def test_drill_here_needs_confirmation(db):
     with pytest.raises(CommandError, match="add --yes to confirm"):
         call_command("drill", "postpone", "--here")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", list(DRILLS))
+def test_a_drill_without_the_seeded_summit_rehearses_nothing_and_does_not_pass(name):
+    report = drill_run(name)
+
+    assert report.moved == []
+    assert "Seed the summit first (manage.py seed_asem13)." in report.notes
+    assert not report.ok
+    assert "Result: FAILED" in report.lines()

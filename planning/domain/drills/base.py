@@ -17,21 +17,24 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from celery import current_app
+from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db.models import Max
 
 from asemplanner.models import Notification
+from delegations.models import Delegation
 from events.domain.conflicts import find_clashes
-from events.models import Conflict
+from events.models import Conflict, Event
 from planning.domain.conflict_checks import OPEN_STATES, gather
 from planning.domain.conflict_triggers import SCHEDULED_FLAG
 
 DRILL_ACTOR = "drill"
+NOT_SEEDED = "Seed the summit first (manage.py seed_asem13)."
 
 
 @dataclass
@@ -52,7 +55,8 @@ class DrillReport:
 
     @property
     def ok(self) -> bool:
-        return not self.unflagged and not self.duplicates and set(self.told) == self.expected
+        # A drill that moved nothing rehearsed nothing (no seed, or the staff action was refused): not a pass.
+        return bool(self.moved) and not self.unflagged and not self.duplicates and set(self.told) == self.expected
 
     def lines(self) -> list[str]:
         out = [f"Drill {self.name}: {self.action}"]
@@ -84,6 +88,20 @@ class DrillReport:
             "seconds": round(self.seconds, 3),
             "ok": self.ok,
         }
+
+
+def seeded_summit() -> Event | None:
+    """ASEM13, the seeded summit every drill rehearses on (None when the database holds no seed)."""
+    return Event.objects.filter(kind=Event.Kind.SUMMIT, parent__isnull=True, acronym="ASEM13").first()
+
+
+def liaison_usernames(delegations: Iterable[int | Delegation]) -> set[str]:
+    """The active liaison officers of these delegations: whom a drill expects to reach."""
+    return set(
+        get_user_model()
+        .objects.filter(liaison_delegations__in=list(delegations), is_active=True, is_staff=False)
+        .values_list("username", flat=True)
+    )
 
 
 def unflagged_clashes() -> list[str]:

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from delegations.domain.delegations import travel_set
 from delegations.models import Travel
 from events.models import Event
 from planning.domain.disruptions import disruption_publish
-from planning.domain.drills.base import DRILL_ACTOR, DrillReport, Watch
+from planning.domain.drills.base import DRILL_ACTOR, NOT_SEEDED, DrillReport, Watch, liaison_usernames, seeded_summit
 from planning.models import Disruption
 from protocol.models import BilateralMeeting
 
@@ -33,17 +32,13 @@ def _placements(event: Event) -> dict[int, tuple[str, int | None, dt.datetime | 
     }
 
 
-def _liaisons(meetings: list[BilateralMeeting]) -> set[str]:
-    delegations = {d for m in meetings for d in (m.requester_id, m.counterpart_id)}
-    return set(
-        get_user_model()
-        .objects.filter(liaison_delegations__in=delegations, is_active=True, is_staff=False)
-        .values_list("username", flat=True)
-    )
-
-
 def drill() -> DrillReport:
-    summit = Event.objects.get(kind=Event.Kind.SUMMIT, parent__isnull=True, acronym="ASEM13")
+    report = DrillReport(name="late-arrival")
+    summit = seeded_summit()
+    if summit is None:
+        report.action = "no seeded summit: nothing to rehearse"
+        report.notes.append(NOT_SEEDED)
+        return report
     scheduled = BilateralMeeting.objects.filter(event=summit, status=BilateralMeeting.Status.SCHEDULED).select_related(
         "requester__partner", "counterpart__partner", "counterpart__head", "room__venue"
     )
@@ -51,10 +46,9 @@ def drill() -> DrillReport:
         scheduled.filter(requester__partner__code="KHM", counterpart__partner__code="JPN").first()
         or scheduled.filter(counterpart__head__travel__arrival_at__isnull=False).order_by("start").first()
     )
-    report = DrillReport(name="late-arrival")
     if meeting is None or meeting.start is None or meeting.counterpart.head is None:
         report.action = "no scheduled bilateral with a principal who has travel: nothing to rehearse"
-        report.notes.append("Seed the summit first (manage.py seed_asem13).")
+        report.notes.append(NOT_SEEDED)
         return report
     head = meeting.counterpart.head
     travel = Travel.objects.get(person=head)
@@ -108,7 +102,7 @@ def drill() -> DrillReport:
         was = f"{start.astimezone(tz):%a %d %b %H:%M}" if start else status
         now = f"{m.start.astimezone(tz):%a %d %b %H:%M} in {m.room}" if m.start else m.status
         report.moved.append(f"“{m}” {was} → {now}")
-    report.expected = _liaisons(moved)
+    report.expected = liaison_usernames({d for m in moved for d in (m.requester_id, m.counterpart_id)})
     meeting.refresh_from_db()
     if meeting.start is not None and meeting.start < landing:
         report.notes.append(f"{meeting} still starts before the arrival ({meeting.start.astimezone(tz):%H:%M}).")

@@ -7,20 +7,19 @@ travel stays, so the clashes it now makes are flagged for protocol."""
 from __future__ import annotations
 
 from delegations.models import Delegation
-from events.models import Event
-from planning.domain.drills.base import DRILL_ACTOR, DrillReport, Watch
+from planning.domain.drills.base import DRILL_ACTOR, NOT_SEEDED, DrillReport, Watch, liaison_usernames, seeded_summit
 from planning.domain.postponement import postponement_preview, summit_postpone
 
 DAYS = 7
 
 
 def drill() -> DrillReport:
-    summit = Event.objects.get(kind=Event.Kind.SUMMIT, parent__isnull=True, acronym="ASEM13")
+    summit = seeded_summit()
+    if summit is None:
+        return DrillReport(name="postpone", action="no seeded summit: nothing to rehearse", notes=[NOT_SEEDED])
     report = DrillReport(name="postpone", action=f"{summit} and its side events postponed by {DAYS} days")
-    report.expected = set(
-        Delegation.objects.filter(event__in=[summit, *summit.side_events.all()])
-        .filter(liaisons__is_active=True, liaisons__is_staff=False)
-        .values_list("liaisons__username", flat=True)
+    report.expected = liaison_usernames(
+        Delegation.objects.filter(event__in=[summit, *summit.side_events.all()]).values_list("pk", flat=True)
     )
     watch = Watch()
     preview = postponement_preview(event=summit, days=DAYS, include_side_events=True)

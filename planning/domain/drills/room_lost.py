@@ -19,7 +19,7 @@ from asemplanner.roles import LOGISTICS
 from events.domain.outages import outage_create
 from events.models import Event, Room, Session
 from planning.domain.conflict_checks import gather
-from planning.domain.drills.base import DRILL_ACTOR, DrillReport, Watch
+from planning.domain.drills.base import DRILL_ACTOR, NOT_SEEDED, DrillReport, Watch, seeded_summit
 from planning.domain.room_outages import relocation_proposal, relocations_accept
 
 OUT_FOR = dt.timedelta(hours=4)
@@ -59,11 +59,11 @@ def _liaisons_of(keys: set[str]) -> set[str]:
 
 def drill() -> DrillReport:
     report = DrillReport(name="room-lost")
-    summit = Event.objects.filter(kind=Event.Kind.SUMMIT, parent__isnull=True, acronym="ASEM13").first()
+    summit = seeded_summit()
     found = _hall(summit) if summit is not None else None
     if summit is None or found is None:
         report.action = "no summit with a plenary hall in use on day 1: nothing to rehearse"
-        report.notes.append("Seed the summit first (manage.py seed_asem13).")
+        report.notes.append(NOT_SEEDED)
         return report
     room, start = found
     end = start + OUT_FOR

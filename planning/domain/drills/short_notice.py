@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from delegations.models import Delegation
 from events.models import Event
-from planning.domain.drills.base import DRILL_ACTOR, DrillReport, Watch
+from planning.domain.drills.base import DRILL_ACTOR, NOT_SEEDED, DrillReport, Watch, liaison_usernames, seeded_summit
 from planning.domain.short_notice import short_notice_publish, short_notice_start
 from protocol.domain.bilaterals import bilateral_accept, bilateral_request
 from protocol.models import BilateralMeeting, SchedulingRun
@@ -53,14 +52,6 @@ def _pair(summit: Event) -> tuple[Delegation, Delegation] | None:
     return None
 
 
-def _liaisons(delegations: list[Delegation]) -> set[str]:
-    return set(
-        get_user_model()
-        .objects.filter(liaison_delegations__in=delegations, is_active=True, is_staff=False)
-        .values_list("username", flat=True)
-    )
-
-
 def _placements(event: Event) -> dict[int, tuple[int | None, dt.datetime | None]]:
     return {
         pk: (room, start)
@@ -72,11 +63,11 @@ def _placements(event: Event) -> dict[int, tuple[int | None, dt.datetime | None]
 
 def drill() -> DrillReport:
     report = DrillReport(name="short-notice")
-    summit = Event.objects.filter(kind=Event.Kind.SUMMIT, parent__isnull=True, acronym="ASEM13").first()
+    summit = seeded_summit()
     pair = _pair(summit) if summit is not None else None
     if summit is None or pair is None:
         report.action = "no summit with two delegations free to meet: nothing to rehearse"
-        report.notes.append("Seed the summit first (manage.py seed_asem13).")
+        report.notes.append(NOT_SEEDED)
         return report
     requester, counterpart = pair
     tz = timezone.get_current_timezone()
@@ -123,5 +114,5 @@ def drill() -> DrillReport:
         report.moved.append(f"“{m}” published meeting MOVED")
     report.notes.append(f"Published meetings moved: {len(moved)}; {len(before) - len(moved)} stayed where they were.")
     report.notes.append(f"Solver: {run.figures.get('seconds')} s ({run.figures.get('status')}).")
-    report.expected = _liaisons([requester, counterpart])
+    report.expected = liaison_usernames([requester, counterpart])
     return watch.collect(report)
