@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -47,7 +48,13 @@ def ensure_environment() -> None:
         return
     say("installing the planner and its dependencies (first run takes a minute)")
     subprocess.run([PYTHON, "-m", "pip", "install", "--quiet", "--upgrade", "pip"], check=True)
-    subprocess.run([PYTHON, "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[dev]"], check=True)
+    extras = "dev"
+    if shutil.which("pkg-config") and subprocess.run(["pkg-config", "--exists", "icu-i18n"]).returncode == 0:
+        extras = "dev,icu"  # PyICU builds against the system's ICU (collation in French and Khmer)
+    else:
+        say("ICU's development files are missing (Debian: apt-get install libicu-dev pkg-config g++): the order of "
+            "precedence in French and Khmer falls back to code-point order until PyICU is installed")
+    subprocess.run([PYTHON, "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[{extras}]"], check=True)
     STAMP.write_text(wanted)
 
 
@@ -72,6 +79,7 @@ def up(port: int, host: str) -> int:
     (ROOT / "var").mkdir(exist_ok=True)
     say("migrating the database")
     manage("migrate", "--noinput", env=env)
+    manage("messages", "compile", env=env)  # the Khmer interface (.mo files are build output)
     say("loading the ASEM13 demo data")
     manage("seed_asem13", env=env)
     celery = [BIN / "celery", "-A", "config"]

@@ -31,9 +31,11 @@ class AsemplannerConfig(AppConfig):
 
 def _signed_in(sender, request, user, **kwargs) -> None:
     from asemplanner.domain.signin import session_started
+    from asemplanner.i18n import remember_in_session
 
     if request is not None and hasattr(request, "session"):
         session_started(session=request.session, user=user)
+        remember_in_session(request.session, user)
 
 
 def _signed_out(sender, request, user, **kwargs) -> None:

@@ -9,9 +9,10 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from asemplanner.domain.signin import SEEN_AT, second_factor_enrolled, session_expiry, session_needs_second_factor
+from asemplanner.i18n import SESSION_LANGUAGE, supported
 
 # A request to update the session's 'last seen' stamp at most this often: most requests write no session.
 SEEN_RESOLUTION_SECONDS = 60
@@ -66,4 +67,26 @@ class SecondFactorMiddleware:
         ):
             target = "second_factor_verify" if second_factor_enrolled(user) else "second_factor_enrol"
             return redirect(f"{reverse(target)}?next={quote(request.get_full_path())}")
+        return self.get_response(request)
+
+
+class UserLanguageMiddleware:
+    """A signed-in user's chosen language (asemplanner.UserPreference) wins over the browser's Accept-Language.
+
+    LocaleMiddleware has already picked the cookie's or the browser's language; a user with a choice of their
+    own gets theirs instead, on every device. The choice is copied into the session at sign-in and by the switch
+    (asemplanner.i18n), so this costs no query. Token-authenticated API calls have no user here:
+    Accept-Language decides for them, English by default.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            chosen = supported(request.session.get(SESSION_LANGUAGE))
+            if chosen and chosen != request.LANGUAGE_CODE:
+                translation.activate(chosen)
+                request.LANGUAGE_CODE = chosen
         return self.get_response(request)

@@ -89,3 +89,15 @@ class UserSession(models.Model):
 
     def __str__(self) -> str:
         return f"session of {self.user} since {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class UserPreference(models.Model):
+    """What a user chose for themself: the interface's language (asemplanner.i18n)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="preference")
+    language = models.CharField(
+        max_length=10, choices=settings.LANGUAGES, default="en", help_text="The interface's language for this user."
+    )
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.language}"

@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from asemplanner.views import choose_language
 from badges.api.views import not_found as api_not_found
 from config.views import home
 from portal.accounts import ResetConfirmView, ResetRequestView, SignInForm, accept_invitation
@@ -46,6 +47,7 @@ urlpatterns = [
     path("accounts/second-factor/enrol/", second_factor_enrol, name="second_factor_enrol"),
     path("accounts/security/", account_security, name="account_security"),
     path("accounts/security/sign-out-others/", sign_out_other_sessions, name="sign_out_other_sessions"),
+    path("language/", choose_language, name="choose_language"),
     path("inbox/", include("reminders.urls")),
     path("portal/", include("portal.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

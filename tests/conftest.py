@@ -19,6 +19,10 @@ pytest_plugins = ["tests.browser"]  # the `browser` fixture (headless Chromium) 
 
 
 def pytest_configure(config):
+    # The translation catalogues' .mo files are build output: compiled (where a .po changed) before any test.
+    from asemplanner.catalogues import compile_catalogues
+
+    compile_catalogues()
     if not REQUIRE_SERVICES:
         return
     engine = settings.DATABASES["default"]["ENGINE"]

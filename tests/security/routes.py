@@ -183,6 +183,13 @@ ROUTES: dict[str, Route] = {
         Access("public", frozenset(WEB_CLIENTS), {"get": 404, "post": 404}),
         body=lambda w: {"password1": "Xy7!long-enough", "password2": "Xy7!long-enough"},
     ),
+    # --- The language switch: anyone may choose (a visitor's choice goes in a cookie, a user's with the account)
+    "choose_language": Route(
+        lambda w: reverse("choose_language"),
+        Access("public", frozenset(WEB_CLIENTS), {"get": 405, "post": 302}),
+        body=lambda w: {"language": "km", "next": "/"},
+        writers=frozenset(WEB_CLIENTS),
+    ),
     # --- The liaison's inbox ------------------------------------------------------------------------------------
     "reminders:inbox": Route(
         lambda w: reverse("reminders:inbox"), Access("signed_in", frozenset((*LIAISONS, *STAFF)), {"get": 200})
