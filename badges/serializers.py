@@ -68,6 +68,9 @@ class BadgeSerializer(serializers.Serializer):
     honorific = serializers.CharField(allow_blank=True)
     given_name = serializers.CharField()
     family_name = serializers.CharField()
+    native_name = serializers.CharField(
+        allow_blank=True, help_text="The name in the holder's own script (Khmer, Chinese, Thai, …), or empty."
+    )
     function = serializers.CharField(allow_blank=True)
     delegation = serializers.CharField()
     partner_code = serializers.CharField()

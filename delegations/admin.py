@@ -179,7 +179,7 @@ class PersonAdmin(AuditedModelAdmin):
     change_form_template = "admin/delegations/person/change_form.html"  # + the export links
     list_display = ("__str__", "function", "delegation", "rank", "category", "has_photo")
     list_filter = ("category", "rank", "delegation__event", "delegation__partner__region")
-    search_fields = ("given_name", "family_name", "function", "delegation__partner__name", "email")
+    search_fields = ("given_name", "family_name", "native_name", "function", "delegation__partner__name", "email")
     SEARCH_HELP = "Search by name, function, delegation or e-mail."
     SEARCH_HELP_SENSITIVE = (
         "Search by name, function, delegation or e-mail, or by a complete passport number (exact match only: "
@@ -191,7 +191,15 @@ class PersonAdmin(AuditedModelAdmin):
     fieldsets = [
         (
             None,
-            {"fields": ("delegation", ("honorific", "given_name", "family_name"), "function", ("rank", "category"))},
+            {
+                "fields": (
+                    "delegation",
+                    ("honorific", "given_name", "family_name"),
+                    "native_name",
+                    "function",
+                    ("rank", "category"),
+                )
+            },
         ),
         ("Contact and needs", {"fields": ("nationality", "email", "phone", "languages", "photo", "photo_preview")}),
         ("Sensitive (security and accreditation only)", {"fields": Person.SENSITIVE_FIELDS}),

@@ -16,7 +16,7 @@ from django.utils import timezone
 from asemplanner.choices import Category, Rank
 from asemplanner.fields import EncryptedCharField, EncryptedDateField, PassportDigestField
 from asemplanner.timeranges import local_day_bounds
-from delegations.validators import flight_number_validator, person_errors, travel_errors
+from delegations.validators import flight_number_validator, name_errors, person_errors, travel_errors
 
 
 class Partner(models.Model):
@@ -123,6 +123,14 @@ class Person(models.Model):
     honorific = models.CharField(max_length=40, blank=True, help_text="e.g. H.E., Mr, Ms, Dr")
     given_name = models.CharField(max_length=100)
     family_name = models.CharField(max_length=100)
+    # The passport's names above are Latin (ICAO 9303); this is the name as its bearer writes it, if another script.
+    native_name = models.CharField(
+        "name in own script",
+        max_length=200,
+        blank=True,
+        help_text="The full name as written in the person's own script (Khmer, Chinese, Japanese, Korean, Thai, "
+        "Lao, Mongolian Cyrillic…), printed on the badge under the Latin name. Leave empty when the same.",
+    )
     function = models.CharField(max_length=150, help_text="e.g. Prime Minister, Ambassador, Press officer")
     rank = models.PositiveSmallIntegerField(choices=Rank.choices, default=Rank.OTHER)
     category = models.CharField(max_length=20, choices=Category.choices, default=Category.DELEGATE)
@@ -164,6 +172,7 @@ class Person(models.Model):
             event_end=event.end_date if event else None,
             event=str(event or ""),
         )
+        errors.update(name_errors(given_name=self.given_name, family_name=self.family_name))
         joining = self.delegation_id and (
             self.pk is None or not Person.objects.filter(pk=self.pk, delegation_id=self.delegation_id).exists()
         )

@@ -6,6 +6,7 @@ field the user has to change.
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 
 from django.core.validators import RegexValidator
 from django.utils import timezone
@@ -38,6 +39,30 @@ def person_errors(
         )
     if date_of_birth and date_of_birth > timezone.localdate():
         errors["date_of_birth"] = "The date of birth is in the future. Enter the date of birth."
+    return errors
+
+
+def non_latin_letters(text: str) -> list[str]:
+    """The letters of `text` that are not Latin script (diacritics are Latin: Nguyễn, Çelik, Łukasz)."""
+    found: list[str] = []
+    for char in text:
+        latin = unicodedata.name(char, "").startswith("LATIN")
+        if unicodedata.category(char).startswith("L") and not latin and char not in found:
+            found.append(char)
+    return found
+
+
+def name_errors(*, given_name: str, family_name: str) -> Errors:
+    """The passport name is in Latin letters (ICAO 9303's transliteration, as printed in the passport); the name
+    in the person's own script has its own field."""
+    errors: Errors = {}
+    for field, label, value in (("given_name", "Given name", given_name), ("family_name", "Family name", family_name)):
+        letters = non_latin_letters(value or "")
+        if letters:
+            errors[field] = (
+                f"{label} must be in Latin letters as printed in the passport (ICAO 9303 transliteration); "
+                f"{''.join(letters[:5])} is not Latin. Put the name in its own script in “Name in own script”."
+            )
     return errors
 
 

@@ -212,6 +212,24 @@ VENUES = [
     ),
 ]
 LATE_ARRIVAL = "NZL"
+# Heads whose names are written in another script as well (fictional people): the Latin name as in the passport
+# (ICAO 9303) and the name in their own script, for badges and the seating plan in every script.
+NATIVE_HEADS: dict[str, tuple[str, str, str]] = {
+    "KHM": ("Sokha", "Chea", "ជា សុខា"),
+    "CHN": ("Wei", "Zhang", "张伟"),
+    "JPN": ("Haruto", "Sato", "佐藤 陽翔"),
+    "KOR": ("Min-jun", "Kim", "김민준"),
+    "THA": ("Somchai", "Srisuk", "สมชาย ศรีสุข"),
+    "VNM": ("Van Minh", "Nguyen", "Nguyễn Văn Minh"),
+    "MNG": ("Bat-Erdene", "Batbayar", "Батбаярын Бат-Эрдэнэ"),
+    "LAO": ("Souphanh", "Keomixay", "ສຸພັນ ແກ້ວມີໄຊ"),
+    "MMR": ("Aung", "Min", "အောင်မင်း"),
+    "RUS": ("Ivan", "Petrov", "Иван Петров"),
+    "GRC": ("Nikos", "Papadopoulos", "Νίκος Παπαδόπουλος"),
+    "BGD": ("Rahim", "Ahmed", "রহিম আহমেদ"),
+    "IND": ("Arjun", "Sharma", "अर्जुन शर्मा"),
+    "KAZ": ("Bolat", "Suleimenov", "Болат Сулейменов"),
+}
 # What `check_conflicts` should find in the demo data, on purpose (the rest of the programme is clean):
 DELIBERATE_CLASHES = {
     "transfer_too_short": 2,  # KHM and JPN heads: Peace Palace plenary ends 17:30, Sokha bilateral at 17:35
@@ -538,6 +556,9 @@ class Seeder:
             for position, (category, member_rank, member_function, member_honorific) in enumerate(members):
                 given = GIVEN[(index * 7 + position * 5) % len(GIVEN)]
                 family = FAMILY[(index * 3 + position * 11) % len(FAMILY)]
+                native = ""
+                if position == 0 and code in NATIVE_HEADS:
+                    given, family, native = NATIVE_HEADS[code]
                 people.append(
                     self.upsert(
                         Person,
@@ -546,9 +567,10 @@ class Seeder:
                             "honorific": member_honorific,
                             "given_name": given,
                             "family_name": family,
+                            "native_name": native,
                             "rank": member_rank,
                             "nationality": nationality,
-                            "email": f"{given}.{family}@{code.lower()}.asem13.example".lower(),
+                            "email": f"{given}.{family}@{code.lower()}.asem13.example".lower().replace(" ", ""),
                         },
                     )
                 )

@@ -60,6 +60,7 @@ class PersonForm(DomainModelForm):
             "honorific",
             "given_name",
             "family_name",
+            "native_name",
             "function",
             "rank",
             "category",

@@ -38,6 +38,7 @@ BADGE_COLUMNS = {
     "honorific": "person__honorific",
     "given_name": "person__given_name",
     "family_name": "person__family_name",
+    "native_name": "person__native_name",
     "function": "person__function",
     "delegation": "person__delegation__partner__name",
     "partner_code": "person__delegation__partner__code",

@@ -15,7 +15,7 @@ from delegations.models import Accreditation, Delegation, Partner, Person
 from protocol.models import SecurityZone
 
 # What a printed badge shows: a change to any of these (and nothing else) is news for the stations.
-PERSON_FIELDS = {"honorific", "given_name", "family_name", "function", "photo", "delegation"}
+PERSON_FIELDS = {"honorific", "given_name", "family_name", "native_name", "function", "photo", "delegation"}
 
 
 def _none(change: Change) -> set[int]:

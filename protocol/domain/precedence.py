@@ -56,6 +56,7 @@ class PrecedenceEntry:
     is_host: bool
     head_id: int | None
     head_name: str  # honorific and name, or NO_HEAD
+    head_native_name: str  # the head's name in their own script, or ""
     head_function: str
     rank: int | None  # the head's rank; None without a head
 
@@ -160,6 +161,7 @@ def precedence_order(*, event: Event) -> Precedence:
                 is_host=event.host_id is not None and partner.pk == event.host_id,
                 head_id=head.pk if head else None,
                 head_name=str(head) if head else NO_HEAD,
+                head_native_name=head.native_name if head else "",
                 head_function=head.function if head else "",
                 rank=head.rank if head else None,
             )

@@ -21,13 +21,14 @@ from delegations.domain.member_import.columns import COLUMNS, DATE_FIELDS, REQUI
 from delegations.domain.member_import.errors import RowError
 from delegations.domain.member_import.reading import Table, cell_text, table_read
 from delegations.models import Delegation, Person
-from delegations.validators import person_errors
+from delegations.validators import name_errors, person_errors
 
 # What people call the columns in their own lists (compared without case, spaces, _ - . ( ) *).
 ALIASES: dict[str, Sequence[str]] = {
     "honorific": ("Title", "Salutation", "Prefix"),
     "given_name": ("Given names", "First name", "First names", "Forename", "Forenames", "Given name(s)"),
     "family_name": ("Surname", "Last name", "Family names"),
+    "native_name": ("Native name", "Name in native script", "Name in own language", "Local name", "Original script"),
     "function": ("Position", "Job title", "Post"),
     "rank": ("Protocol rank",),
     "category": ("Accreditation category", "Badge category"),
@@ -393,12 +394,14 @@ def rows_check(
                     f"Column {column_letter(extra)} has no header, but row {number} has a value in it. Give the "
                     "column a header from the list, or delete it.",
                 )
-        for name, message in person_errors(
+        checks = person_errors(
             passport_expiry=row.get("passport_expiry"),
             date_of_birth=row.get("date_of_birth"),
             event_end=event_end,
             event=event,
-        ).items():
+        )
+        checks.update(name_errors(given_name=row.get("given_name") or "", family_name=row.get("family_name") or ""))
+        for name, message in checks.items():
             if name not in failed:
                 errors.append(RowError(number, headers.get(name, COLUMNS[name]), message))
         errors += duplicate_errors(row, headers=headers, failed=failed, on_file=on_file, seen=seen)

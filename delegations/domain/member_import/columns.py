@@ -7,6 +7,7 @@ COLUMNS: dict[str, str] = {
     "honorific": "Honorific",
     "given_name": "Given name",
     "family_name": "Family name",
+    "native_name": "Name in own script",
     "function": "Function",
     "rank": "Rank",
     "category": "Category",

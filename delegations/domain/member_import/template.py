@@ -18,6 +18,7 @@ EXAMPLE_ROW: dict[str, Any] = {
     "honorific": "H.E.",
     "given_name": "Dara",
     "family_name": "Sok",
+    "native_name": "សុខ ដារា",
     "function": "Minister of Foreign Affairs",
     "rank": Rank.MINISTER.label,
     "category": Category.PRINCIPAL.label,
