@@ -29,7 +29,7 @@ from delegations.models import Accreditation, Delegation, LiaisonInvitation, Par
 class PartnerAdmin(AuditedModelAdmin):
     list_display = ("name", "code", "kind", "region", "joined_year", "joined_at_summit")
     list_filter = ("kind", "region", "joined_at_summit")
-    search_fields = ("name", "code")
+    search_fields = ("name", "name_fr", "name_km", "code")
 
 
 class PersonInline(admin.TabularInline):

@@ -37,6 +37,12 @@ class Partner(models.Model):
         help_text="ISO 3166 alpha-3 for countries, a short code for institutions.",
     )
     name = models.CharField(max_length=100, unique=True, help_text="Name in English; sorts the order of precedence.")
+    name_fr = models.CharField(
+        "name in French", max_length=100, blank=True, help_text="For the order of precedence in French."
+    )
+    name_km = models.CharField(
+        "name in Khmer", max_length=100, blank=True, help_text="For the order of precedence in Khmer."
+    )
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.COUNTRY)
     region = models.CharField(max_length=10, choices=Region.choices)
     joined_year = models.PositiveSmallIntegerField(
@@ -49,6 +55,10 @@ class Partner(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def name_in(self, language: str) -> str:
+        """The partner's name in `language` (en, fr, km); the English name when that one is not on file."""
+        return {"fr": self.name_fr, "km": self.name_km}.get(language, "") or self.name
 
 
 class Delegation(models.Model):

@@ -417,6 +417,9 @@ class Seeder:
 
     def seed_partners(self) -> dict[str, Partner]:
         partners = {}
+        # The partners' names in French and Khmer, for the order of precedence in those languages.
+        with (DATA / "asem_partner_names.csv").open(newline="", encoding="utf-8") as f:
+            names = {row["code"]: row for row in csv.DictReader(f)}
         with (DATA / "asem_partners.csv").open(newline="", encoding="utf-8") as f:
             for row in csv.DictReader(f):
                 partners[row["code"]] = self.upsert(
@@ -428,6 +431,8 @@ class Seeder:
                         "region": row["region"],
                         "joined_year": int(row["joined_year"]),
                         "joined_at_summit": row["joined_at_summit"],
+                        "name_fr": names.get(row["code"], {}).get("name_fr", ""),
+                        "name_km": names.get(row["code"], {}).get("name_km", ""),
                     },
                 )
         return partners

@@ -64,9 +64,15 @@ def room_exclusion(name: str, *, active: Q) -> PostgresOnlyExclusionConstraint:
     )
 
 
-def precedence_errors(*, rule: str, start_letter: str) -> dict[str, str]:
-    """The drawn letter is one capital A–Z, given with (and only with) the drawn-letter rule."""
+def precedence_errors(*, rule: str, start_letter: str, language: str = "en") -> dict[str, str]:
+    """The drawn letter is one capital A–Z, given with (and only with) the drawn-letter rule, which counts in
+    the Latin alphabet (names in English or French)."""
     drawn = rule == Event.PrecedenceRule.DRAWN_LETTER
+    if drawn and language == "km":
+        return {
+            "precedence_language": "The drawn-letter rule counts from a letter A–Z, so it needs the partners' names "
+            "in English or French; choose one of those, or another rule for names in Khmer."
+        }
     if drawn and not start_letter:
         return {"precedence_start_letter": "The drawn-letter rule needs the letter drawn: one capital A–Z, e.g. M."}
     if start_letter and not (len(start_letter) == 1 and "A" <= start_letter <= "Z"):
@@ -135,6 +141,14 @@ class Event(models.Model):
         default=PrecedenceRule.ALPHABETICAL,
         help_text="How heads of delegation of the same rank are ordered (the host always takes the chair).",
     )
+    precedence_language = models.CharField(
+        "names and order in",
+        max_length=2,
+        choices=[("en", "English"), ("fr", "French"), ("km", "Khmer")],
+        default="en",
+        help_text="The language of the partners' names in the order of precedence and on the seating plan, and "
+        "the alphabet they are sorted by (ICU collation): ASEM uses English; French and Khmer on request.",
+    )
     precedence_start_letter = models.CharField(
         "drawn letter",
         max_length=1,
@@ -163,7 +177,9 @@ class Event(models.Model):
             errors["parent"] = "An event cannot be its own parent."
         elif self.parent_id and self.parent is not None and self.parent.kind != self.Kind.SUMMIT:
             errors["parent"] = f"{self.parent} is a side event; choose a summit as the parent."
-        errors |= precedence_errors(rule=self.precedence_rule, start_letter=self.precedence_start_letter)
+        errors |= precedence_errors(
+            rule=self.precedence_rule, start_letter=self.precedence_start_letter, language=self.precedence_language
+        )
         if not errors and self.pk and self.start_date and self.end_date:
             errors |= self._programme_outside_errors()
         if errors:

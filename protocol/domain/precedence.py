@@ -36,6 +36,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
 from asemplanner.choices import Rank
+from asemplanner.collation import ICU_AVAILABLE, collation_key
 from delegations.models import Delegation, Partner
 from events.models import Event
 
@@ -94,6 +95,15 @@ class Precedence:
         return label
 
     @property
+    def language_label(self) -> str:
+        return self.event.get_precedence_language_display()
+
+    @property
+    def collated(self) -> bool:
+        """Whether names were sorted by the language's collation (PyICU present), not by code points."""
+        return ICU_AVAILABLE
+
+    @property
     def without_head(self) -> list[PrecedenceEntry]:
         return [entry for entry in [self.chair, *self.order] if entry and not entry.has_head]
 
@@ -122,21 +132,23 @@ def _name_key(name: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
-def _rule_key(entry: PrecedenceEntry, *, rule: str, start_letter: str) -> tuple:
-    name = _name_key(entry.partner_name)
+def _rule_key(entry: PrecedenceEntry, *, rule: str, start_letter: str, language: str) -> tuple:
+    name = collation_key(language)(entry.partner_name)
     if rule == Event.PrecedenceRule.JOINED:
         return (entry.joined_year, name)
     if rule == Event.PrecedenceRule.DRAWN_LETTER and start_letter:
-        first = name[:1].upper()
+        first = _name_key(entry.partner_name)[:1].upper()
         shift = (ALPHABET.index(first) - ALPHABET.index(start_letter)) % 26 if first in ALPHABET else 26
         return (shift, name)
     return (name,)
 
 
-def precedence_sort_key(entry: PrecedenceEntry, *, rule: str, start_letter: str = "") -> tuple:
-    """Heads first by rank, then by the rule; no head after everyone; partner code breaks any tie."""
+def precedence_sort_key(entry: PrecedenceEntry, *, rule: str, start_letter: str = "", language: str = "en") -> tuple:
+    """Heads first by rank, then by the rule, names compared as `language` sorts them (ICU collation); no head
+    after everyone; partner code breaks any tie."""
     rank_key = (0, entry.rank) if entry.rank is not None else (1, 0)
-    return (*rank_key, *_rule_key(entry, rule=rule, start_letter=start_letter), entry.partner_code)
+    rule_key = _rule_key(entry, rule=rule, start_letter=start_letter, language=language)
+    return (*rank_key, *rule_key, entry.partner_code)
 
 
 def precedence_order(*, event: Event) -> Precedence:
@@ -154,7 +166,7 @@ def precedence_order(*, event: Event) -> Precedence:
             PrecedenceEntry(
                 delegation_id=delegation.pk,
                 partner_code=partner.code,
-                partner_name=partner.name,
+                partner_name=partner.name_in(event.precedence_language),
                 partner_kind=partner.kind,
                 joined_year=partner.joined_year,
                 status=delegation.status,
@@ -170,7 +182,10 @@ def precedence_order(*, event: Event) -> Precedence:
     others = sorted(
         (entry for entry in entries if not entry.is_host),
         key=lambda entry: precedence_sort_key(
-            entry, rule=event.precedence_rule, start_letter=event.precedence_start_letter
+            entry,
+            rule=event.precedence_rule,
+            start_letter=event.precedence_start_letter,
+            language=event.precedence_language,
         ),
     )
     return Precedence(event=event, chair=chair, order=others)

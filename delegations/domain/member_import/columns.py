@@ -7,7 +7,6 @@ COLUMNS: dict[str, str] = {
     "honorific": "Honorific",
     "given_name": "Given name",
     "family_name": "Family name",
-    "native_name": "Name in own script",
     "function": "Function",
     "rank": "Rank",
     "category": "Category",
@@ -18,6 +17,7 @@ COLUMNS: dict[str, str] = {
     "passport_number": "Passport number",
     "passport_expiry": "Passport expiry",
     "date_of_birth": "Date of birth",
+    "native_name": "Name in own script",  # last: lists made before it was added keep their column letters
 }
 REQUIRED = ("given_name", "family_name", "function")
 DATE_FIELDS = ("passport_expiry", "date_of_birth")
