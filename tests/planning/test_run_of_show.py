@@ -76,13 +76,13 @@ def test_the_pdf_reads_back_in_order_with_places_and_times(world):
     assert "Monday 16 November 2020" in day0
     assert "16:30" in day0 and "Delayed" in day0  # the arrival at its new time, with its status
     assert day0.index("Airport reception") < day0.index("Arrival: Arrives on AF0") < day0.index("Motorcade")
-    assert "PNH -> Sokha" in day0 and "35" in day0  # the motorcade's route and minutes
+    assert "PNH → Sokha" in day0 and "35" in day0  # the motorcade's route and minutes
     day1 = pdf_text(run_of_show_pdf(run_of_show(person=head, day=dt.date(2020, 11, 17))))
-    order = [day1.index(text) for text in ("Leaders' retreat", "Centre -> Palace", "Bilateral France",
+    order = [day1.index(text) for text in ("Leaders' retreat", "Centre → Palace", "Bilateral France",
                                            "Gala dinner")]  # fmt: skip
     assert order == sorted(order)
-    assert "09:00–10:30" in day1 and "Centre - Plenary" in day1
-    assert "11:00–11:30" in day1 and "Palace - Salon 1" in day1
+    assert "09:00–10:30" in day1 and "Centre · Plenary" in day1
+    assert "11:00–11:30" in day1 and "Palace · Salon 1" in day1
 
 
 def test_an_empty_day_says_so(world):
@@ -146,5 +146,5 @@ def test_motorcade_team_is_not_on_the_liaisons_copy(world):
     TeamFactory(name="Motorcade Two", kind=Team.Kind.MOTORCADE)
     text = pdf_text(run_of_show_pdf(run_of_show(person=world["fra"].head, day=dt.date(2020, 11, 16))))
     assert "Motorcade One" not in text
-    assert "Motorcade PNH -> Sokha" in text
+    assert "Motorcade PNH → Sokha" in text
     assert Category.PRINCIPAL and Rank.HEAD_OF_STATE  # the world's heads are principals (reception level)
