@@ -81,7 +81,7 @@ def _registered() -> dict[bool, tuple[Face, ...]]:
                 known.add(names[bold])
             font = pdfmetrics.getFont(names[bold])
             # The cmap is copied now: reportlab's shaping later adds private-use entries for unmapped glyphs.
-            cmap = frozenset(font.face.charToGlyph)  # type: ignore[attr-defined]
+            cmap = frozenset(font.face.charToGlyph)
             weights[bold].append(Face(names[bold], cmap, base=family == "NotoSans", emboldened=bold and not heavy))
         pdfmetrics.registerFontFamily(
             names[False], normal=names[False], bold=names[True], italic=names[False], boldItalic=names[True]
@@ -155,7 +155,7 @@ def _run(face: Face, text: str) -> Run:
         return Run(face, text, text, pdfmetrics.stringWidth(text, face.name, 1000), False)
     glyphs = shapeStr(text, face.name, 10, force=True)
     if isinstance(glyphs, ShapedStr):
-        units = sum(data.x_advance for data in glyphs.__shapeData__)  # type: ignore[attr-defined]
+        units = sum(data.x_advance for data in glyphs.__shapeData__)
     else:
         units = pdfmetrics.stringWidth(glyphs, face.name, 1000)
     return Run(face, text, glyphs, units, True)
@@ -215,7 +215,7 @@ def draw_text(
         if run.shaped:
             canvas.addLiteral(f"/Span <</ActualText {_actual_text(run.text)}>> BDC")
         if run.face.emboldened:
-            canvas.setStrokeColor(canvas._fillColorObj)  # type: ignore[attr-defined]
+            canvas.setStrokeColor(canvas._fillColorObj)
             canvas.setLineWidth(size * EMBOLDEN)
         canvas.drawString(advance, 0, run.glyphs, mode=2 if run.face.emboldened else None)
         if run.shaped:

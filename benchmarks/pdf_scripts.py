@@ -124,6 +124,35 @@ def timed(render, repeat: int, *, uncached: bool = False) -> tuple[float, int]:
     return statistics.median(times) * 1000, size
 
 
+def text_only_ms(lines: list[tuple[str, bool]], repeat: int, *, helvetica: bool) -> float:
+    """The badge's text alone (fit, then draw) on a page with nothing else: the part the fonts change,
+    without the QR code that dominates a whole badge's time."""
+
+    def render() -> None:
+        canvas = Canvas(io.BytesIO(), pagesize=CARD)
+        for y, (text, bold) in enumerate(lines):
+            if helvetica:
+                font = "Helvetica-Bold" if bold else "Helvetica"
+                size = 12.0
+                while size > 5 and canvas.stringWidth(text, font, size) > 130:
+                    size -= 0.5
+                canvas.setFont(font, size)
+                canvas.drawCentredString(76, 20 + 20 * y, text)
+            else:
+                size = typesetting.fit_size(text, 12, 130, bold=bold)
+                typesetting.draw_text(canvas, 76, 20 + 20 * y, text, size, bold=bold, align="centre")
+        canvas.showPage()
+        canvas.save()
+
+    render()
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        render()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1000
+
+
 def cold_ms() -> float:
     """The first badge in a fresh interpreter (imports done before the clock starts)."""
     code = (
@@ -155,6 +184,19 @@ def main() -> None:
     sheet_ms, sheet_bytes = timed(lambda: badges_sheet_pdf(sheet), max(3, args.repeat // 10))
     helvetica_sheet = sum(len(helvetica_badge_pdf(badge(n=n))) for n in range(9))  # nine single PDFs, for scale
     cold = cold_ms()
+    latin_lines = [
+        ("H.E.", False),
+        ("Anna Example", True),
+        ("Minister for Foreign Affairs", False),
+        ("Cambodia", False),
+    ]
+    text_ms = {
+        "helvetica_latin": text_only_ms(latin_lines, args.repeat * 5, helvetica=True),
+        "noto_latin": text_only_ms(latin_lines, args.repeat * 5, helvetica=False),
+    }
+    for script in ("khmer", "thai", "japanese", "myanmar"):
+        lines = [*latin_lines[:2], (NAMES[script], True), *latin_lines[2:]]
+        text_ms[script] = text_only_ms(lines, args.repeat * 5, helvetica=False)
 
     print(f"{'badge':<26}{'ms (cached)':>12}{'ms (uncached)':>15}{'PDF bytes':>11}")
     for label, row in rows.items():
@@ -164,6 +206,7 @@ def main() -> None:
     )
     print(f"{'first badge, new process':<26}{cold:>12.1f}  (font registration, CJK face parsed)")
     print(f"(nine separate Helvetica PDFs together: {helvetica_sheet:,} bytes)")
+    print("text only (fit + draw + save, no QR): " + ", ".join(f"{k} {v:.2f} ms" for k, v in text_ms.items()))
     print(
         json.dumps(
             {
@@ -172,6 +215,7 @@ def main() -> None:
                 "badges": {label: {k: round(v, 3) for k, v in row.items()} for label, row in rows.items()},
                 "sheet_90": {"ms": round(sheet_ms, 1), "bytes": sheet_bytes},
                 "first_badge_ms": round(cold, 1),
+                "text_only_ms": {k: round(v, 3) for k, v in text_ms.items()},
             }
         )
     )

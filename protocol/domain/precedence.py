@@ -249,7 +249,7 @@ def seating_pdf(precedence: Precedence) -> bytes:
         partner = entry.partner_name if entry else "Host: no delegation"
         own = native(entry)
         base = min(9, h * (0.28 if own else 0.38))
-        rows = (0.70, 0.40, 0.10) if own else (0.56, 0.18)
+        rows: tuple[float, ...] = (0.70, 0.40, 0.10) if own else (0.56, 0.18)
         line(f"{seat.number}  {partner}", "Helvetica-Bold", base, x + 1.5 * mm, y + h * rows[0], w - 3 * mm)
         who = entry.head_name if entry else ""
         if entry and entry.head_function:
@@ -301,7 +301,7 @@ def seating_pdf(precedence: Precedence) -> bytes:
             str(seat.number),
             seat.side_label,
             entry.partner_name if entry else "Host: no delegation",
-            f"{entry.head_name} ({native(entry)})" if native(entry) else (entry.head_name if entry else ""),
+            ((f"{entry.head_name} ({native(entry)})" if native(entry) else entry.head_name) if entry else ""),
             entry.head_function if entry else "",
             entry.rank_label if entry else "",
         ]
