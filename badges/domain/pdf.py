@@ -1,5 +1,5 @@
 """Print-ready badges: reportlab for the page, segno for the QR. ID-card (CR80 portrait) or A6; sheets of ID
-cards on A4 for sheet printers. Built-in fonts only: nothing is fetched."""
+cards on A4 for sheet printers. Text in the shipped Noto fonts (asemplanner.typesetting): every script, shaped."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen.canvas import Canvas
 
 from asemplanner.choices import Category
+from asemplanner.typesetting import clip, draw_text, fit_size, uncovered
 from badges.domain.badges import qr_payload
 
 CARD = (54 * mm, 85.6 * mm)  # ID-1 / CR80, portrait
@@ -41,12 +42,6 @@ def _qr_image(payload: str) -> ImageReader:
     return ImageReader(out)
 
 
-def _fit(canvas: Canvas, text: str, font: str, size: float, width: float) -> float:
-    while size > 5 and canvas.stringWidth(text, font, size) > width:
-        size -= 0.5
-    return size
-
-
 def draw_badge(canvas: Canvas, badge: dict[str, Any], photo: bytes | None, x: float, y: float, w: float, h: float):
     """One badge in the box (x, y, w, h), y at the bottom as reportlab counts."""
     margin = w * 0.06
@@ -57,9 +52,8 @@ def draw_badge(canvas: Canvas, badge: dict[str, Any], photo: bytes | None, x: fl
     canvas.rect(x, y + h - band, w, band, stroke=0, fill=1)
     canvas.setFillColor(white)
     label = f"{badge['event']} · {Category(badge['category']).label.upper()}"
-    size = _fit(canvas, label, "Helvetica-Bold", band * 0.45, w - 2 * margin)
-    canvas.setFont("Helvetica-Bold", size)
-    canvas.drawCentredString(x + w / 2, y + h - band * 0.65, label)
+    size = fit_size(label, band * 0.45, w - 2 * margin, bold=True)
+    draw_text(canvas, x + w / 2, y + h - band * 0.65, label, size, bold=True, align="centre")
     photo_w = w * 0.45
     photo_h = photo_w * 4 / 3
     photo_x, photo_y = x + (w - photo_w) / 2, y + h - band - margin - photo_h
@@ -70,31 +64,29 @@ def draw_badge(canvas: Canvas, badge: dict[str, Any], photo: bytes | None, x: fl
         canvas.rect(photo_x, photo_y, photo_w, photo_h)
     canvas.setFillColor(HexColor("#111111"))
     name = " ".join(part for part in (badge["given_name"], badge["family_name"]) if part)
+    # The name in its own script only when every character has a glyph: never boxes on a badge.
+    native = badge.get("native_name") or ""
+    native = native if native.strip() and not uncovered(native) else ""
     line_y = photo_y - h * 0.055
-    for text, font, base in (
-        (badge["honorific"], "Helvetica", h * 0.03),
-        (name, "Helvetica-Bold", h * 0.045),
-        (badge["function"], "Helvetica", h * 0.03),
-        (badge["delegation"], "Helvetica-Oblique", h * 0.03),
+    for text, style, base in (
+        (badge["honorific"], "regular", h * 0.03),
+        (name, "bold", h * 0.045),
+        (native, "bold", h * 0.04),
+        (badge["function"], "regular", h * 0.03),
+        (badge["delegation"], "oblique", h * 0.03),
     ):
         if text:
-            size = _fit(canvas, text, font, base, w - 2 * margin)
-            canvas.setFont(font, size)
-            canvas.drawCentredString(x + w / 2, line_y, text)
+            size = fit_size(text, base, w - 2 * margin, bold=style == "bold")
+            draw_text(
+                canvas, x + w / 2, line_y, text, size, bold=style == "bold", oblique=style == "oblique", align="centre"
+            )
             line_y -= size * 1.35
     qr = h * 0.2
     canvas.drawImage(_qr_image(qr_payload(badge["badge_number"], badge["version"])), x + margin, y + margin, qr, qr)
-    canvas.setFont("Helvetica-Bold", h * 0.035)
-    zones = " ".join(badge["zones"]) or "—"
-    canvas.drawString(x + margin + qr + margin, y + margin + qr * 0.6, _clip(canvas, zones, w - 3 * margin - qr, h))
-    canvas.setFont("Helvetica", h * 0.026)
-    canvas.drawString(x + margin + qr + margin, y + margin + qr * 0.2, f"{badge['badge_number']} v{badge['version']}")
-
-
-def _clip(canvas: Canvas, text: str, width: float, h: float) -> str:
-    while text and canvas.stringWidth(text, "Helvetica-Bold", h * 0.035) > width:
-        text = text[:-1]
-    return text
+    zones = clip(" ".join(badge["zones"]) or "—", h * 0.035, w - 3 * margin - qr, bold=True)
+    draw_text(canvas, x + margin + qr + margin, y + margin + qr * 0.6, zones, h * 0.035, bold=True)
+    number = f"{badge['badge_number']} v{badge['version']}"
+    draw_text(canvas, x + margin + qr + margin, y + margin + qr * 0.2, number, h * 0.026)
 
 
 def badge_pdf(badge: dict[str, Any], photo: bytes | None, *, size: str = "card") -> bytes:

@@ -11,18 +11,17 @@ import datetime as dt
 import io
 import json
 from typing import Any
-from xml.sax.saxutils import escape
 
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q
 from django.utils import timezone
 from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table
 from reportlab.platypus.flowables import Flowable
 
 from asemplanner.models import AuditEntry
+from asemplanner.typesetting import markup, stylesheet
 from delegations.models import Accreditation, Person, Travel
 from planning.domain.programme import programme_for
 
@@ -113,9 +112,12 @@ def person_export_json(person: Person) -> bytes:
     return json.dumps(person_export_data(person), indent=2, ensure_ascii=False).encode()
 
 
+def _cell(value: Any) -> Paragraph:
+    return Paragraph(markup(str(value if value not in (None, "") else "—")), stylesheet()["Normal"])
+
+
 def _rows(rows: list[tuple[str, Any]]) -> Table:
-    body = [[Paragraph(escape(label)), Paragraph(escape(str(value if value not in (None, "") else "—")))]
-            for label, value in rows]  # fmt: skip
+    body = [[_cell(label), _cell(value)] for label, value in rows]
     table = Table(body, colWidths=[45 * mm, 125 * mm])
     table.setStyle([("VALIGN", (0, 0), (-1, -1), "TOP")])
     return table
@@ -123,12 +125,12 @@ def _rows(rows: list[tuple[str, Any]]) -> Table:
 
 def person_export_pdf(person: Person) -> bytes:
     data = person_export_data(person)
-    styles = getSampleStyleSheet()
+    styles = stylesheet()
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(buffer, pagesize=A4, title=f"Personal data held about {person.full_name}")
     story: list[Flowable] = [
-        Paragraph(escape(f"Personal data held about {person}"), styles["Title"]),
-        Paragraph(escape(f"Exported {data['exported_at']} from the ASEM summit planner."), styles["Normal"]),
+        Paragraph(markup(f"Personal data held about {person}", bold=True), styles["Title"]),
+        Paragraph(markup(f"Exported {data['exported_at']} from the ASEM summit planner."), styles["Normal"]),
         Spacer(1, 6 * mm),
         Paragraph("Person", styles["Heading2"]),
         _rows([(name.replace("_", " ").capitalize(), value) for name, value in data["person"].items()]),

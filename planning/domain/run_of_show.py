@@ -14,16 +14,15 @@ from __future__ import annotations
 import datetime as dt
 import io
 from dataclasses import dataclass
-from xml.sax.saxutils import escape
 
 from django.utils import timezone
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table
 from reportlab.platypus.flowables import Flowable
 
+from asemplanner.typesetting import markup, stylesheet
 from delegations.models import Delegation, Person, Travel, travel_window
 from delegations.validators import ARRIVAL_STATUSES, DEPARTURE_STATUSES
 from events.domain.conflicts import Commitment
@@ -180,16 +179,15 @@ def run_of_show(*, person: Person, day: dt.date) -> RunOfShow:
     )
 
 
-def _pdf_text(value: str) -> str:
-    """The text as the PDF's built-in fonts can draw it (Windows-1252; nothing is fetched), escaped for
-    reportlab's markup."""
-    plain = value.replace("→", "->").replace("·", "-")
-    return escape(plain.encode("cp1252", "replace").decode("cp1252"))
+def _pdf_text(value: str, *, bold: bool = False) -> str:
+    """The text as reportlab markup in the shipped fonts, every script (asemplanner.typesetting). Routes and
+    places keep the plain separators the sheet has always printed ("PNH -> Sokha", "Centre - Plenary")."""
+    return markup(value.replace("→", "->").replace("·", "-"), bold=bold)
 
 
 def run_of_show_pdf(show: RunOfShow) -> bytes:
-    """A4, one table of the day: time, what, where, minutes and notes. Built-in fonts only."""
-    styles = getSampleStyleSheet()
+    """A4, one table of the day: time, what, where, minutes and notes. Shipped Noto fonts, shaped."""
+    styles = stylesheet()
     small = styles["BodyText"].clone("small", fontSize=9, leading=11)
     buffer = io.BytesIO()
     title = f"Run-of-show: {show.name} ({show.partner}), {show.day:%A %d %B %Y}"
@@ -198,12 +196,13 @@ def run_of_show_pdf(show: RunOfShow) -> bytes:
     )
     generated = timezone.localtime()
     story: list[Flowable] = [
-        Paragraph(_pdf_text(f"Run-of-show — {show.name}"), styles["Title"]),
+        Paragraph(_pdf_text(f"Run-of-show — {show.name}", bold=True), styles["Title"]),
         Paragraph(
             _pdf_text(f"{show.function + ', ' if show.function else ''}{show.partner} · {show.event}"), styles["Normal"]
         ),
         Paragraph(
-            _pdf_text(f"{show.day:%A %d %B %Y}" + (f" · Hotel: {show.hotel}" if show.hotel else "")), styles["Heading2"]
+            _pdf_text(f"{show.day:%A %d %B %Y}" + (f" · Hotel: {show.hotel}" if show.hotel else ""), bold=True),
+            styles["Heading2"],
         ),  # fmt: skip
         Paragraph(
             _pdf_text(

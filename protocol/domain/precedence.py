@@ -36,7 +36,11 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
 from asemplanner.choices import Rank
+<<<<<<< HEAD
 from asemplanner.collation import ICU_AVAILABLE, collation_key
+=======
+from asemplanner.typesetting import draw_text, fit_size, uncovered
+>>>>>>> pdf-fonts
 from delegations.models import Delegation, Partner
 from events.models import Event
 
@@ -221,7 +225,8 @@ def seating_rows(seats: list[Seat]) -> list[tuple[Seat | None, Seat | None]]:
 
 def seating_pdf(precedence: Precedence) -> bytes:
     """The seating plan on A4: the horseshoe diagram on the first page, then the seat list (number, side,
-    partner, head of delegation, function, rank), as many pages as it takes. Built-in fonts only."""
+    partner, head of delegation, function, rank), as many pages as it takes. Heads' names also in their own
+    script, in the shipped fonts (asemplanner.typesetting); a native name with a character no font has is left off."""
     seats = seating_plan(precedence)
     event = precedence.event
     out = io.BytesIO()
@@ -230,17 +235,14 @@ def seating_pdf(precedence: Precedence) -> bytes:
     width, height = A4
     margin = 15 * mm
 
-    def fit(text: str, font: str, size: float, room: float) -> float:
-        while size > 4 and canvas.stringWidth(text, font, size) > room:
-            size -= 0.25
-        return size
-
     def line(text: str, font: str, size: float, x: float, y: float, room: float, *, centred: bool = False):
-        canvas.setFont(font, fit(text, font, size, room))
-        if centred:
-            canvas.drawCentredString(x, y, text)
-        else:
-            canvas.drawString(x, y, text)
+        bold, oblique = "Bold" in font, "Oblique" in font
+        size = fit_size(text, size, room, bold=bold, floor=4, step=0.25)
+        draw_text(canvas, x, y, text, size, bold=bold, oblique=oblique, align="centre" if centred else "left")
+
+    def native(entry: PrecedenceEntry | None) -> str:
+        name = entry.head_native_name.strip() if entry and entry.has_head else ""
+        return name if name and not uncovered(name) else ""
 
     def header(subtitle: str) -> float:
         canvas.setFillColor(HexColor("#111111"))
@@ -263,15 +265,24 @@ def seating_pdf(precedence: Precedence) -> bytes:
         canvas.rect(x, y, w, h, fill=1)
         canvas.setFillColor(HexColor("#111111"))
         partner = entry.partner_name if entry else "Host: no delegation"
-        base = min(9, h * 0.38)
-        line(f"{seat.number}  {partner}", "Helvetica-Bold", base, x + 1.5 * mm, y + h * 0.56, w - 3 * mm)
+        own = native(entry)
+        base = min(9, h * (0.28 if own else 0.38))
+        rows: tuple[float, ...] = (0.70, 0.40, 0.10) if own else (0.56, 0.18)
+        line(f"{seat.number}  {partner}", "Helvetica-Bold", base, x + 1.5 * mm, y + h * rows[0], w - 3 * mm)
         who = entry.head_name if entry else ""
         if entry and entry.head_function:
             who = f"{who}, {entry.head_function}"
         if who:
             line(
-                who, "Helvetica-Oblique" if missing else "Helvetica", base * 0.8, x + 1.5 * mm, y + h * 0.18, w - 3 * mm
+                who,
+                "Helvetica-Oblique" if missing else "Helvetica",
+                base * 0.8,
+                x + 1.5 * mm,
+                y + h * rows[1],
+                w - 3 * mm,
             )
+        if own:
+            line(own, "Helvetica", base * 0.8, x + 1.5 * mm, y + h * rows[2], w - 3 * mm)
 
     # Page 1: the horseshoe, the chair at the top facing down the table.
     top = header(f"{len(seats)} seats; the chair at the head, its right on the reader's left")
@@ -279,9 +290,8 @@ def seating_pdf(precedence: Precedence) -> bytes:
     box_w = (width - 2 * margin - 20 * mm) / 2
     chair_h = 14 * mm
     seat_box(seats[0], (width - box_w) / 2, top - chair_h, box_w, chair_h)
-    canvas.setFont("Helvetica", 7)
-    canvas.drawString(margin, top - chair_h - 4 * mm, "Chair's right")
-    canvas.drawRightString(width - margin, top - chair_h - 4 * mm, "Chair's left")
+    draw_text(canvas, margin, top - chair_h - 4 * mm, "Chair's right", 7)
+    draw_text(canvas, width - margin, top - chair_h - 4 * mm, "Chair's left", 7, align="right")
     arm_top = top - chair_h - 6 * mm
     pitch = min(14 * mm, (arm_top - margin) / max(len(rows), 1))
     for index, (right, left) in enumerate(rows):
@@ -309,7 +319,7 @@ def seating_pdf(precedence: Precedence) -> bytes:
             str(seat.number),
             seat.side_label,
             entry.partner_name if entry else "Host: no delegation",
-            entry.head_name if entry else "",
+            ((f"{entry.head_name} ({native(entry)})" if native(entry) else entry.head_name) if entry else ""),
             entry.head_function if entry else "",
             entry.rank_label if entry else "",
         ]
