@@ -1,8 +1,10 @@
 """Sorting names as people of a language expect: ICU's collation (CLDR rules) through PyICU.
 
-`collation_key(language)` gives a key function for `sorted()`. Case and accents are ignored ("Fédération" between "Estonie" and "Finlande", where code-point order would put it after "Finlande"); Khmer
-orders by consonant, then vowel, with subscripts and diacritics where a Khmer reader looks for them ("ប៉ាគីស្ថាន"
-before "បារាំង", the independent vowel "ឥណ្ឌា" with "អ"), none of which code points do.
+`collation_key(language)` gives a key function for `sorted()`. Case and accents are ignored ("Fédération"
+between "Estonie" and "Finlande", where code-point order would put it after "Finlande"); Khmer orders by
+consonant, then vowel, with subscripts and diacritics where a Khmer reader looks for them
+(Pakistan, "ប៉ាគីស្ថាន", before France, "បារាំង"; the independent vowel of India, "ឥណ្ឌា",
+with "អ"), none of which code points do.
 
 PyICU is built from source against the system's ICU (the `icu` extra; docs/translation.md). Without it the key
 falls back to accent- and case-insensitive code-point order — right for English names, wrong for Khmer — and

@@ -15,3 +15,10 @@ class BadgesConfig(AppConfig):
             on_changes,
             does="puts on the print stations' change feed (in the same transaction)",
         )
+        from badges.domain import printability
+
+        subscribe(
+            printability.ROUTES,
+            printability.on_changes,
+            does="tells accreditation of a name no shipped font prints (after commit)",
+        )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from badges.admin_printability import printability_urls
 from delegations.admin_flights import flights_urls
 from planning.admin_disruptions import disruption_urls
 from planning.admin_ops import ops_urls
@@ -49,5 +50,6 @@ class PlannerAdminSite(admin.AdminSite):
             *outage_urls(self),
             *ops_urls(self),
             *flights_urls(self),
+            *printability_urls(self),
             *super().get_urls(),
         ]

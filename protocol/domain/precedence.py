@@ -36,11 +36,8 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
 from asemplanner.choices import Rank
-<<<<<<< HEAD
 from asemplanner.collation import ICU_AVAILABLE, collation_key
-=======
 from asemplanner.typesetting import draw_text, fit_size, uncovered
->>>>>>> pdf-fonts
 from delegations.models import Delegation, Partner
 from events.models import Event
 

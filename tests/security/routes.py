@@ -474,6 +474,9 @@ ROUTES: dict[str, Route] = {
         writers=frozenset(role for role in STAFF if has_perm(role, "events.change_event")),
     ),
     # The day's flights: security sees them; marking a flight and the airport's list need the change permission.
+    "admin:badges_unprintable": Route(
+        lambda w: reverse("admin:badges_unprintable"), _admin("delegations.view_accreditation"), methods=("get",)
+    ),
     "admin:flights": Route(
         lambda w: reverse("admin:flights") + "?day=2020-11-15",
         Access(
