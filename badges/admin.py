@@ -14,9 +14,13 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db.models.functions import TruncDate
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext
 
 from asemplanner.admin import ReadOnlyModelAdmin
 from asemplanner.forms import form_field
+from asemplanner.i18n import local_digits
 from asemplanner.timeranges import local_day_bounds
 from badges.domain.tokens import token_create, token_errors, token_revoke, token_scopes_allowed
 from badges.models import DeviceToken, PrintRecord, ScanLog
@@ -24,7 +28,10 @@ from badges.models import DeviceToken, PrintRecord, ScanLog
 
 class DeviceTokenForm(forms.ModelForm):
     scopes = forms.MultipleChoiceField(
-        choices=DeviceToken.Scope.choices, widget=forms.CheckboxSelectMultiple, initial=[DeviceToken.Scope.READ]
+        choices=DeviceToken.Scope.choices,
+        widget=forms.CheckboxSelectMultiple,
+        initial=[DeviceToken.Scope.READ],
+        label=gettext_lazy("Scopes"),
     )
     user: User | None = None  # set by DeviceTokenAdmin.get_form: who issues the token
 
@@ -95,15 +102,17 @@ class DeviceTokenAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None) -> bool:
         return False if obj is not None else super().has_change_permission(request, obj)
 
-    @admin.display(description="scopes")
+    @admin.display(description=gettext_lazy("scopes"))
     def scope_list(self, token: DeviceToken) -> str:
         return ", ".join(token.scopes)
 
-    @admin.display(description="state")
+    @admin.display(description=gettext_lazy("state"))
     def state(self, token: DeviceToken) -> str:
         if token.revoked_at:
-            return "revoked"
-        return "expired" if token.expires_at <= timezone.now() else "active"
+            return pgettext("device token state", "revoked")
+        if token.expires_at <= timezone.now():
+            return pgettext("device token state", "expired")
+        return pgettext("device token state", "active")
 
     def save_model(self, request, obj, form, change):
         try:
@@ -117,8 +126,11 @@ class DeviceTokenAdmin(admin.ModelAdmin):
         obj.pk = token.pk
         messages.warning(
             request,
-            f"Token for “{token.name}”: {raw} — copy it into the station now. It is shown only this once and "
-            "cannot be recovered; if it is lost, revoke this token and make a new one.",
+            _(
+                "Token for “%(name)s”: %(token)s — copy it into the station now. It is shown only this once and "
+                "cannot be recovered; if it is lost, revoke this token and make a new one."
+            )
+            % {"name": token.name, "token": raw},
         )
 
     def save_related(self, request, form, formsets, change):
@@ -127,20 +139,22 @@ class DeviceTokenAdmin(admin.ModelAdmin):
     def log_addition(self, request, obj, message):
         pass  # audited by token_create
 
-    @admin.action(description="Revoke the selected tokens (effective on the next request)", permissions=["delete"])
+    @admin.action(
+        description=gettext_lazy("Revoke the selected tokens (effective on the next request)"), permissions=["delete"]
+    )
     def revoke(self, request, queryset):
         allowed = set(token_scopes_allowed(request.user))
         tokens = list(queryset.filter(revoked_at__isnull=True))
         mine = [token for token in tokens if set(token.scopes) <= allowed]
         for token in mine:
             token_revoke(token=token, by=request.user)
-        self.message_user(request, f"{len(mine)} token(s) revoked.")
+        self.message_user(request, _("%(count)s token(s) revoked.") % {"count": len(mine)})
         if len(mine) < len(tokens):
             others = ", ".join(token.name for token in tokens if token not in mine)
             self.message_user(
                 request,
-                f"Not revoked: {others}. Your role may revoke only tokens with the scopes "
-                f"{', '.join(sorted(allowed))}.",
+                _("Not revoked: %(tokens)s. Your role may revoke only tokens with the scopes %(scopes)s.")
+                % {"tokens": others, "scopes": ", ".join(sorted(allowed))},
                 messages.ERROR,
             )
 
@@ -165,13 +179,14 @@ class PrintRecordAdmin(ReadOnlyModelAdmin):
 class ScanDayFilter(admin.SimpleListFilter):
     """Days in Phnom Penh time (the planner's zone), the days that have scans, newest first."""
 
-    title = "day"
+    title = gettext_lazy("day")
     parameter_name = "day"
 
     def lookups(self, request, model_admin):
         # order_by() first: the model's ordering would otherwise join the DISTINCT and repeat each day
         days = ScanLog.objects.order_by().annotate(day=TruncDate("scanned_at")).values_list("day", flat=True).distinct()
-        return [(day.isoformat(), day.strftime("%a %d %b %Y")) for day in sorted(days, reverse=True)[:60]]
+        # The active language's day and month names (and Khmer digits on Khmer pages); "Mon 16 Nov 2020" in English.
+        return [(day.isoformat(), local_digits(date_format(day, "D d M Y"))) for day in sorted(days, reverse=True)[:60]]
 
     def queryset(self, request, queryset):
         value = self.value()
@@ -196,6 +211,6 @@ class ScanLogAdmin(ReadOnlyModelAdmin):
     show_full_result_count = False  # the log grows by thousands a day: no COUNT(*) over all of it per page
     list_per_page = 100
 
-    @admin.display(description="holder")
+    @admin.display(description=gettext_lazy("holder"))
     def holder(self, scan: ScanLog) -> str:
         return str(scan.accreditation.person) if scan.accreditation else "—"

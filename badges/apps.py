@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy
 
 
 class BadgesConfig(AppConfig):
     name = "badges"
-    verbose_name = "Badges and print stations"
+    verbose_name = gettext_lazy("Badges and print stations")
 
     def ready(self) -> None:
         # Loaded once the models are: the follow-ups name model classes.

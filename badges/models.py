@@ -5,39 +5,68 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 
 class DeviceToken(models.Model):
     """A print station's (or checkpoint's) credential: one event, some scopes, an expiry. Only its hash is kept."""
 
     class Scope(models.TextChoices):
-        READ = "badges:read", "Read badges (list, detail, photo, PDF, feed, verify)"
-        PRINT = "badges:print", "Report prints and reprint"
-        CHECKPOINT = "checkpoint:scan", "Verify badges at a checkpoint"
+        READ = "badges:read", gettext_lazy("Read badges (list, detail, photo, PDF, feed, verify)")
+        PRINT = "badges:print", gettext_lazy("Report prints and reprint")
+        CHECKPOINT = "checkpoint:scan", gettext_lazy("Verify badges at a checkpoint")
 
-    name = models.CharField(max_length=100, unique=True, help_text="The station, e.g. 'Sokha accreditation desk 2'.")
-    event = models.ForeignKey("events.Event", on_delete=models.CASCADE, related_name="device_tokens")
-    scopes = models.JSONField(default=list, help_text="Any of badges:read, badges:print, checkpoint:scan.")
+    name = models.CharField(
+        gettext_lazy("name"),
+        max_length=100,
+        unique=True,
+        help_text=gettext_lazy("The station, e.g. 'Sokha accreditation desk 2'."),
+    )
+    event = models.ForeignKey(
+        "events.Event", on_delete=models.CASCADE, related_name="device_tokens", verbose_name=gettext_lazy("event")
+    )
+    scopes = models.JSONField(
+        gettext_lazy("scopes"),
+        default=list,
+        help_text=gettext_lazy("Any of badges:read, badges:print, checkpoint:scan."),
+    )
     zone = models.ForeignKey(
         "protocol.SecurityZone",
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="checkpoint_tokens",
-        help_text="The zone whose entrance this checkpoint guards: required with checkpoint:scan, and only then.",
+        verbose_name=gettext_lazy("zone"),
+        help_text=gettext_lazy(
+            "The zone whose entrance this checkpoint guards: required with checkpoint:scan, and only then."
+        ),
     )
-    prefix = models.CharField(max_length=12, unique=True, editable=False, help_text="Shown to tell tokens apart.")
-    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    prefix = models.CharField(
+        gettext_lazy("prefix"),
+        max_length=12,
+        unique=True,
+        editable=False,
+        help_text=gettext_lazy("Shown to tell tokens apart."),
+    )
+    token_hash = models.CharField(gettext_lazy("token hash"), max_length=64, unique=True, editable=False)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name=gettext_lazy("created by"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    expires_at = models.DateTimeField()
-    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
-    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(gettext_lazy("created at"), auto_now_add=True)
+    expires_at = models.DateTimeField(gettext_lazy("expires at"))
+    last_used_at = models.DateTimeField(gettext_lazy("last used at"), null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(gettext_lazy("revoked at"), null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["event", "name"]
+        verbose_name = gettext_lazy("device token")
+        verbose_name_plural = gettext_lazy("device tokens")
         # Who may make (and revoke) which kind of token; asemplanner.roles grants them by role.
         permissions = [
             ("issue_print_token", "Can make and revoke print-station tokens (badges:read, badges:print)"),
@@ -89,14 +118,25 @@ class BadgeState(models.Model):
 class PrintRecord(models.Model):
     """A station says it printed a badge version."""
 
-    accreditation = models.ForeignKey("delegations.Accreditation", on_delete=models.CASCADE, related_name="prints")
-    version = models.PositiveSmallIntegerField()
-    station = models.ForeignKey(DeviceToken, on_delete=models.PROTECT, related_name="prints")
-    printed_at = models.DateTimeField(help_text="When the station printed it (its clock).")
-    received_at = models.DateTimeField(auto_now_add=True)
+    accreditation = models.ForeignKey(
+        "delegations.Accreditation",
+        on_delete=models.CASCADE,
+        related_name="prints",
+        verbose_name=gettext_lazy("accreditation"),
+    )
+    version = models.PositiveSmallIntegerField(gettext_lazy("version"))
+    station = models.ForeignKey(
+        DeviceToken, on_delete=models.PROTECT, related_name="prints", verbose_name=gettext_lazy("station")
+    )
+    printed_at = models.DateTimeField(
+        gettext_lazy("printed at"), help_text=gettext_lazy("When the station printed it (its clock).")
+    )
+    received_at = models.DateTimeField(gettext_lazy("received at"), auto_now_add=True)
 
     class Meta:
         ordering = ["-received_at"]
+        verbose_name = gettext_lazy("print record")
+        verbose_name_plural = gettext_lazy("print records")
 
     def __str__(self) -> str:
         return f"{self.accreditation} v{self.version} printed by {self.station}"
@@ -124,33 +164,50 @@ class ScanLog(models.Model):
     enough to see the same forged card come back."""
 
     class Result(models.TextChoices):
-        ALLOWED = "allowed", "Allowed"
-        DENIED = "denied", "Denied"
+        ALLOWED = "allowed", gettext_lazy("Allowed")
+        DENIED = "denied", gettext_lazy("Denied")
 
     class Reason(models.TextChoices):
-        REVOKED = "revoked", "Badge revoked"
-        SUPERSEDED = "superseded", "Old badge version (a newer one was printed)"
-        WRONG_ZONE = "wrong_zone", "Badge does not open this zone"
-        WRONG_EVENT = "wrong_event", "Badge of another event"
-        FORGED = "forged", "Signature does not match (forged or altered)"
-        UNKNOWN = "unknown", "No such badge"
-        MALFORMED = "malformed", "Not a badge QR (empty, too long or unreadable)"
+        REVOKED = "revoked", gettext_lazy("Badge revoked")
+        SUPERSEDED = "superseded", gettext_lazy("Old badge version (a newer one was printed)")
+        WRONG_ZONE = "wrong_zone", gettext_lazy("Badge does not open this zone")
+        WRONG_EVENT = "wrong_event", gettext_lazy("Badge of another event")
+        FORGED = "forged", gettext_lazy("Signature does not match (forged or altered)")
+        UNKNOWN = "unknown", gettext_lazy("No such badge")
+        MALFORMED = "malformed", gettext_lazy("Not a badge QR (empty, too long or unreadable)")
 
     id = models.BigAutoField(primary_key=True)
-    token = models.ForeignKey(DeviceToken, on_delete=models.PROTECT, related_name="scans")
-    event = models.ForeignKey("events.Event", on_delete=models.CASCADE, related_name="+")
-    zone = models.ForeignKey("protocol.SecurityZone", on_delete=models.PROTECT, related_name="scans")
-    badge_number = models.CharField(max_length=20, null=True, blank=True)
-    accreditation = models.ForeignKey(
-        "delegations.Accreditation", on_delete=models.SET_NULL, null=True, blank=True, related_name="scans"
+    token = models.ForeignKey(
+        DeviceToken, on_delete=models.PROTECT, related_name="scans", verbose_name=gettext_lazy("token")
     )
-    result = models.CharField(max_length=10, choices=Result.choices)
-    reason = models.CharField(max_length=20, choices=Reason.choices, blank=True)
-    payload_hash = models.CharField(max_length=16, help_text="The first 16 hex digits of the QR text's SHA-256.")
-    scanned_at = models.DateTimeField(default=timezone.now)
+    event = models.ForeignKey(
+        "events.Event", on_delete=models.CASCADE, related_name="+", verbose_name=gettext_lazy("event")
+    )
+    zone = models.ForeignKey(
+        "protocol.SecurityZone", on_delete=models.PROTECT, related_name="scans", verbose_name=gettext_lazy("zone")
+    )
+    badge_number = models.CharField(gettext_lazy("badge number"), max_length=20, null=True, blank=True)
+    accreditation = models.ForeignKey(
+        "delegations.Accreditation",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="scans",
+        verbose_name=gettext_lazy("accreditation"),
+    )
+    result = models.CharField(gettext_lazy("result"), max_length=10, choices=Result.choices)
+    reason = models.CharField(gettext_lazy("reason"), max_length=20, choices=Reason.choices, blank=True)
+    payload_hash = models.CharField(
+        gettext_lazy("payload hash"),
+        max_length=16,
+        help_text=gettext_lazy("The first 16 hex digits of the QR text's SHA-256."),
+    )
+    scanned_at = models.DateTimeField(gettext_lazy("scanned at"), default=timezone.now)
 
     class Meta:
         ordering = ["-scanned_at", "-id"]
+        verbose_name = gettext_lazy("scan log")
+        verbose_name_plural = gettext_lazy("scan logs")
         indexes = [
             models.Index(fields=["zone", "scanned_at"], name="scan_zone_time"),
             models.Index(fields=["event", "scanned_at"], name="scan_event_time"),

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from asemplanner.choices import Category
@@ -116,7 +117,7 @@ class PrintInputSerializer(serializers.Serializer):
         parsed = parse_datetime(raw) if isinstance(raw, str) else None
         if parsed is not None and parsed.tzinfo is None:
             raise serializers.ValidationError(
-                "Give the time zone too, e.g. 2026-11-15T09:30:00+07:00: stations may not share the planner's zone."
+                _("Give the time zone too, e.g. 2026-11-15T09:30:00+07:00: stations may not share the planner's zone.")
             )
         return value
 

@@ -5,6 +5,8 @@ from typing import Protocol
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from asemplanner.admin import AuditedModelAdmin
 from events.models import Event
@@ -33,7 +35,7 @@ class SecurityZoneAdmin(AuditedModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(_n_rooms=Count("rooms"))
 
-    @admin.display(description="rooms", ordering="_n_rooms")
+    @admin.display(description=gettext_lazy("rooms"), ordering="_n_rooms")
     def n_rooms(self, zone: _WithRoomCount) -> int:
         return zone._n_rooms
 
@@ -49,7 +51,7 @@ class TeamAdmin(AuditedModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(_n_members=Count("members"))
 
-    @admin.display(description="members", ordering="_n_members")
+    @admin.display(description=gettext_lazy("members"), ordering="_n_members")
     def n_members(self, team: _WithMemberCount) -> int:
         return team._n_members
 
@@ -76,8 +78,8 @@ class BilateralMeetingAdmin(AuditedModelAdmin):
             None,
             {"fields": ("event", ("requester", "counterpart"), "subject", ("priority", "duration_minutes"), "status")},
         ),
-        ("Schedule", {"fields": ("room", "start", "end", "protocol_officer")}),
-        ("Notes", {"fields": ("notes",), "classes": ("collapse",)}),
+        (gettext_lazy("Schedule"), {"fields": ("room", "start", "end", "protocol_officer")}),
+        (gettext_lazy("Notes"), {"fields": ("notes",), "classes": ("collapse",)}),
     ]
 
 
@@ -100,13 +102,19 @@ class ProtocolTaskAdmin(AuditedModelAdmin):
     list_editable = ("status",)
     actions = ["generate_from_travel"]
 
-    @admin.action(description="Generate protocol tasks from travel (for the events of the selected tasks)")
+    @admin.action(
+        description=gettext_lazy("Generate protocol tasks from travel (for the events of the selected tasks)")
+    )
     def generate_from_travel(self, request, queryset):
         if not (self.has_add_permission(request) and self.has_change_permission(request)):
             raise PermissionDenied
         for event in Event.objects.filter(pk__in=queryset.values("event_id")):
             summary = tasks_generate(event=event, by=request.user)
-            self.message_user(request, f"Protocol tasks for {event}: {summary}.", messages.SUCCESS)
+            self.message_user(
+                request,
+                _("Protocol tasks for %(event)s: %(summary)s.") % {"event": event, "summary": summary},
+                messages.SUCCESS,
+            )
 
 
 @admin.register(BilateralWindow)

@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
+from django.utils.translation import gettext as _
 
 from asemplanner.admin_pages import site_pages
 from events.models import Event
@@ -47,7 +48,7 @@ def precedence_view(request: HttpRequest, event_pk: int, *, site: AdminSite) -> 
         "admin/protocol/precedence.html",
         {
             **site.each_context(request),
-            "title": f"Order of precedence and plenary seating — {event.acronym}",
+            "title": _("Order of precedence and plenary seating — %(event)s") % {"event": event.acronym},
             "event": event,
             "precedence": precedence,
             "chair_seat": seats[0],

@@ -20,6 +20,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from asemplanner.admin_pages import site_pages
@@ -58,21 +59,32 @@ def _filters(request: HttpRequest) -> tuple[dict[str, str], list[str]]:
     raw = {name: request.GET.get(name, "").strip() for name in FILTERS}
     errors = []
     if raw["team"] and raw["team"] != UNASSIGNED and not raw["team"].isdigit():
-        errors.append(f"Team “{raw['team'][:40]}” is not a team: choose one from the list or “Unassigned”.")
+        errors.append(
+            _("Team “%(value)s” is not a team: choose one from the list or “Unassigned”.") % {"value": raw["team"][:40]}
+        )
         raw["team"] = ""
     if raw["day"]:
         try:
             dt.date.fromisoformat(raw["day"])
         except ValueError:
-            errors.append(f"Day “{raw['day'][:40]}” is not a date: give it as YYYY-MM-DD, e.g. 2020-11-16.")
+            errors.append(
+                _("Day “%(value)s” is not a date: give it as YYYY-MM-DD, e.g. 2020-11-16.") % {"value": raw["day"][:40]}
+            )
             raw["day"] = ""
     if raw["status"] and raw["status"] not in ProtocolTask.Status.values:
         allowed = ", ".join(ProtocolTask.Status.values)
-        errors.append(f"Status “{raw['status'][:40]}” is not a task status: use one of {allowed}.")
+        errors.append(
+            _("Status “%(value)s” is not a task status: use one of %(allowed)s.")
+            % {"value": raw["status"][:40], "allowed": allowed}
+        )
         raw["status"] = ""
-    for name in ("assignee", "event"):
+    invalid = {
+        "assignee": _("Assignee “%(value)s” is not valid: choose one from the list."),
+        "event": _("Event “%(value)s” is not valid: choose one from the list."),
+    }
+    for name, message in invalid.items():
         if raw[name] and not raw[name].isdigit():
-            errors.append(f"{name.title()} “{raw[name][:40]}” is not valid: choose one from the list.")
+            errors.append(message % {"value": raw[name][:40]})
             raw[name] = ""
     return raw, errors
 
@@ -84,7 +96,7 @@ def taskboard_view(request: HttpRequest, *, site: AdminSite) -> HttpResponse:
     teams = list(Team.objects.order_by("kind", "name"))
     team = next((t for t in teams if str(t.pk) == params["team"]), None)
     if params["team"].isdigit() and team is None:
-        errors.append(f"There is no team with id {params['team']}; showing all teams.")
+        errors.append(_("There is no team with id %(id)s; showing all teams.") % {"id": params["team"]})
         params["team"] = ""
 
     tasks = ProtocolTask.objects.select_related(
@@ -118,7 +130,8 @@ def taskboard_view(request: HttpRequest, *, site: AdminSite) -> HttpResponse:
 
     context: dict[str, Any] = {
         **site.each_context(request),
-        "title": f"Task board — {team or ('Unassigned tasks' if params['team'] == UNASSIGNED else 'all teams')}",
+        "title": _("Task board — %(team)s")
+        % {"team": team or (_("Unassigned tasks") if params["team"] == UNASSIGNED else _("all teams"))},
         "teams": teams,
         "team": team,
         "params": params,
@@ -144,12 +157,18 @@ def task_status_view(request: HttpRequest, task_pk: int, *, site: AdminSite) -> 
     status = request.POST.get("status", "")
     back = _board_url(site, request.POST.get("back", ""))
     if status not in ProtocolTask.Status.values:
-        allowed = ", ".join(label for _value, label in ProtocolTask.Status.choices)
-        messages.error(request, f"Status “{status[:40]}” is not a task status: choose one of {allowed}.")
+        allowed = ", ".join(str(label) for _value, label in ProtocolTask.Status.choices)
+        messages.error(
+            request,
+            _("Status “%(value)s” is not a task status: choose one of %(allowed)s.")
+            % {"value": status[:40], "allowed": allowed},
+        )
         return HttpResponseRedirect(back)
     if status != task.status:
         task_update(task=task, by=request.user, status=status)
-        messages.success(request, f"“{task}” is now {task.get_status_display().lower()}.")
+        messages.success(
+            request, _("“%(task)s” is now %(status)s.") % {"task": task, "status": task.get_status_display().lower()}
+        )
     return HttpResponseRedirect(back)
 
 
@@ -161,8 +180,8 @@ def generate_view(request: HttpRequest, *, site: AdminSite) -> HttpResponse:
     raw = request.POST.get("generate_event", "")
     event = Event.objects.filter(pk=raw).first() if raw.isdigit() else None
     if event is None:
-        messages.error(request, "Event: choose the event whose travel the tasks should be generated from.")
+        messages.error(request, _("Event: choose the event whose travel the tasks should be generated from."))
         return HttpResponseRedirect(back)
     summary = tasks_generate(event=event, by=user)
-    messages.success(request, f"Protocol tasks for {event}: {summary}.")
+    messages.success(request, _("Protocol tasks for %(event)s: %(summary)s.") % {"event": event, "summary": summary})
     return HttpResponseRedirect(back)

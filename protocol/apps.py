@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy
 
 
 class ProtocolConfig(AppConfig):
     name = "protocol"
-    verbose_name = "Protocol and security"
+    verbose_name = gettext_lazy("Protocol and security")
 
     def ready(self) -> None:
         # Loaded once the models are: the follow-ups name model classes.

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
@@ -33,19 +35,19 @@ class DeviceTokenAuthentication(BaseAuthentication):
             return None
         if header[0].lower() != self.keyword or len(header) != 2:
             raise exceptions.AuthenticationFailed(
-                {"code": "token_malformed", "message": "Send the token as `Authorization: Bearer <token>`."}
+                {"code": "token_malformed", "message": _("Send the token as `Authorization: Bearer <token>`.")}
             )
         # Guessing tokens: wrong tokens count per address with wrong passwords (django-axes); a locked-out
         # address gets 429 with Retry-After, whatever token it sends, until the cool-off has passed. The check is
         # a cache read (set when the address is locked out), so a station's polls ask the database nothing more.
         http_request = request._request
         if address_locked(http_request):
-            raise exceptions.Throttled(wait=_lockout_seconds(http_request), detail=LOCKED_OUT)
+            raise exceptions.Throttled(wait=_lockout_seconds(http_request), detail=str(LOCKED_OUT))
         try:
             token = token_authenticate(header[1].decode("ascii", "replace"))
         except TokenRefused as refused:
             if not attempt_allowed(http_request):
-                raise exceptions.Throttled(wait=_lockout_seconds(http_request), detail=LOCKED_OUT) from refused
+                raise exceptions.Throttled(wait=_lockout_seconds(http_request), detail=str(LOCKED_OUT)) from refused
             attempt_failed(http_request, what="device_token")
             # Axes' middleware would swap this answer for its HTML page; the API answers in its own shape.
             http_request.axes_locked_out = False
@@ -56,7 +58,7 @@ class DeviceTokenAuthentication(BaseAuthentication):
         return 'Bearer realm="asemplanner"'
 
 
-LOCKED_OUT = "Too many wrong device tokens from this address; try again after the wait in Retry-After."
+LOCKED_OUT = gettext_lazy("Too many wrong device tokens from this address; try again after the wait in Retry-After.")
 
 
 def _lockout_seconds(request) -> int:
@@ -77,19 +79,21 @@ class DeviceTokenScheme(OpenApiAuthenticationExtension):
 
 
 class HasScope(BasePermission):
-    message = "This token lacks the scope this call needs."
+    message = gettext_lazy("This token lacks the scope this call needs.")
 
     def has_permission(self, request, view):
         token = request.auth
         if not isinstance(token, DeviceToken):
             raise exceptions.NotAuthenticated(
-                {"code": "token_missing", "message": "Send a device token: `Authorization: Bearer <token>`."}
+                {"code": "token_missing", "message": _("Send a device token: `Authorization: Bearer <token>`.")}
             )
         needed = getattr(view, "scope", READ)
         anyof = needed if isinstance(needed, tuple) else (needed,)
         if not set(anyof) & set(token.scopes):
+            either = " " + pgettext("between scopes: badges:read or checkpoint:scan", "or") + " "
             raise exceptions.PermissionDenied(
-                f"This token lacks the scope {' or '.join(anyof)}; it has {', '.join(token.scopes)}."
+                _("This token lacks the scope %(needed)s; it has %(scopes)s.")
+                % {"needed": either.join(anyof), "scopes": ", ".join(token.scopes)}
             )
         return True
 
@@ -111,8 +115,14 @@ class StationView(APIView):
 
     def badge(self, request, badge_number: str) -> Accreditation:
         if "\x00" in badge_number or len(badge_number) > 20:
-            raise exceptions.NotFound(f"No badge {badge_number[:30]!r} for {request.auth.event.acronym}.")
+            raise exceptions.NotFound(
+                _("No badge %(number)s for %(event)s.")
+                % {"number": repr(badge_number[:30]), "event": request.auth.event.acronym}
+            )
         try:
             return domain.badge_get(request.auth, badge_number)
         except Accreditation.DoesNotExist as exc:
-            raise exceptions.NotFound(f"No badge {badge_number[:30]} for {request.auth.event.acronym}.") from exc
+            raise exceptions.NotFound(
+                _("No badge %(number)s for %(event)s.")
+                % {"number": badge_number[:30], "event": request.auth.event.acronym}
+            ) from exc

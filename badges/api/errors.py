@@ -7,6 +7,8 @@ import math
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions
 from rest_framework.response import Response
@@ -20,7 +22,9 @@ from badges.serializers import (
 
 log = logging.getLogger(__name__)
 
-SERVER_ERROR_MESSAGE = "The server could not complete this request; try again, and report it if it keeps happening."
+SERVER_ERROR_MESSAGE = gettext_lazy(
+    "The server could not complete this request; try again, and report it if it keeps happening."
+)
 
 JSON = "application/json"  # every error is JSON, whatever the request's Accept (badges/api/auth.py StationView)
 
@@ -56,13 +60,19 @@ def error_response(status_code: int, code: str, message: str, fields: dict | Non
     )
 
 
-UNITS = {"s": "second", "m": "minute", "h": "hour", "d": "day"}
+RATES = {
+    "s": gettext_lazy("%(count)s requests a second"),
+    "m": gettext_lazy("%(count)s requests a minute"),
+    "h": gettext_lazy("%(count)s requests an hour"),
+    "d": gettext_lazy("%(count)s requests a day"),
+}
 
 
 def rate_text(rate: str) -> str:
     """'120/m' → '120 requests a minute' (DRF reads the unit's first letter, so '120/min' says the same)."""
-    count, _, unit = rate.partition("/")
-    return f"{count} requests a {UNITS.get(unit[:1], unit)}"
+    count, _sep, unit = rate.partition("/")
+    known = RATES.get(unit[:1])
+    return known % {"count": count} if known is not None else f"{count} requests a {unit}"
 
 
 def api_exception_handler(exc, context):
@@ -71,8 +81,13 @@ def api_exception_handler(exc, context):
         wait = max(1, math.ceil(getattr(exc, "wait", None) or 1))
         view = context.get("view")
         rates = [rate_text(t.rate) for t in view.get_throttles()] if view is not None else []
-        limit = f" (at most {', '.join(rates)})" if rates else ""
-        message = f"Too many requests from this device token{limit}; try again in {wait} s."
+        if rates:
+            message = _("Too many requests from this device token (at most %(rates)s); try again in %(wait)s s.") % {
+                "rates": ", ".join(rates),
+                "wait": wait,
+            }
+        else:
+            message = _("Too many requests from this device token; try again in %(wait)s s.") % {"wait": wait}
         refused = error_response(429, "throttled", message)
         refused["Retry-After"] = str(wait)
         return refused
@@ -80,20 +95,25 @@ def api_exception_handler(exc, context):
         return error_response(400, exc.code, exc.message, {exc.field: [exc.message]})
     if isinstance(exc, RequestDataTooBig):
         most = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-        message = f"body: larger than the {most} bytes this API reads; send a smaller body (select fewer badges)."
+        message = _(
+            "body: larger than the %(most)s bytes this API reads; send a smaller body (select fewer badges)."
+        ) % {"most": most}
         return error_response(413, "body_too_large", message, {"body": [message]})
     if isinstance(exc, exceptions.NotAcceptable):
         return _not_acceptable(context)
     if isinstance(exc, exceptions.UnsupportedMediaType):
         request = context.get("request")
         sent = request.content_type if request is not None else ""
-        message = f"Content-Type: the body must be application/json; got “{sent[:60]}”."
+        message = _("Content-Type: the body must be application/json; got “%(sent)s”.") % {"sent": sent[:60]}
         return error_response(415, "unsupported_media_type", message, {"Content-Type": [message]})
     if isinstance(exc, exceptions.MethodNotAllowed):
         view, request = context.get("view"), context.get("request")
         allowed = ", ".join(view.allowed_methods) if view is not None else ""
-        method = request.method if request is not None else "this method"
-        message = f"method: {method} is not allowed here; allowed: {allowed}."
+        method = request.method if request is not None else _("this method")
+        message = _("method: %(method)s is not allowed here; allowed: %(allowed)s.") % {
+            "method": method,
+            "allowed": allowed,
+        }
         return error_response(405, "method_not_allowed", message, {"method": [message]}, Allow=allowed)
     if isinstance(exc, domain.BadRequest):
         return error_response(400, exc.code, exc.message, {exc.field: [exc.message]})
@@ -107,7 +127,7 @@ def api_exception_handler(exc, context):
         # text, which can hold a database row's values); the traceback goes to the log.
         view = context.get("view")
         log.error("unhandled error in %s", type(view).__name__ if view else "the API", exc_info=exc)
-        return error_response(500, "server_error", SERVER_ERROR_MESSAGE)
+        return error_response(500, "server_error", str(SERVER_ERROR_MESSAGE))
     if isinstance(exc, exceptions.ValidationError):
         by_field = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
         fields = {name: _messages(msgs) for name, msgs in by_field.items()}
@@ -125,17 +145,18 @@ def _not_acceptable(context) -> Response:
     view, request = context.get("view"), context.get("request")
     answers = [renderer.media_type for renderer in view.renderer_classes] if view is not None else [JSON]
     sent = request.headers.get("Accept", "") if request is not None else ""
-    message = (
-        f"Accept: this call answers {' or '.join(answers)}; got “{sent[:80]}”. Send `Accept: {answers[0]}` or "
-        "`*/*` (errors come as application/json whatever the Accept)."
-    )
+    either = " " + pgettext("between media types: application/pdf or application/json", "or") + " "
+    message = _(
+        "Accept: this call answers %(answers)s; got “%(sent)s”. Send `Accept: %(first)s` or `*/*` (errors come as "
+        "application/json whatever the Accept)."
+    ) % {"answers": either.join(answers), "sent": sent[:80], "first": answers[0]}
     return error_response(406, "not_acceptable", message, {"Accept": [message]})
 
 
 def _messages(detail, where: str = "") -> list[str]:
     """DRF's nested error details (lists, {index: [...]}) as plain sentences, saying which item."""
     if isinstance(detail, dict):
-        return [m for key, sub in detail.items() for m in _messages(sub, f"{where}item {key}: ")]
+        return [m for key, sub in detail.items() for m in _messages(sub, where + _("item %(key)s: ") % {"key": key})]
     if isinstance(detail, list):
         return [m for sub in detail for m in _messages(sub, where)]
     return [f"{where}{detail}"]

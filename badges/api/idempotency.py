@@ -7,6 +7,7 @@ import json
 import re
 from collections.abc import Callable
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import exceptions
 from rest_framework.response import Response
@@ -28,7 +29,12 @@ def idempotent(request, handler: Callable[[], Response]) -> Response:
     key = request.headers.get("Idempotency-Key", "")
     if not re.fullmatch(r"[A-Za-z0-9_-]{1,100}", key):
         raise domain.BadRequest(
-            "Idempotency-Key", f"The Idempotency-Key header is missing or malformed. {KEY_HELP}", "bad_idempotency_key"
+            "Idempotency-Key",
+            _(
+                "The Idempotency-Key header is missing or malformed. 1–100 characters: letters, digits, - and _. "
+                "Use a new random key (a UUID) per print, the same one on retry."
+            ),
+            "bad_idempotency_key",
         )
     body = json.dumps(request.data, sort_keys=True, default=str) if request.data else ""
     fingerprint = hashlib.sha256(f"{request.method} {request.path}\n{body}".encode()).hexdigest()
@@ -36,7 +42,7 @@ def idempotent(request, handler: Callable[[], Response]) -> Response:
     if isinstance(claim, Replay):
         return Response(claim.body, status=claim.status_code, headers={"Idempotent-Replayed": "true"})
     if isinstance(claim, Refusal):
-        return error_response(claim.status_code, claim.code, claim.message)
+        return error_response(claim.status_code, claim.code, str(claim.message))
     try:
         response = handler()
     except (domain.BadRequest, domain.BadgeStateConflict, exceptions.APIException) as exc:

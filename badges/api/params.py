@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from django.utils.translation import gettext as _
 from rest_framework import exceptions
 
 from badges.domain import badges as domain
@@ -16,21 +17,29 @@ FEED_LIMIT = 500
 def unknown_refused(params, allowed: set[str], *, takes: str = "") -> None:
     unknown = sorted(set(params) - allowed)
     if unknown:
-        what = takes or f"Allowed: {', '.join(sorted(allowed))}."
-        raise domain.BadRequest(unknown[0], f"Unknown parameter(s): {', '.join(unknown)}. {what}")
+        what = takes or _("Allowed: %(allowed)s.") % {"allowed": ", ".join(sorted(allowed))}
+        raise domain.BadRequest(
+            unknown[0], _("Unknown parameter(s): %(unknown)s. %(what)s") % {"unknown": ", ".join(unknown), "what": what}
+        )
 
 
 def page_limit(params, *, maximum: int, default: int) -> int:
     raw = params.get("limit", str(default))
     if not re.fullmatch(r"[0-9]{1,4}", raw) or not 1 <= int(raw) <= maximum:
-        raise domain.BadRequest("limit", f"limit must be a whole number from 1 to {maximum}; got “{raw[:20]}”.")
+        raise domain.BadRequest(
+            "limit",
+            _("limit must be a whole number from 1 to %(maximum)s; got “%(raw)s”.")
+            % {"maximum": maximum, "raw": raw[:20]},
+        )
     return int(raw)
 
 
 def cursor_decode(raw: str, *, field: str = "cursor") -> int:
     if not re.match(domain.CURSOR_PATTERN, raw):
         raise domain.BadRequest(
-            field, f"“{raw[:40]}” is not a cursor from this API; use the `next` value of a page as is.", "bad_cursor"
+            field,
+            _("“%(raw)s” is not a cursor from this API; use the `next` value of a page as is.") % {"raw": raw[:40]},
+            "bad_cursor",
         )
     return int(raw[1:])
 
@@ -62,7 +71,9 @@ def feed_position(params) -> tuple[int, int]:
     raw = params.get("cursor", "0")
     if not re.fullmatch(r"[0-9]{1,18}", raw):
         raise domain.BadRequest(
-            "cursor", f"cursor must be 0 or a `cursor` this feed returned; got “{raw[:20]}”.", "bad_cursor"
+            "cursor",
+            _("cursor must be 0 or a `cursor` this feed returned; got “%(raw)s”.") % {"raw": raw[:20]},
+            "bad_cursor",
         )
     return int(raw), page_limit(params, maximum=FEED_LIMIT, default=FEED_LIMIT)
 
@@ -87,12 +98,13 @@ def scan_payload(request) -> str:
     try:
         data = request.data
     except exceptions.ParseError as exc:
-        message = f'{str(exc.detail)[:200]} Send {{"payload": "<QR text>"}}.'
+        message = _('%(detail)s Send {"payload": "<QR text>"}.') % {"detail": str(exc.detail)[:200]}
         raise domain.BadRequest("body", message, getattr(exc, "code", "parse_error")) from exc
     if not isinstance(data, dict) or "payload" not in data:
-        raise domain.BadRequest("payload", 'payload is missing: send {"payload": "<QR text>"}.', "required")
+        raise domain.BadRequest("payload", _('payload is missing: send {"payload": "<QR text>"}.'), "required")
     if not isinstance(data["payload"], str):
         raise domain.BadRequest(
-            "payload", f"payload must be the QR text as a string, not {type(data['payload']).__name__}."
+            "payload",
+            _("payload must be the QR text as a string, not %(type)s.") % {"type": type(data["payload"]).__name__},
         )
     return data["payload"]

@@ -15,12 +15,14 @@ import json
 import math
 from typing import Any
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework import exceptions
 from rest_framework.parsers import JSONParser
 
 MAX_DEPTH = 32  # the deepest documented body is 2 levels ({"badge_numbers": [...]})
 INT_MIN, INT_MAX = -(2**63), 2**63 - 1
-SEND = "Send one JSON object, UTF-8 encoded, with `Content-Type: application/json`."
+SEND = gettext_lazy("Send one JSON object, UTF-8 encoded, with `Content-Type: application/json`.")
 
 
 class BodyRefused(exceptions.ParseError):
@@ -44,10 +46,11 @@ class _Refusal(Exception):
 
 def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     seen: set[str] = set()
-    for key, _ in pairs:
+    for key, _value in pairs:
         if key in seen:
             raise _Refusal(
-                "duplicate_key", f"body: the key “{key[:40]}” is given twice in one object; send each key once."
+                "duplicate_key",
+                _("body: the key “%(key)s” is given twice in one object; send each key once.") % {"key": key[:40]},
             )
         seen.add(key)
     return dict(pairs)
@@ -62,7 +65,8 @@ def _int(text: str) -> int:
     # itself above 4,300 (a ValueError with its own wording).
     if len(text.lstrip("-")) > 19 or not INT_MIN <= int(text) <= INT_MAX:
         raise _Refusal(
-            "number_out_of_range", f"body: the integer {_cut(text)} is out of range; integers must lie within ±2^63."
+            "number_out_of_range",
+            _("body: the integer %(number)s is out of range; integers must lie within ±2^63.") % {"number": _cut(text)},
         )
     return int(text)
 
@@ -71,13 +75,16 @@ def _float(text: str) -> float:
     value = float(text)
     if not math.isfinite(value):
         raise _Refusal(
-            "number_out_of_range", f"body: the number {_cut(text)} is too large; numbers must be finite doubles."
+            "number_out_of_range",
+            _("body: the number %(number)s is too large; numbers must be finite doubles.") % {"number": _cut(text)},
         )
     return value
 
 
 def _constant(name: str) -> float:
-    raise _Refusal("parse_error", f"body: {name} is not JSON; numbers must be finite. {SEND}")
+    raise _Refusal(
+        "parse_error", _("body: %(name)s is not JSON; numbers must be finite. %(send)s") % {"name": name, "send": SEND}
+    )
 
 
 def _depth_refused(value: Any) -> None:
@@ -94,7 +101,9 @@ def _depth_refused(value: Any) -> None:
 
 def _too_deep() -> BodyRefused:
     return BodyRefused(
-        "too_deep", f"body: arrays and objects are nested deeper than {MAX_DEPTH} levels; at most {MAX_DEPTH} are read."
+        "too_deep",
+        _("body: arrays and objects are nested deeper than %(most)s levels; at most %(most)s are read.")
+        % {"most": MAX_DEPTH},
     )
 
 
@@ -103,7 +112,9 @@ def json_body(raw: bytes) -> Any:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise BodyRefused("invalid_encoding", f"body: byte {exc.start} is not UTF-8. {SEND}") from exc
+        raise BodyRefused(
+            "invalid_encoding", _("body: byte %(byte)s is not UTF-8. %(send)s") % {"byte": exc.start, "send": SEND}
+        ) from exc
     try:
         value = json.loads(text, object_pairs_hook=_pairs, parse_int=_int, parse_float=_float, parse_constant=_constant)
     except _Refusal as refusal:
@@ -112,10 +123,15 @@ def json_body(raw: bytes) -> Any:
         raise _too_deep() from exc
     except json.JSONDecodeError as exc:
         raise BodyRefused(
-            "parse_error", f"body: not JSON ({exc.msg} at line {exc.lineno}, column {exc.colno}). {SEND}"
+            "parse_error",
+            _("body: not JSON (%(problem)s at line %(line)s, column %(column)s). %(send)s")
+            % {"problem": exc.msg, "line": exc.lineno, "column": exc.colno, "send": SEND},
         ) from exc
     except ValueError as exc:  # a number Python will not convert (e.g. a float literal of millions of digits)
-        raise BodyRefused("number_out_of_range", f"body: a number cannot be read ({str(exc)[:80]}). {SEND}") from exc
+        raise BodyRefused(
+            "number_out_of_range",
+            _("body: a number cannot be read (%(problem)s). %(send)s") % {"problem": str(exc)[:80], "send": SEND},
+        ) from exc
     _depth_refused(value)
     return value
 

@@ -6,7 +6,9 @@ from django.conf import settings
 from django.core.cache import caches
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.urls import reverse
+from django.utils import translation
 from django.utils.functional import lazy
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -92,7 +94,7 @@ class BadgeExport(StationView):
         responses={(200, "application/x-ndjson"): OpenApiTypes.STR, **errors(not_found=False)},
     )
     def get(self, request):
-        unknown_refused(request.query_params, set(), takes="The export takes none.")
+        unknown_refused(request.query_params, set(), takes=_("The export takes none."))
         response = StreamingHttpResponse(domain.badge_export_lines(request.auth), content_type="application/x-ndjson")
         response["Cache-Control"] = "private, no-store"
         return response
@@ -119,7 +121,10 @@ class BadgePhoto(StationView):
         accreditation = self.badge(request, badge_number)
         data = _photo(accreditation)
         if data is None:
-            raise exceptions.NotFound(f"Badge {badge_number} has no photo (none uploaded, or the file is unreadable).")
+            raise exceptions.NotFound(
+                _("Badge %(number)s has no photo (none uploaded, or the file is unreadable).")
+                % {"number": badge_number}
+            )
         return HttpResponse(data, content_type="image/jpeg", headers={"Cache-Control": "private, no-store"})
 
 
@@ -147,10 +152,14 @@ class BadgePdf(StationView):
         size = request.query_params.get("size", "card")
         unknown_refused(request.query_params, {"size"})
         if size not in SIZES:
-            raise domain.BadRequest("size", f"size must be one of {', '.join(SIZES)}; got “{size[:20]}”.")
+            raise domain.BadRequest(
+                "size",
+                _("size must be one of %(sizes)s; got “%(size)s”.") % {"sizes": ", ".join(SIZES), "size": size[:20]},
+            )
         accreditation = self.badge(request, badge_number)
         (row,) = domain.badge_rows(Accreditation.objects.filter(pk=accreditation.pk))
-        pdf = badge_pdf(row, _photo(accreditation), size=size)
+        with translation.override(settings.LANGUAGE_CODE):  # badges print in English, whoever asks
+            pdf = badge_pdf(row, _photo(accreditation), size=size)
         name = f"badge-{row['badge_number']}-v{row['version']}.pdf"
         return HttpResponse(
             pdf, content_type="application/pdf", headers={"Content-Disposition": f'inline; filename="{name}"'}
@@ -174,25 +183,28 @@ class BadgeBatchPdf(StationView):
             queryset = queryset.filter(person__delegation__partner__code__iexact=data.validated_data["delegation"])
         numbers = data.validated_data.get("badge_numbers")
         if numbers is not None and not numbers:
-            raise domain.BadRequest("badge_numbers", "badge_numbers is empty; list the badges, or leave it out.")
+            raise domain.BadRequest("badge_numbers", _("badge_numbers is empty; list the badges, or leave it out."))
         if numbers:
             queryset = queryset.filter(badge_number__in=numbers)
             missing = sorted(set(numbers) - set(queryset.values_list("badge_number", flat=True)))
             if missing:
                 raise exceptions.NotFound(
-                    f"No badge(s) {', '.join(missing[:10])} in this selection for {request.auth.event.acronym}."
+                    _("No badge(s) %(numbers)s in this selection for %(event)s.")
+                    % {"numbers": ", ".join(missing[:10]), "event": request.auth.event.acronym}
                 )
         count = queryset.count()
         if count > BATCH_MAX:
             raise domain.BadRequest(
                 "delegation",
-                f"{count} badges match; a batch holds at most {BATCH_MAX}. Select by delegation or badge numbers.",
+                _("%(count)s badges match; a batch holds at most %(most)s. Select by delegation or badge numbers.")
+                % {"count": count, "most": BATCH_MAX},
             )
         accreditations = {a.pk: a for a in queryset.order_by("person__family_name", "pk")}
         if not accreditations:
-            raise exceptions.NotFound("No badges match this selection.")
+            raise exceptions.NotFound(_("No badges match this selection."))
         rows = {row["id"]: row for row in domain.badge_rows(Accreditation.objects.filter(pk__in=accreditations))}
-        pdf = badges_sheet_pdf([(rows[pk], _photo(a)) for pk, a in accreditations.items()])
+        with translation.override(settings.LANGUAGE_CODE):  # badges print in English, whoever asks
+            pdf = badges_sheet_pdf([(rows[pk], _photo(a)) for pk, a in accreditations.items()])
         return HttpResponse(pdf, content_type="application/pdf")
 
 
@@ -375,7 +387,7 @@ class CheckpointScans(StationView):
     def post(self, request):
         token = request.auth
         if token.zone_id is None:  # token_create refuses this; a token edited in the database could have it
-            raise exceptions.PermissionDenied("This checkpoint token has no zone; ask for a token bound to a zone.")
+            raise exceptions.PermissionDenied(_("This checkpoint token has no zone; ask for a token bound to a zone."))
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
@@ -386,7 +398,7 @@ class CheckpointScans(StationView):
             scan = checkpoint.badge_scan(token=token, payload=scan_payload(request))
         log = scan.log
         if log is None:  # badge_scan logs every scan: one without its log row must not answer as if logged
-            raise exceptions.APIException("The scan could not be logged; scan again.")
+            raise exceptions.APIException(_("The scan could not be logged; scan again."))
         holder = scan.holder
         if holder is not None:
             photo = reverse("badges-photo", args=[scan.badge_number])
@@ -412,5 +424,8 @@ class CheckpointScans(StationView):
 def not_found(request, rest: str = ""):
     """Any other path under /api/ (an unknown version, a typo), any method: the 404 in the error shape. A plain
     Django view: nothing to negotiate, no body to read, so this answer is the same whatever was sent."""
-    message = f"path: no such API path: {request.path[:100]}. The paths are listed at {reverse('api-docs')}."
+    message = _("path: no such API path: %(path)s. The paths are listed at %(docs)s.") % {
+        "path": request.path[:100],
+        "docs": reverse("api-docs"),
+    }
     return JsonResponse({"error": {"code": "not_found", "message": message, "fields": {"path": [message]}}}, status=404)

@@ -11,6 +11,7 @@ from typing import Any
 from django.core import signing
 from django.db import transaction
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 
 from asemplanner.choices import Category
 from asemplanner.domain.audit import instance_save
@@ -102,24 +103,35 @@ class BadgeQuery:
 def badge_filters(query: BadgeQuery, token: DeviceToken) -> QuerySet[Accreditation]:
     queryset = badges_for(token)
     if query.event and query.event != token.event.acronym:
-        raise WrongEvent(f"This token is for {token.event.acronym}; there is no {query.event[:20]} for it.")
+        raise WrongEvent(
+            _("This token is for %(event)s; there is no %(asked)s for it.")
+            % {"event": token.event.acronym, "asked": query.event[:20]}
+        )
     if query.status is not None:
         allowed = [str(s) for s in LISTED]
         if query.status not in allowed:
-            raise BadRequest("status", f"Unknown status “{query.status}”. Allowed: {', '.join(allowed)}.")
+            raise BadRequest(
+                "status",
+                _("Unknown status “%(value)s”. Allowed: %(allowed)s.")
+                % {"value": query.status, "allowed": ", ".join(allowed)},
+            )
         queryset = queryset.filter(status=query.status)
     if query.category is not None:
         if query.category not in Category.values:
-            raise BadRequest("category", f"Unknown category “{query.category}”. Allowed: {', '.join(Category.values)}.")
+            raise BadRequest(
+                "category",
+                _("Unknown category “%(value)s”. Allowed: %(allowed)s.")
+                % {"value": query.category, "allowed": ", ".join(Category.values)},
+            )
         queryset = queryset.filter(category=query.category)
     for name, value in (("q", query.q), ("delegation", query.delegation), ("event", query.event)):
         if "\x00" in value:
-            raise BadRequest(name, f"{name} contains a NUL character; send plain text.")
+            raise BadRequest(name, _("%(name)s contains a NUL character; send plain text.") % {"name": name})
     if query.delegation:
         queryset = queryset.filter(person__delegation__partner__code__iexact=query.delegation)
     if query.q:
         if len(query.q) > 100:
-            raise BadRequest("q", f"q is {len(query.q)} characters; search with at most 100.")
+            raise BadRequest("q", _("q is %(length)s characters; search with at most 100.") % {"length": len(query.q)})
         term = query.q.strip()
         queryset = queryset.filter(
             Q(person__given_name__icontains=term)
@@ -228,7 +240,8 @@ def badge_reprint(*, accreditation: Accreditation, token: DeviceToken) -> Accred
     if locked.status not in LISTED:
         raise BadgeStateConflict(
             "badge_revoked",
-            f"Badge {locked.badge_number} is {locked.get_status_display().lower()}; it must not be printed.",
+            _("Badge %(number)s is %(status)s; it must not be printed.")
+            % {"number": locked.badge_number, "status": locked.get_status_display().lower()},
         )
     locked.badge_version += 1
     instance_save(
@@ -244,13 +257,17 @@ def badge_mark_printed(
     locked = Accreditation.objects.select_for_update().get(pk=accreditation.pk)
     if locked.status not in LISTED:
         raise BadgeStateConflict(
-            "badge_revoked", f"Badge {locked.badge_number} was revoked; do not hand it out, destroy it."
+            "badge_revoked",
+            _("Badge %(number)s was revoked; do not hand it out, destroy it.") % {"number": locked.badge_number},
         )
     if version != locked.badge_version:
         raise BadgeStateConflict(
             "version_superseded",
-            f"Version {version} of badge {locked.badge_number} is superseded by version {locked.badge_version}; "
-            "print the current version.",
+            _(
+                "Version %(version)s of badge %(number)s is superseded by version %(current)s; "
+                "print the current version."
+            )
+            % {"version": version, "number": locked.badge_number, "current": locked.badge_version},
         )
     record = PrintRecord.objects.create(accreditation=locked, version=version, station=token, printed_at=printed_at)
     if locked.status == Accreditation.Status.APPROVED:

@@ -18,6 +18,7 @@ from typing import Any
 from django.core import signing
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from asemplanner.choices import Category
 from badges.domain.badges import BADGE_COLUMNS, CATEGORY_COLOURS, LISTED, qr_read
@@ -56,11 +57,13 @@ def payload_hash(payload: str | bytes) -> str:
 def payload_problem(payload: str) -> str | None:
     """Why this text cannot be a badge QR (before checking any signature), or None."""
     if not payload.strip():
-        return "The scan is empty: scan the QR code on the badge again."
+        return _("The scan is empty: scan the QR code on the badge again.")
     if len(payload) > PAYLOAD_MAX:
-        return f"The scanned text is {len(payload)} characters; a badge QR code has far fewer. Not a badge."
+        return _("The scanned text is %(length)s characters; a badge QR code has far fewer. Not a badge.") % {
+            "length": len(payload)
+        }
     if not QR_ALPHABET.fullmatch(payload) or ":" not in payload:
-        return "The scanned text is not a badge QR code (unexpected characters). Scan the code on the badge."
+        return _("The scanned text is not a badge QR code (unexpected characters). Scan the code on the badge.")
     return None
 
 
@@ -71,7 +74,8 @@ def badge_scan(*, token: DeviceToken, payload: str, oversized: bool = False) -> 
     if zone is None:
         raise ValueError(f"Device token {token.prefix} has no zone; only a checkpoint token bound to one can scan.")
     problem = (
-        f"The request is larger than a badge scan can be (at most {PAYLOAD_MAX} characters of QR text). Not a badge."
+        _("The request is larger than a badge scan can be (at most %(most)s characters of QR text). Not a badge.")
+        % {"most": PAYLOAD_MAX}
         if oversized
         else payload_problem(payload)
     )
@@ -101,7 +105,7 @@ def _judge(token: DeviceToken, zone: SecurityZone, payload: str, problem: str | 
         number, version = qr_read(payload)
     except (signing.BadSignature, KeyError, TypeError, ValueError, AttributeError):
         return _denied(
-            Reason.FORGED, "The QR code's signature does not match: forged or altered. Do not admit; call security."
+            Reason.FORGED, _("The QR code's signature does not match: forged or altered. Do not admit; call security.")
         )
     number = number[:20]
     opens = Accreditation.zones.through.objects.filter(accreditation_id=OuterRef("pk"), securityzone_id=zone.pk)
@@ -125,14 +129,16 @@ def _judge(token: DeviceToken, zone: SecurityZone, payload: str, problem: str | 
     if row is None or (row["event_id"] == token.event_id and row["status"] not in {*LISTED, "revoked"}):
         return _denied(
             Reason.UNKNOWN,
-            f"No badge {number} for {event}. Do not admit; send to accreditation.",
+            _("No badge %(number)s for %(event)s. Do not admit; send to accreditation.")
+            % {"number": number, "event": event},
             badge_number=number,
             version=version,
         )
     if row["event_id"] != token.event_id:
         return _denied(
             Reason.WRONG_EVENT,
-            f"Badge {number} is for {row['event__acronym']}, not {event}. Do not admit.",
+            _("Badge %(number)s is for %(other)s, not %(event)s. Do not admit.")
+            % {"number": number, "other": row["event__acronym"], "event": event},
             badge_number=number,
             version=version,
         )
@@ -140,31 +146,43 @@ def _judge(token: DeviceToken, zone: SecurityZone, payload: str, problem: str | 
     holder |= {
         "id": row["pk"],
         "category": row["category"],
-        "category_label": Category(row["category"]).label,
+        "category_label": str(Category(row["category"]).label),
         "colour": CATEGORY_COLOURS.get(row["category"], "#555555"),
     }
     name = " ".join(part for part in (holder["given_name"], holder["family_name"]) if part)
     known: dict[str, Any] = {"badge_number": number, "version": version, "holder": holder}
     if row["status"] == Accreditation.Status.REVOKED:
         return _denied(
-            Reason.REVOKED, f"Badge {number} ({name}) was revoked. Do not admit; keep the card and call security.",
+            Reason.REVOKED,
+            _("Badge %(number)s (%(name)s) was revoked. Do not admit; keep the card and call security.")
+            % {"number": number, "name": name},
             **known,
-        )  # fmt: skip
+        )
     has_photo = bool(row["person__photo"])
     if version != row["badge_version"]:
         return _denied(
             Reason.SUPERSEDED,
-            f"Badge {number} ({name}) is version {version}; version {row['badge_version']} replaced it. "
-            "Do not admit; the holder collects the current badge at accreditation.",
+            _(
+                "Badge %(number)s (%(name)s) is version %(version)s; version %(current)s replaced it. "
+                "Do not admit; the holder collects the current badge at accreditation."
+            )
+            % {"number": number, "name": name, "version": version, "current": row["badge_version"]},
             has_photo=has_photo,
             **known,
         )
     if not row["opens"]:
         return _denied(
-            Reason.WRONG_ZONE, f"Badge {number} ({name}) does not open {zone.code} · {zone.name}. Do not admit.",
-            has_photo=has_photo, **known,
-        )  # fmt: skip
+            Reason.WRONG_ZONE,
+            _("Badge %(number)s (%(name)s) does not open %(code)s · %(zone)s. Do not admit.")
+            % {"number": number, "name": name, "code": zone.code, "zone": zone.name},
+            has_photo=has_photo,
+            **known,
+        )
     return Scan(
-        "allowed", None, f"Allowed into {zone.code} · {zone.name}: {name}, {holder['delegation']}.",
-        has_photo=has_photo, **known,
-    )  # fmt: skip
+        "allowed",
+        None,
+        _("Allowed into %(code)s · %(zone)s: %(name)s, %(delegation)s.")
+        % {"code": zone.code, "zone": zone.name, "name": name, "delegation": holder["delegation"]},
+        has_photo=has_photo,
+        **known,
+    )

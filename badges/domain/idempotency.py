@@ -12,6 +12,8 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy
 
 from badges.models import DeviceToken, IdempotencyRecord
 
@@ -34,14 +36,20 @@ class Refusal:
 
     status_code: int
     code: str
-    message: str
+    message: str | Promise  # lazy: in the language of the request it answers (str() it before it leaves as JSON)
 
 
-REUSED = Refusal(422, "idempotency_key_reused", "This Idempotency-Key was used for a different request; use a new key.")
-RUNNING = Refusal(
-    409, "request_in_progress", "A request with this Idempotency-Key is still running; retry in a few seconds."
+REUSED = Refusal(
+    422,
+    "idempotency_key_reused",
+    gettext_lazy("This Idempotency-Key was used for a different request; use a new key."),
 )
-BUSY = Refusal(409, "request_in_progress", "This Idempotency-Key is busy; retry in a few seconds.")
+RUNNING = Refusal(
+    409,
+    "request_in_progress",
+    gettext_lazy("A request with this Idempotency-Key is still running; retry in a few seconds."),
+)
+BUSY = Refusal(409, "request_in_progress", gettext_lazy("This Idempotency-Key is busy; retry in a few seconds."))
 
 
 def idempotency_claim(*, token: DeviceToken, key: str, fingerprint: str) -> IdempotencyRecord | Replay | Refusal:

@@ -10,6 +10,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from asemplanner.domain.audit import Actor, instance_save
 from badges.models import DeviceToken
@@ -50,21 +51,34 @@ def token_errors(
     unknown = sorted(set(scopes or []) - set(DeviceToken.Scope.values))
     forbidden = sorted(set(scopes or []) - set(unknown) - set(token_scopes_allowed(by)))
     if not scopes:
-        errors["scopes"] = f"Choose at least one scope: {', '.join(DeviceToken.Scope.values)}."
+        errors["scopes"] = _("Choose at least one scope: %(allowed)s.") % {
+            "allowed": ", ".join(DeviceToken.Scope.values)
+        }
     elif unknown:
-        errors["scopes"] = f"Unknown scope(s) {', '.join(unknown)}; allowed: {', '.join(DeviceToken.Scope.values)}."
+        errors["scopes"] = _("Unknown scope(s) %(unknown)s; allowed: %(allowed)s.") % {
+            "unknown": ", ".join(unknown),
+            "allowed": ", ".join(DeviceToken.Scope.values),
+        }
     elif forbidden:
         allowed = token_scopes_allowed(by)
-        errors["scopes"] = f"Your role may not issue {', '.join(forbidden)} tokens; " + (
-            f"you may choose {', '.join(allowed)}." if allowed else "ask accreditation or security staff."
-        )
+        if allowed:
+            errors["scopes"] = _("Your role may not issue %(forbidden)s tokens; you may choose %(allowed)s.") % {
+                "forbidden": ", ".join(forbidden),
+                "allowed": ", ".join(allowed),
+            }
+        else:
+            errors["scopes"] = _(
+                "Your role may not issue %(forbidden)s tokens; ask accreditation or security staff."
+            ) % {"forbidden": ", ".join(forbidden)}
     checkpoint = DeviceToken.Scope.CHECKPOINT in (scopes or [])
     if checkpoint and zone_id is None:
-        errors["zone"] = "A checkpoint token (checkpoint:scan) guards one zone: choose the zone of its entrance."
+        errors["zone"] = _("A checkpoint token (checkpoint:scan) guards one zone: choose the zone of its entrance.")
     elif not checkpoint and zone_id is not None:
-        errors["zone"] = "Only a checkpoint token (checkpoint:scan) has a zone; leave the zone empty or add that scope."
+        errors["zone"] = _(
+            "Only a checkpoint token (checkpoint:scan) has a zone; leave the zone empty or add that scope."
+        )
     if expires_at and expires_at <= timezone.now():
-        errors["expires_at"] = "The expiry is in the past; choose a time after now (e.g. the day after the event)."
+        errors["expires_at"] = _("The expiry is in the past; choose a time after now (e.g. the day after the event).")
     return errors
 
 
@@ -94,7 +108,10 @@ def token_revoke(*, token: DeviceToken, by: Actor) -> DeviceToken:
     """Takes effect on the station's next request. Only who may issue a token of its scopes may revoke it."""
     forbidden = sorted(set(token.scopes) - set(token_scopes_allowed(by)))
     if forbidden:
-        raise PermissionDenied(f"Your role may not revoke {', '.join(forbidden)} tokens ({token.name}).")
+        raise PermissionDenied(
+            _("Your role may not revoke %(forbidden)s tokens (%(token)s).")
+            % {"forbidden": ", ".join(forbidden), "token": token.name}
+        )
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         instance_save(instance=token, by=by, action="badges.devicetoken.revoked", validate=False)
@@ -111,12 +128,18 @@ def token_authenticate(raw: str) -> DeviceToken:
     """The live token for this secret, or TokenRefused saying why (unknown, revoked, expired)."""
     token = DeviceToken.objects.select_related("event", "zone").filter(token_hash=token_hash(raw)).first()
     if token is None:
-        raise TokenRefused("token_invalid", "The device token is not known. Ask the accreditation office for a token.")
+        raise TokenRefused(
+            "token_invalid", _("The device token is not known. Ask the accreditation office for a token.")
+        )
     now = timezone.now()
     if token.revoked_at is not None:
-        raise TokenRefused("token_revoked", f"The device token “{token.name}” was revoked; ask for a new one.")
+        raise TokenRefused(
+            "token_revoked", _("The device token “%(name)s” was revoked; ask for a new one.") % {"name": token.name}
+        )
     if token.expires_at <= now:
-        raise TokenRefused("token_expired", f"The device token “{token.name}” expired; ask for a new one.")
+        raise TokenRefused(
+            "token_expired", _("The device token “%(name)s” expired; ask for a new one.") % {"name": token.name}
+        )
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_GRANULARITY:
         DeviceToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now

@@ -417,12 +417,12 @@ def _flight_row(party: _Party, tasks_by_person: dict[int, list[_Task]], moved: d
                 continue
             tasks.append(
                 TeamTask(
-                    kind=ProtocolTask.Kind(task.kind).label,
+                    kind=str(ProtocolTask.Kind(task.kind).label),
                     title=task.title,
                     team=task.team,
                     start=timezone.localtime(task.start),
                     end=timezone.localtime(task.end),
-                    status=ProtocolTask.Status(task.status).label,
+                    status=str(ProtocolTask.Status(task.status).label),
                 )
             )
         disruption = moved.get(traveller.person_id)

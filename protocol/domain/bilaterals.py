@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 from asemplanner.domain.audit import Actor, instance_save, instances_create
 from asemplanner.domain.notifications import notify_users
+from asemplanner.i18n import languages_of
 from delegations.models import Delegation
 from protocol.models import BilateralMeeting, BilateralWindow
 
@@ -43,41 +46,68 @@ def bilateral_request(
             row.full_clean()
         except ValidationError as exc:
             for message in exc.messages:
-                errors.setdefault("windows", []).append(f"Preferred window {number}: {message}")
+                errors.setdefault("windows", []).append(
+                    _("Preferred window %(number)s: %(message)s") % {"number": number, "message": message}
+                )
             continue
         length = int((row.end - row.start).total_seconds() // 60)
         if length < duration:
             errors.setdefault("windows", []).append(
-                f"Preferred window {number} is {length} minutes long, shorter than the {duration}-minute meeting. "
-                "Widen it or shorten the meeting."
+                _(
+                    "Preferred window %(number)s is %(length)s minutes long, shorter than the %(duration)s-minute "
+                    "meeting. Widen it or shorten the meeting."
+                )
+                % {"number": number, "length": length, "duration": duration}
             )
     if errors:
         raise ValidationError(errors)
     instances_create(instances=window_rows, by=by)
+    names = {"requester": requester.partner, "counterpart": counterpart.partner, "event": meeting.event}
+
+    def body() -> str:
+        if subject:
+            return _(
+                "%(requester)s asks %(counterpart)s for a %(duration)s-minute bilateral meeting at %(event)s on "
+                "“%(subject)s”. Accept or decline it on your delegation's bilaterals page."
+            ) % {**names, "duration": duration, "subject": subject}
+        return _(
+            "%(requester)s asks %(counterpart)s for a %(duration)s-minute bilateral meeting at %(event)s. Accept or "
+            "decline it on your delegation's bilaterals page."
+        ) % {**names, "duration": duration}
+
     _tell_liaisons(
         meeting,
         counterpart,
         verb="requested",
-        title=f"Bilateral requested by {requester.partner}",
-        body=f"{requester.partner} asks {counterpart.partner} for a {duration}-minute bilateral meeting at "
-        f"{meeting.event}" + (f" on “{subject}”" if subject else "") + ". Accept or decline it on your delegation's "
-        "bilaterals page.",
+        title=lambda: _("Bilateral requested by %(requester)s") % names,
+        body=body,
     )
     return meeting
 
 
-def _tell_liaisons(meeting: BilateralMeeting, delegation: Delegation, *, verb: str, title: str, body: str) -> None:
-    """A notice (inbox and mail) to the liaisons of `delegation`, once the change has committed."""
+Text = str | Callable[[], str]
+
+
+def _tell_liaisons(meeting: BilateralMeeting, delegation: Delegation, *, verb: str, title: Text, body: Text) -> None:
+    """A notice (inbox and mail) to the liaisons of `delegation`, once the change has committed.
+
+    `title` and `body` are texts, or functions that make them: a function is called once per language of the
+    liaisons, inside that language, so each liaison reads the notice (and its stored copy) in their own."""
 
     def send() -> None:
-        notify_users(
-            users=delegation.liaisons.all(),
-            topic=f"bilateral:{meeting.pk}:{verb}",
-            title=title[:200],
-            body=body,
-            link=settings.PLANNER_BASE_URL.rstrip("/") + reverse("portal:bilaterals", args=[delegation.pk]),
-            mail=True,
-        )
+        liaisons = list(delegation.liaisons.all())
+        languages = languages_of(user.pk for user in liaisons)
+        link = settings.PLANNER_BASE_URL.rstrip("/") + reverse("portal:bilaterals", args=[delegation.pk])
+        for language in sorted(set(languages.values())):
+            with translation.override(language):
+                notify_users(
+                    users=[user for user in liaisons if languages[user.pk] == language],
+                    topic=f"bilateral:{meeting.pk}:{verb}",
+                    title=(title() if callable(title) else title)[:200],
+                    body=body() if callable(body) else body,
+                    link=link,
+                    mail=True,
+                )
 
     transaction.on_commit(send)
 
@@ -90,22 +120,36 @@ def _answer(
     current = BilateralMeeting.objects.select_for_update(of=("self",)).values_list("status", flat=True)
     meeting.status = current.get(pk=meeting.pk)
     if delegation is not None and delegation.pk != meeting.counterpart_id:
-        raise ValidationError({"status": "Only the invited delegation can answer this request."})
+        raise ValidationError({"status": _("Only the invited delegation can answer this request.")})
     if meeting.status != BilateralMeeting.Status.REQUESTED:
-        raise ValidationError(
-            {"status": f"Only a requested bilateral can be {verb}; this one is {meeting.get_status_display().lower()}."}
+        shown = meeting.get_status_display().lower()
+        refusal = (
+            _("Only a requested bilateral can be accepted; this one is %(status)s.")
+            if verb == "accepted"
+            else _("Only a requested bilateral can be declined; this one is %(status)s.")
         )
+        raise ValidationError({"status": refusal % {"status": shown}})
     meeting.status = status
     instance_save(instance=meeting, by=by, action=f"protocol.bilateral.{verb}")
-    counterpart = meeting.counterpart.partner
-    _tell_liaisons(
-        meeting,
-        meeting.requester,
-        verb=verb,
-        title=f"Bilateral {verb} by {counterpart}",
-        body=f"{counterpart} has {verb} your request for a bilateral meeting at {meeting.event}."
-        + (" The protocol office will schedule it and tell you the time and room." if verb == "accepted" else ""),
-    )
+    names = {"counterpart": meeting.counterpart.partner, "event": meeting.event}
+
+    def title() -> str:
+        if verb == "accepted":
+            return _("Bilateral accepted by %(counterpart)s") % names
+        return _("Bilateral declined by %(counterpart)s") % names
+
+    def body() -> str:
+        if verb == "accepted":
+            return (
+                _(
+                    "%(counterpart)s has accepted your request for a bilateral meeting at %(event)s. The protocol "
+                    "office will schedule it and tell you the time and room."
+                )
+                % names
+            )
+        return _("%(counterpart)s has declined your request for a bilateral meeting at %(event)s.") % names
+
+    _tell_liaisons(meeting, meeting.requester, verb=verb, title=title, body=body)
     return meeting
 
 
@@ -126,19 +170,23 @@ def bilateral_cancel(*, meeting: BilateralMeeting, delegation: Delegation, by: A
         current = meeting.get_status_display().lower()
         raise ValidationError(
             {
-                "status": f"This bilateral is {current}; only one not yet scheduled can be called off here. "
-                "Ask the protocol office to cancel a scheduled one."
+                "status": _(
+                    "This bilateral is %(status)s; only one not yet scheduled can be called off here. "
+                    "Ask the protocol office to cancel a scheduled one."
+                )
+                % {"status": current}
             }
         )
     meeting.status = BilateralMeeting.Status.CANCELLED
     instance_save(instance=meeting, by=by, action="protocol.bilateral.cancelled")
     other = meeting.counterpart if delegation.pk == meeting.requester_id else meeting.requester
+    names = {"partner": delegation.partner, "other": other.partner, "event": meeting.event}
     _tell_liaisons(
         meeting,
         other,
         verb="cancelled",
-        title=f"Bilateral called off by {delegation.partner}",
-        body=f"{delegation.partner} has called off the bilateral meeting with {other.partner} at {meeting.event}.",
+        title=lambda: _("Bilateral called off by %(partner)s") % names,
+        body=lambda: _("%(partner)s has called off the bilateral meeting with %(other)s at %(event)s.") % names,
     )
     return meeting
 
@@ -146,7 +194,7 @@ def bilateral_cancel(*, meeting: BilateralMeeting, delegation: Delegation, by: A
 def bilateral_schedule(*, meeting: BilateralMeeting, room, start, by: Actor) -> BilateralMeeting:
     """Place an accepted bilateral in a room; validation refuses a double-booked room or a time off the event."""
     if meeting.status not in (BilateralMeeting.Status.ACCEPTED, BilateralMeeting.Status.SCHEDULED):
-        raise ValidationError({"status": "Only an accepted bilateral can be scheduled."})
+        raise ValidationError({"status": _("Only an accepted bilateral can be scheduled.")})
     meeting.room = room
     meeting.start = start
     meeting.end = start + timedelta(minutes=meeting.duration_minutes)

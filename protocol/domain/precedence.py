@@ -30,6 +30,8 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop, ngettext
 from reportlab.lib.colors import HexColor
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
@@ -41,7 +43,8 @@ from asemplanner.typesetting import draw_text, fit_size, uncovered
 from delegations.models import Delegation, Partner
 from events.models import Event
 
-NO_HEAD = "no head of delegation named yet"
+# The marker in English (tests and callers compare with it); shown translated: gettext(NO_HEAD).
+NO_HEAD = gettext_noop("no head of delegation named yet")
 ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
@@ -68,11 +71,11 @@ class PrecedenceEntry:
 
     @property
     def rank_label(self) -> str:
-        return Rank(self.rank).label if self.rank is not None else "—"
+        return str(Rank(self.rank).label) if self.rank is not None else "—"
 
     @property
     def status_label(self) -> str:
-        return Delegation.Status(self.status).label
+        return str(Delegation.Status(self.status).label)
 
     @property
     def is_institution(self) -> bool:
@@ -90,7 +93,7 @@ class Precedence:
 
     @property
     def rule_label(self) -> str:
-        label = Event.PrecedenceRule(self.event.precedence_rule).label
+        label = str(Event.PrecedenceRule(self.event.precedence_rule).label)
         if self.event.precedence_rule == Event.PrecedenceRule.DRAWN_LETTER:
             return f"{label} ({self.event.precedence_start_letter})"
         return label
@@ -124,7 +127,7 @@ class Seat:
 
     @property
     def side_label(self) -> str:
-        return {"chair": "Chair", "right": "Chair's right", "left": "Chair's left"}[self.side]
+        return {"chair": _("Chair"), "right": _("Chair's right"), "left": _("Chair's left")}[self.side]
 
 
 def _name_key(name: str) -> str:
@@ -173,7 +176,7 @@ def precedence_order(*, event: Event) -> Precedence:
                 status=delegation.status,
                 is_host=event.host_id is not None and partner.pk == event.host_id,
                 head_id=head.pk if head else None,
-                head_name=str(head) if head else NO_HEAD,
+                head_name=str(head) if head else _(NO_HEAD),
                 head_native_name=head.native_name if head else "",
                 head_function=head.function if head else "",
                 rank=head.rank if head else None,
@@ -228,7 +231,7 @@ def seating_pdf(precedence: Precedence) -> bytes:
     event = precedence.event
     out = io.BytesIO()
     canvas = Canvas(out, pagesize=A4, pageCompression=1)
-    canvas.setTitle(f"Plenary seating — {event.acronym}")
+    canvas.setTitle(_("Plenary seating — %(event)s") % {"event": event.acronym})
     width, height = A4
     margin = 15 * mm
 
@@ -243,9 +246,16 @@ def seating_pdf(precedence: Precedence) -> bytes:
 
     def header(subtitle: str) -> float:
         canvas.setFillColor(HexColor("#111111"))
-        line(f"{event.acronym} — plenary seating plan", "Helvetica-Bold", 14, margin, height - margin, width)
         line(
-            f"{subtitle}. Order within a rank: {precedence.rule_label}.",
+            _("%(event)s — plenary seating plan") % {"event": event.acronym},
+            "Helvetica-Bold",
+            14,
+            margin,
+            height - margin,
+            width,
+        )
+        line(
+            _("%(subtitle)s. Order within a rank: %(rule)s.") % {"subtitle": subtitle, "rule": precedence.rule_label},
             "Helvetica",
             8.5,
             margin,
@@ -261,7 +271,7 @@ def seating_pdf(precedence: Precedence) -> bytes:
         canvas.setFillColor(HexColor("#fde8ea" if missing else ("#e8eef7" if seat.side == "chair" else "#ffffff")))
         canvas.rect(x, y, w, h, fill=1)
         canvas.setFillColor(HexColor("#111111"))
-        partner = entry.partner_name if entry else "Host: no delegation"
+        partner = entry.partner_name if entry else _("Host: no delegation")
         own = native(entry)
         base = min(9, h * (0.28 if own else 0.38))
         rows: tuple[float, ...] = (0.70, 0.40, 0.10) if own else (0.56, 0.18)
@@ -282,13 +292,20 @@ def seating_pdf(precedence: Precedence) -> bytes:
             line(own, "Helvetica", base * 0.8, x + 1.5 * mm, y + h * rows[2], w - 3 * mm)
 
     # Page 1: the horseshoe, the chair at the top facing down the table.
-    top = header(f"{len(seats)} seats; the chair at the head, its right on the reader's left")
+    top = header(
+        ngettext(
+            "%(count)d seat; the chair at the head, its right on the reader's left",
+            "%(count)d seats; the chair at the head, its right on the reader's left",
+            len(seats),
+        )
+        % {"count": len(seats)}
+    )
     rows = seating_rows(seats)
     box_w = (width - 2 * margin - 20 * mm) / 2
     chair_h = 14 * mm
     seat_box(seats[0], (width - box_w) / 2, top - chair_h, box_w, chair_h)
-    draw_text(canvas, margin, top - chair_h - 4 * mm, "Chair's right", 7)
-    draw_text(canvas, width - margin, top - chair_h - 4 * mm, "Chair's left", 7, align="right")
+    draw_text(canvas, margin, top - chair_h - 4 * mm, _("Chair's right"), 7)
+    draw_text(canvas, width - margin, top - chair_h - 4 * mm, _("Chair's left"), 7, align="right")
     arm_top = top - chair_h - 6 * mm
     pitch = min(14 * mm, (arm_top - margin) / max(len(rows), 1))
     for index, (right, left) in enumerate(rows):
@@ -300,12 +317,19 @@ def seating_pdf(precedence: Precedence) -> bytes:
     canvas.showPage()
 
     # The seat list.
-    columns = [("Seat", 12), ("Side", 24), ("Partner", 40), ("Head of delegation", 52), ("Function", 40), ("Rank", 0)]
+    columns = [
+        (_("Seat"), 12),
+        (_("Side"), 24),
+        (_("Partner"), 40),
+        (_("Head of delegation"), 52),
+        (_("Function"), 40),
+        (_("Rank"), 0),
+    ]
     row_h = 6 * mm
     y = 0.0
     for index, seat in enumerate(seats):
         if index == 0 or y < margin + row_h:
-            y = header("Seat list") - 2 * mm if index == 0 else header("Seat list, continued") - 2 * mm
+            y = header(_("Seat list")) - 2 * mm if index == 0 else header(_("Seat list, continued")) - 2 * mm
             x = margin
             for title, col_w in columns:
                 line(title, "Helvetica-Bold", 8, x, y, (col_w or 20) * mm - 2 * mm)
@@ -315,15 +339,15 @@ def seating_pdf(precedence: Precedence) -> bytes:
         values = [
             str(seat.number),
             seat.side_label,
-            entry.partner_name if entry else "Host: no delegation",
+            entry.partner_name if entry else _("Host: no delegation"),
             ((f"{entry.head_name} ({native(entry)})" if native(entry) else entry.head_name) if entry else ""),
             entry.head_function if entry else "",
             entry.rank_label if entry else "",
         ]
         x = margin
-        for (_, col_w), value in zip(columns, values, strict=True):
+        for (_title, col_w), value in zip(columns, values, strict=True):
             room = (col_w * mm if col_w else width - margin - x) - 2 * mm
-            missing = entry is not None and not entry.has_head and value == NO_HEAD
+            missing = entry is not None and not entry.has_head and value == _(NO_HEAD)
             line(value, "Helvetica-Oblique" if missing else "Helvetica", 8, x, y, room)
             x += col_w * mm
         y -= row_h

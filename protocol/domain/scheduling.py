@@ -35,6 +35,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
 SLOT = 15  # minutes: the grid of durations, transfers and buffers
 START_EVERY = 30  # minutes: meetings start on the hour or the half hour, as protocol offices book them
 
@@ -251,7 +254,13 @@ def candidates(problem: Problem) -> Candidates:
         missing = [name for name, person in zip(request.names, request.people, strict=True) if person is None]
         if missing:
             reasons[request.key] = (
-                f"No head of delegation is named for {' and '.join(missing)}, so there is no principal to schedule."
+                _("No head of delegation is named for %(partner)s, so there is no principal to schedule.")
+                % {"partner": missing[0]}
+                if len(missing) == 1
+                else _(
+                    "No head of delegation is named for %(first)s and %(second)s, so there is no principal to schedule."
+                )
+                % {"first": missing[0], "second": missing[1]}
             )
             options[request.key] = []
             continue
@@ -276,22 +285,22 @@ def candidates(problem: Problem) -> Candidates:
         # Why not: in town together at all, then free together, then inside the windows, then a room.
         together = [min(in_town(p)[i] for p in people) for i in range(n)]
         if not any(run >= k for run in together):
-            reasons[request.key] = (
-                f"Outside the event: {request.names[0]} and {request.names[1]} are not both in town for "
-                f"{request.duration} minutes during the bilateral hours of the event days (check their travel)."
-            )
+            reasons[request.key] = _(
+                "Outside the event: %(first)s and %(second)s are not both in town for %(minutes)s minutes during the "
+                "bilateral hours of the event days (check their travel)."
+            ) % {"first": request.names[0], "second": request.names[1], "minutes": request.duration}
         elif not any(both_free[v][i] >= k for v in venues for i in range(n)):
-            reasons[request.key] = (
-                f"No common free time: the programmes of the two principals leave no {request.duration}-minute "
-                "gap, with motorcade transfers and buffers, at any venue with a bilateral room."
-            )
+            reasons[request.key] = _(
+                "No common free time: the programmes of the two principals leave no %(minutes)s-minute gap, with "
+                "motorcade transfers and buffers, at any venue with a bilateral room."
+            ) % {"minutes": request.duration}
         elif not any(both_free[v][i] >= k and inside[i] for v in venues for i in range(n)):
-            reasons[request.key] = (
+            reasons[request.key] = _(
                 "No common free time inside the preferred windows: the principals are free together only outside "
                 "them. Widen the windows or remove them."
             )
         else:
-            reasons[request.key] = (
+            reasons[request.key] = _(
                 "No room: whenever both principals are free, every bilateral room is taken (or closed). Add a room "
                 "or free one."
             )
@@ -401,10 +410,10 @@ def greedy(problem: Problem, cands: Candidates | None = None) -> Plan:
             chosen[request.key] = (c, first)
             break
         else:
-            unplaced[request.key] = COMPETITION
+            unplaced[request.key] = str(COMPETITION)
     placed, homeless = assign_rooms(problem, cands, chosen)
     for key in homeless:
-        unplaced[key] = COMPETITION
+        unplaced[key] = str(COMPETITION)
     value = sum(requests[p.key].priority for p in placed)
     return Plan(placed, unplaced, value, value, "greedy", time.perf_counter() - began, candidates=_count(cands))
 
@@ -438,7 +447,7 @@ def _compatible(problem: Problem, grid: Grid, a0: int, a1: int, venue_a: int, ot
     return b0 not in _tail(problem, grid, a1, problem.minutes(venue_a, venue_b))
 
 
-COMPETITION = (
+COMPETITION = gettext_lazy(
     "Every time and room that suits both principals is taken by other meetings of theirs or of the rooms "
     "that the plan placed first (higher or equal priority). Raise its priority, add preferred windows "
     "elsewhere, or add a room."
@@ -695,12 +704,12 @@ def _plan(build: _Build, solver: Any, status: int, previous: dict[int, Placement
         if has_solution:
             hit = next((option for option, var in build.by_request[request.key] if solver.BooleanValue(var)), None)
         if hit is None:
-            unplaced[request.key] = COMPETITION
+            unplaced[request.key] = str(COMPETITION)
         else:
             chosen[request.key] = hit
     placed, homeless = assign_rooms(problem, cands, chosen)
     for key in homeless:
-        unplaced[key] = COMPETITION
+        unplaced[key] = str(COMPETITION)
     objective = sum(requests[p.key].priority for p in placed)
     total = sum(r.priority for r in problem.requests)
     if previous:

@@ -23,6 +23,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import F, Q
+from django.utils.translation import gettext as _
 
 from asemplanner.choices import Rank
 from asemplanner.domain.audit import Actor, audit_entry, audit_log_many, diff, instances_create, snapshot
@@ -100,10 +101,17 @@ class GenerationSummary:
     kept_manual: int = 0  # fields left as staff set them
 
     def __str__(self) -> str:
-        return (
-            f"{self.created} created, {self.updated} updated ({self.moved} moved), {self.cancelled} cancelled, "
-            f"{self.reopened} reopened, {self.kept_manual} hand-edited fields kept"
-        )
+        return _(
+            "%(created)s created, %(updated)s updated (%(moved)s moved), %(cancelled)s cancelled, "
+            "%(reopened)s reopened, %(kept)s hand-edited fields kept"
+        ) % {
+            "created": self.created,
+            "updated": self.updated,
+            "moved": self.moved,
+            "cancelled": self.cancelled,
+            "reopened": self.reopened,
+            "kept": self.kept_manual,
+        }
 
 
 def _stored(value: Any) -> Any:
