@@ -69,7 +69,7 @@ class PrecedenceEntry:
 
     @property
     def status_label(self) -> str:
-        return Delegation.Status(self.status).label
+        return str(Delegation.Status(self.status).label)
 
     @property
     def is_institution(self) -> bool:
@@ -90,7 +90,7 @@ class Precedence:
         label = Event.PrecedenceRule(self.event.precedence_rule).label
         if self.event.precedence_rule == Event.PrecedenceRule.DRAWN_LETTER:
             return f"{label} ({self.event.precedence_start_letter})"
-        return label
+        return str(label)
 
     @property
     def without_head(self) -> list[PrecedenceEntry]:
