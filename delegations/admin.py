@@ -12,6 +12,8 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from asemplanner.admin import AuditedModelAdmin
 from asemplanner.crypto import passport_digest
@@ -60,27 +62,29 @@ class DelegationAdmin(AuditedModelAdmin):
         may_withdraw = request.user.has_perm("delegations.add_liaisoninvitation")
         return (*super().get_readonly_fields(request, obj), "liaison_officers" if may_withdraw else "liaisons_shown")
 
-    @admin.display(description="liaison officers")
+    @admin.display(description=gettext_lazy("liaison officers"))
     def liaisons_shown(self, delegation: Delegation) -> str:
         names = [user.get_username() for user in delegation.liaisons.all()] if delegation.pk else []
-        return ", ".join(names) or "none yet — invite one (Liaison invitations → Add)"
+        return ", ".join(names) or _("none yet — invite one (Liaison invitations → Add)")
 
-    @admin.display(description="liaison officers")
+    @admin.display(description=gettext_lazy("liaison officers"))
     def liaison_officers(self, delegation: Delegation) -> str:
         if delegation.pk is None:
-            return "invite liaison officers once the delegation is saved (Liaison invitations → Add)"
+            return _("invite liaison officers once the delegation is saved (Liaison invitations → Add)")
         links = [
             format_html(
-                '{} (<a href="{}">withdraw</a>)',
+                '{} (<a href="{}">{}</a>)',
                 user.get_username(),
                 reverse("admin:delegations_delegation_withdraw_liaison", args=[delegation.pk, user.pk]),
+                _("withdraw"),
             )
             for user in delegation.liaisons.all()
         ]
         invite = format_html(
-            '<a href="{}?delegation={}">invite one</a>',
+            '<a href="{}?delegation={}">{}</a>',
             reverse("admin:delegations_liaisoninvitation_add"),
             delegation.pk,
+            _("invite one"),
         )
         return format_html_join(", ", "{}", ((link,) for link in links)) + format_html(" — {}", invite)
 
@@ -99,16 +103,20 @@ class DelegationAdmin(AuditedModelAdmin):
         delegation = self.get_object(request, str(delegation_id))
         liaison = delegation.liaisons.filter(pk=user_id).first() if delegation is not None else None
         if delegation is None or liaison is None:
-            raise Http404("No such liaison officer of this delegation.")
+            raise Http404(_("No such liaison officer of this delegation."))
         if request.method == "POST":
             liaison_withdraw(delegation=delegation, user=liaison, by=request.user)
             self.message_user(
-                request, f"{liaison.get_username()} is no longer a liaison officer of {delegation}.", messages.SUCCESS
+                request,
+                _("%(user)s is no longer a liaison officer of %(delegation)s.")
+                % {"user": liaison.get_username(), "delegation": delegation},
+                messages.SUCCESS,
             )
             return redirect("admin:delegations_delegation_change", delegation.pk)
         context = {
             **self.admin_site.each_context(request),
-            "title": f"Withdraw {liaison.get_username()} from {delegation}?",
+            "title": _("Withdraw %(user)s from %(delegation)s?")
+            % {"user": liaison.get_username(), "delegation": delegation},
             "opts": self.opts,
             "delegation": delegation,
             "liaison": liaison,
@@ -118,7 +126,7 @@ class DelegationAdmin(AuditedModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(_n_members=Count("members"))
 
-    @admin.display(description="members", ordering="_n_members")
+    @admin.display(description=gettext_lazy("members"), ordering="_n_members")
     def n_members(self, delegation: _WithMemberCount) -> int:
         return delegation._n_members
 
@@ -157,7 +165,11 @@ class PersonAdminForm(forms.ModelForm):
     """The photo goes through the same checks and re-encoding as the liaison portal's upload (a plain file
     field: Django's image field would answer a fake with its own vaguer message first)."""
 
-    photo = forms.FileField(required=False, widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png"}))
+    photo = forms.FileField(
+        label=gettext_lazy("Photo"),
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png"}),
+    )
 
     class Meta:
         model = Person
@@ -180,8 +192,8 @@ class PersonAdmin(AuditedModelAdmin):
     list_display = ("__str__", "function", "delegation", "rank", "category", "has_photo")
     list_filter = ("category", "rank", "delegation__event", "delegation__partner__region")
     search_fields = ("given_name", "family_name", "native_name", "function", "delegation__partner__name", "email")
-    SEARCH_HELP = "Search by name, function, delegation or e-mail."
-    SEARCH_HELP_SENSITIVE = (
+    SEARCH_HELP = gettext_lazy("Search by name, function, delegation or e-mail.")
+    SEARCH_HELP_SENSITIVE = gettext_lazy(
         "Search by name, function, delegation or e-mail, or by a complete passport number (exact match only: "
         "numbers are stored encrypted, so part of a number finds nothing)."
     )
@@ -201,22 +213,27 @@ class PersonAdmin(AuditedModelAdmin):
                 )
             },
         ),
-        ("Contact and needs", {"fields": ("nationality", "email", "phone", "languages", "photo", "photo_preview")}),
-        ("Sensitive (security and accreditation only)", {"fields": Person.SENSITIVE_FIELDS}),
+        (
+            gettext_lazy("Contact and needs"),
+            {"fields": ("nationality", "email", "phone", "languages", "photo", "photo_preview")},
+        ),
+        (gettext_lazy("Sensitive (security and accreditation only)"), {"fields": Person.SENSITIVE_FIELDS}),
     ]
 
     readonly_fields = ("photo_preview",)
 
-    @admin.display(description="photo", boolean=True)
+    @admin.display(description=gettext_lazy("photo"), boolean=True)
     def has_photo(self, person: Person) -> bool:
         return bool(person.photo)
 
-    @admin.display(description="current photo")
+    @admin.display(description=gettext_lazy("current photo"))
     def photo_preview(self, person: Person) -> str:
         if not person.pk or not person.photo:
             return "—"
         url = reverse("admin:delegations_person_photo", args=[person.pk])
-        return format_html('<img src="{}" alt="Badge photo of {}" width="120">', url, person.full_name)
+        return format_html(
+            '<img src="{}" alt="{}" width="120">', url, _("Badge photo of %(name)s") % {"name": person.full_name}
+        )
 
     def get_urls(self):
         photo = path("<int:pk>/photo.jpg", self.admin_site.admin_view(self.photo_view), name="delegations_person_photo")
@@ -226,7 +243,7 @@ class PersonAdmin(AuditedModelAdmin):
         """Photos are not public files (MEDIA_ROOT is never served): staff who may view people see them here."""
         person = Person.objects.filter(pk=pk).first()
         if person is None or not self.has_view_permission(request, person):
-            raise Http404("No such person.")
+            raise Http404(_("No such person."))
         return photo_response(person)
 
     def save_model(self, request, obj, form, change):
@@ -268,7 +285,7 @@ class PersonAdmin(AuditedModelAdmin):
 
     def get_changelist_instance(self, request):
         changelist = super().get_changelist_instance(request)  # per request: the admin instance is shared
-        changelist.search_help_text = (
+        changelist.search_help_text = str(
             self.SEARCH_HELP_SENSITIVE if self.may_see_sensitive(request) else self.SEARCH_HELP
         )
         return changelist
@@ -300,20 +317,31 @@ class AccreditationAdmin(AuditedModelAdmin):
     list_select_related = ("person__delegation__partner", "event")
     actions = ["approve_selected"]
 
-    @admin.display(description="delegation", ordering="person__delegation__partner__name")
+    @admin.display(description=gettext_lazy("delegation"), ordering="person__delegation__partner__name")
     def delegation(self, accreditation: Accreditation) -> str:
         return str(accreditation.person.delegation.partner)
 
-    @admin.action(description="Approve selected accreditations (assigns badge numbers)", permissions=["change"])
+    @admin.action(
+        description=gettext_lazy("Approve selected accreditations (assigns badge numbers)"), permissions=["change"]
+    )
     def approve_selected(self, request, queryset):
         selected = queryset.count()
         approved = accreditations_approve(queryset=queryset, by=request.user)
-        self.message_user(request, f"Approved {approved} accreditation(s).", messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext("Approved %(count)s accreditation(s).", "Approved %(count)s accreditation(s).", approved)
+            % {"count": approved},
+            messages.SUCCESS,
+        )
         if approved < selected:
             self.message_user(
                 request,
-                f"{selected - approved} selected accreditation(s) were not in 'requested' status "
-                "and were left unchanged.",
+                ngettext(
+                    "%(count)s selected accreditation(s) were not in 'requested' status and were left unchanged.",
+                    "%(count)s selected accreditation(s) were not in 'requested' status and were left unchanged.",
+                    selected - approved,
+                )
+                % {"count": selected - approved},
                 messages.WARNING,
             )
 
@@ -346,9 +374,10 @@ class LiaisonInvitationAdmin(admin.ModelAdmin):
     SHOWN = ("delegation", "email", "name", "status_display", "created_at", "expires_at", "invited_by",
              "accepted_at", "accepted_by", "revoked_at")  # fmt: skip
 
-    @admin.display(description="status")
+    @admin.display(description=gettext_lazy("status"))
     def status_display(self, invitation: LiaisonInvitation) -> str:
-        return invitation.status
+        shown = {"accepted": _("accepted"), "revoked": _("revoked"), "expired": _("expired"), "pending": _("pending")}
+        return shown.get(invitation.status, invitation.status)
 
     def get_fields(self, request, obj=None):
         return ("delegation", "email", "name") if obj is None else self.SHOWN
@@ -368,14 +397,19 @@ class LiaisonInvitationAdmin(admin.ModelAdmin):
         obj.pk = invitation.pk
         self.message_user(
             request,
-            f"Invitation saved and being mailed to {invitation.email}; the link works once, until "
-            f"{fmt(invitation.expires_at)}. Should the mail fail, a notice in your inbox says so.",
+            _(
+                "Invitation saved and being mailed to %(email)s; the link works once, until %(expires)s. Should the "
+                "mail fail, a notice in your inbox says so."
+            )
+            % {"email": invitation.email, "expires": fmt(invitation.expires_at)},
         )
 
     def save_related(self, request, form, formsets, change):
         return None  # no many-to-many fields; the domain function has audited the invitation
 
-    @admin.action(description="Send again (a new link; the old one stops working)", permissions=["change"])
+    @admin.action(
+        description=gettext_lazy("Send again (a new link; the old one stops working)"), permissions=["change"]
+    )
     def resend(self, request, queryset):
         sent = 0
         for invitation in queryset.select_related("delegation"):
@@ -386,17 +420,29 @@ class LiaisonInvitationAdmin(admin.ModelAdmin):
             )
             sent += 1
         self.message_user(
-            request, f"Sent {sent} new invitation(s); accepted ones and those no longer valid were skipped."
+            request,
+            ngettext(
+                "Sent %(count)s new invitation(s); accepted ones and those no longer valid were skipped.",
+                "Sent %(count)s new invitation(s); accepted ones and those no longer valid were skipped.",
+                sent,
+            )
+            % {"count": sent},
         )
 
-    @admin.action(description="Withdraw (the link stops working)", permissions=["change"])
+    @admin.action(description=gettext_lazy("Withdraw (the link stops working)"), permissions=["change"])
     def revoke(self, request, queryset):
         withdrawn = 0
         for invitation in queryset:
             if invitation.status == "pending":
                 invitation_revoke(invitation=invitation, by=request.user)
                 withdrawn += 1
-        self.message_user(request, f"Withdrew {withdrawn} pending invitation(s).")
+        self.message_user(
+            request,
+            ngettext(
+                "Withdrew %(count)s pending invitation(s).", "Withdrew %(count)s pending invitation(s).", withdrawn
+            )
+            % {"count": withdrawn},
+        )
 
 
 @admin.register(ZoneRule)
@@ -410,10 +456,10 @@ class ZoneRuleAdmin(AuditedModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("event").prefetch_related("zones")
 
-    @admin.display(description="event", ordering="event")
+    @admin.display(description=gettext_lazy("event"), ordering="event")
     def event_or_all(self, rule: ZoneRule) -> str:
-        return str(rule.event) if rule.event else "All events (unless the event has its own rule)"
+        return str(rule.event) if rule.event else _("All events (unless the event has its own rule)")
 
-    @admin.display(description="zones")
+    @admin.display(description=gettext_lazy("zones"))
     def zone_codes(self, rule: ZoneRule) -> str:
-        return ", ".join(zone.code for zone in rule.zones.all()) or "none"
+        return ", ".join(zone.code for zone in rule.zones.all()) or _("none")

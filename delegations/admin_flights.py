@@ -27,6 +27,9 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
+from django.utils.functional import lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from asemplanner.admin_pages import site_pages
 from asemplanner.timeranges import fmt
@@ -51,24 +54,42 @@ def flights_urls(site: AdminSite) -> list[URLPattern]:
     ]
 
 
+def _status_choices() -> list[tuple[str, str]]:
+    """Every flight status, labelled in the active language (a callable: the labels are translated when used)."""
+    return sorted(
+        {(value, str(label)) for value, label in [*STATUSES["arrival"].items(), *STATUSES["departure"].items()]}
+    )
+
+
 class FlightMarkForm(forms.Form):
     travel = forms.IntegerField(widget=forms.HiddenInput)
-    leg = forms.ChoiceField(choices=[("arrival", "Arrival"), ("departure", "Departure")], widget=forms.HiddenInput)
+    leg = forms.ChoiceField(
+        choices=[("arrival", gettext_lazy("Arrival")), ("departure", gettext_lazy("Departure"))],
+        widget=forms.HiddenInput,
+    )
     status = forms.ChoiceField(
-        choices=sorted({*STATUSES["arrival"].items(), *STATUSES["departure"].items()}),
-        error_messages={"invalid_choice": "Status: ‘%(value)s’ is not a flight status; use the buttons."},
+        choices=_status_choices,
+        error_messages={"invalid_choice": gettext_lazy("Status: ‘%(value)s’ is not a flight status; use the buttons.")},
     )
     at = forms.DateTimeField(
         required=False,
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
-        error_messages={"invalid": "Time: enter the date and time as YYYY-MM-DD HH:MM (Phnom Penh time)."},
+        error_messages={
+            "invalid": gettext_lazy("Time: enter the date and time as YYYY-MM-DD HH:MM (Phnom Penh time).")
+        },
     )
 
 
 class FlightUploadForm(forms.Form):
     file = forms.FileField(
-        label="The airport's list (CSV)",
-        help_text=f"Columns flight, date, direction, status, time; UTF-8; at most {size_text(MAX_BYTES)}.",
+        label=gettext_lazy("The airport's list (CSV)"),
+        help_text=lazy(
+            lambda: (
+                _("Columns flight, date, direction, status, time; UTF-8; at most %(size)s.")
+                % {"size": size_text(MAX_BYTES)}
+            ),
+            str,
+        )(),
     )
 
 
@@ -82,7 +103,7 @@ def _day(request: HttpRequest) -> tuple[dt.date, str]:
         shown = raw[:40]
         return (
             timezone.localdate(),
-            f"Day “{shown}” is not a date: give it as YYYY-MM-DD, e.g. 2020-11-15. Showing today.",
+            _("Day “%(day)s” is not a date: give it as YYYY-MM-DD, e.g. 2020-11-15. Showing today.") % {"day": shown},
         )
 
 
@@ -100,7 +121,7 @@ def flights_view(request: HttpRequest, *, site: AdminSite) -> HttpResponse:
     can_change = request.user.has_perm(CHANGE)
     context: dict[str, Any] = {
         **site.each_context(request),
-        "title": f"Flights on {fmt(day)}",
+        "title": _("Flights on %(day)s") % {"day": fmt(day)},
         "day": day,
         "days": flight_days(),
         "arrivals": [p for p in parties if p.leg == "arrival"],
@@ -129,7 +150,7 @@ def _mark(request: HttpRequest, *, site: AdminSite) -> HttpResponse:
     data = form.cleaned_data
     travel = Travel.objects.filter(pk=data["travel"]).select_related("person__delegation__partner").first()
     if travel is None:
-        messages.error(request, "This travel record no longer exists; the page was out of date.")
+        messages.error(request, _("This travel record no longer exists; the page was out of date."))
         return HttpResponseRedirect(back_url)
     try:
         party = flight_status_set(travel=travel, leg=data["leg"], status=data["status"], at=data["at"], by=request.user)
@@ -138,21 +159,35 @@ def _mark(request: HttpRequest, *, site: AdminSite) -> HttpResponse:
         return HttpResponseRedirect(back_url)
     first = party[0]
     at = first.arrival_at if data["leg"] == "arrival" else first.departure_at
-    label = STATUSES[data["leg"]][data["status"]].lower()
-    who = f"{first.person}" + (f" and {len(party) - 1} more" if len(party) > 1 else "")
-    when = f", {fmt(at)}" if at else ""
-    moved_day = ""
+    label = str(STATUSES[data["leg"]][data["status"]]).lower()
+    who = str(first.person)
+    if len(party) > 1:
+        who = _("%(person)s and %(more)s more") % {"person": who, "more": len(party) - 1}
+    if data["leg"] == "arrival":
+        done = (
+            _("%(who)s (%(code)s): arrival %(status)s, %(at)s.") if at else _("%(who)s (%(code)s): arrival %(status)s.")
+        )
+    else:
+        done = (
+            _("%(who)s (%(code)s): departure %(status)s, %(at)s.")
+            if at
+            else _("%(who)s (%(code)s): departure %(status)s.")
+        )
+    said = done % {
+        "who": who,
+        "code": first.person.delegation.partner.code,
+        "status": label,
+        "at": fmt(at) if at else "",
+    }
     if at is not None and back and timezone.localdate(at).isoformat() != back:
-        moved_day = f" It is now on the list of {timezone.localdate(at):%d %b %Y}."
-    messages.success(
-        request, f"{who} ({first.person.delegation.partner.code}): {data['leg']} {label}{when}.{moved_day}"
-    )
+        said += " " + _("It is now on the list of %(day)s.") % {"day": f"{timezone.localdate(at):%d %b %Y}"}
+    messages.success(request, said)
     return HttpResponseRedirect(back_url)
 
 
 def _refusal(exc: ValidationError) -> str:
     """The domain's refusal as one message naming the field."""
-    names = {"at": "Time", "status": "Status", "leg": "Leg", "travel": "Travel"}
+    names = {"at": _("Time"), "status": _("Status"), "leg": _("Leg"), "travel": _("Travel")}
     if hasattr(exc, "error_dict"):
         return " ".join(
             f"{names.get(name, name)}: {message}" for name, errors in exc.message_dict.items() for message in errors
@@ -174,13 +209,13 @@ def flights_import_view(request: HttpRequest, *, site: AdminSite) -> HttpRespons
         try:
             result = flights_import_apply(file=data, by=request.user, expected=request.POST.get("digest", ""))
         except ImportRefused as refused:
-            messages.error(request, " ".join(refused.messages) + " Nothing was applied.")
+            messages.error(request, " ".join(refused.messages) + " " + _("Nothing was applied."))
             return HttpResponseRedirect(reverse(f"{site.name}:flights_import"))
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
             result = flights_import_preview(file=data)  # the new preview, to apply again
         else:
-            messages.success(request, f"Applied the airport's list: {result.summary()}")
+            messages.success(request, _("Applied the airport's list: %(summary)s") % {"summary": result.summary()})
             days = sorted({change.day for change in result.changes})
             return HttpResponseRedirect(_page_url(site, days[0]) if days else reverse(f"{site.name}:flights"))
     elif request.method == "POST":
@@ -191,7 +226,7 @@ def flights_import_view(request: HttpRequest, *, site: AdminSite) -> HttpRespons
             result = flights_import_preview(file=data)
     context: dict[str, Any] = {
         **site.each_context(request),
-        "title": "The airport's flight list",
+        "title": _("The airport's flight list"),
         "form": form,
         "result": result,
         "data": base64.b64encode(data).decode() if result and not result.refused else "",

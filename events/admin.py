@@ -9,6 +9,8 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from asemplanner.admin import AuditedModelAdmin
 from asemplanner.timeranges import fmt
@@ -58,11 +60,13 @@ class EventAdmin(AuditedModelAdmin):
     inlines = [SessionInline]
     actions = ["postpone_selected"]
 
-    @admin.action(description="Postpone the selected event (preview the impact first)", permissions=["change"])
+    @admin.action(
+        description=gettext_lazy("Postpone the selected event (preview the impact first)"), permissions=["change"]
+    )
     def postpone_selected(self, request, queryset):
         events = list(queryset[:2])
         if len(events) != 1:
-            self.message_user(request, "Select exactly one event to postpone; nothing was changed.", messages.ERROR)
+            self.message_user(request, _("Select exactly one event to postpone; nothing was changed."), messages.ERROR)
             return None
         # The postponement page (planning/admin_postponement.py) previews the impact before anything moves.
         return HttpResponseRedirect(f"{reverse('admin:events_postpone')}?event={events[0].pk}")
@@ -74,17 +78,17 @@ class EventAdmin(AuditedModelAdmin):
             .annotate(_n_sessions=Count("sessions", filter=~Q(sessions__status=Session.Status.CANCELLED)))
         )
 
-    @admin.display(description="sessions", ordering="_n_sessions")
+    @admin.display(description=gettext_lazy("sessions"), ordering="_n_sessions")
     def n_sessions(self, event: _WithSessionCount) -> int:
         return event._n_sessions
 
-    @admin.display(description="precedence")
+    @admin.display(description=gettext_lazy("precedence"))
     def precedence_link(self, event: Event) -> str:
         # The order of precedence and seating plan page (protocol/admin_precedence.py) checks its own permission.
         if event.pk is None:
-            return "Save the event first."
+            return _("Save the event first.")
         return format_html(
-            '<a href="{}">Order &amp; seating</a>', reverse("admin:protocol_precedence", args=[event.pk])
+            '<a href="{}">{}</a>', reverse("admin:protocol_precedence", args=[event.pk]), _("Order & seating")
         )
 
 
@@ -112,7 +116,7 @@ class VenueAdmin(AuditedModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(_n_rooms=Count("rooms"))
 
-    @admin.display(description="rooms", ordering="_n_rooms")
+    @admin.display(description=gettext_lazy("rooms"), ordering="_n_rooms")
     def n_rooms(self, venue: _WithRoomCount) -> int:
         return venue._n_rooms
 
@@ -136,11 +140,11 @@ class TransferTimeAdmin(AuditedModelAdmin):
 
 
 class CapacityFilter(admin.SimpleListFilter):
-    title = "capacity"
+    title = gettext_lazy("capacity")
     parameter_name = "capacity"
 
     def lookups(self, request, model_admin):
-        return [("over", "Expected attendance above capacity")]
+        return [("over", _("Expected attendance above capacity"))]
 
     def queryset(self, request, queryset):
         if self.value() == "over":
@@ -169,12 +173,15 @@ class SessionAdmin(AuditedModelAdmin):
     list_select_related = ("event", "room__venue")
     fieldsets = [
         (None, {"fields": ("event", "title", "kind", "status")}),
-        ("When and where", {"fields": ("room", "start", "end")}),
-        ("Who attends", {"fields": ("audience", "audience_category", "attendees", "expected_attendance")}),
-        ("Notes", {"fields": ("notes",), "classes": ("collapse",)}),
+        (gettext_lazy("When and where"), {"fields": ("room", "start", "end")}),
+        (
+            gettext_lazy("Who attends"),
+            {"fields": ("audience", "audience_category", "attendees", "expected_attendance")},
+        ),
+        (gettext_lazy("Notes"), {"fields": ("notes",), "classes": ("collapse",)}),
     ]
 
-    @admin.display(description="fits room", boolean=True)
+    @admin.display(description=gettext_lazy("fits room"), boolean=True)
     def capacity_ok(self, session: Session) -> bool | None:
         if session.expected_attendance is None:
             return None
@@ -187,11 +194,11 @@ class SessionAdmin(AuditedModelAdmin):
 
 
 class ActiveFilter(admin.SimpleListFilter):
-    title = "whether lifted"
+    title = gettext_lazy("whether lifted")
     parameter_name = "active"
 
     def lookups(self, request, model_admin):
-        return [("yes", "Out of service (not lifted)"), ("no", "Back in service (lifted)")]
+        return [("yes", _("Out of service (not lifted)")), ("no", _("Back in service (lifted)"))]
 
     def queryset(self, request, queryset):
         if self.value() == "yes":
@@ -217,20 +224,20 @@ class RoomOutageAdmin(AuditedModelAdmin):
     readonly_fields = ("created_by", "created_at", "lifted_at", "impact_link")
     actions = ["back_in_service"]
 
-    @admin.display(description="period", ordering="start")
+    @admin.display(description=gettext_lazy("period"), ordering="start")
     def period(self, outage: RoomOutage) -> str:
         return f"{fmt(outage.start)} – {fmt(outage.end)}"
 
-    @admin.display(description="out of service", boolean=True)
+    @admin.display(description=gettext_lazy("out of service"), boolean=True)
     def active(self, outage: RoomOutage) -> bool:
         return outage.is_active
 
-    @admin.display(description="impact")
+    @admin.display(description=gettext_lazy("impact"))
     def impact_link(self, outage: RoomOutage) -> str:
         if outage.pk is None:
-            return "Save first: the impact page then lists what is hit and proposes new rooms."
+            return _("Save first: the impact page then lists what is hit and proposes new rooms.")
         return format_html(
-            '<a href="{}">What it hits, relocation</a>', reverse("admin:outage_impact", args=[outage.pk])
+            '<a href="{}">{}</a>', reverse("admin:outage_impact", args=[outage.pk]), _("What it hits, relocation")
         )
 
     def has_delete_permission(self, request, obj=None) -> bool:
@@ -247,7 +254,9 @@ class RoomOutageAdmin(AuditedModelAdmin):
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
         except ValidationError as exc:
-            self.message_user(request, "Not saved: " + " ".join(exc.messages), messages.ERROR)
+            self.message_user(
+                request, _("Not saved: %(reasons)s") % {"reasons": " ".join(exc.messages)}, messages.ERROR
+            )
             return HttpResponseRedirect(request.get_full_path())
 
     def save_model(self, request, obj, form, change):
@@ -266,14 +275,18 @@ class RoomOutageAdmin(AuditedModelAdmin):
     def response_add(self, request, obj, post_url_continue=None):
         self.message_user(
             request,
-            f"{obj.room} is out of service {fmt(obj.start)} – {fmt(obj.end)}. Below: what it hits and where it could "
-            "go; tick what to accept.",
+            _(
+                "%(room)s is out of service %(start)s – %(end)s. Below: what it hits and where it could go; tick "
+                "what to accept."
+            )
+            % {"room": obj.room, "start": fmt(obj.start), "end": fmt(obj.end)},
             messages.SUCCESS,
         )
         return HttpResponseRedirect(reverse("admin:outage_impact", args=[obj.pk]))
 
     @admin.action(
-        description="Back in service (lift the selected outages; they stay on record)", permissions=["change"]
+        description=gettext_lazy("Back in service (lift the selected outages; they stay on record)"),
+        permissions=["change"],
     )
     def back_in_service(self, request, queryset):
         lifted, skipped = [], []
@@ -287,11 +300,13 @@ class RoomOutageAdmin(AuditedModelAdmin):
         if lifted:
             self.message_user(
                 request,
-                f"Back in service at {timezone.localtime():%H:%M}: {', '.join(lifted)}. The clashes they caused are "
-                "re-checked now.",
+                _("Back in service at %(time)s: %(rooms)s. The clashes they caused are re-checked now.")
+                % {"time": f"{timezone.localtime():%H:%M}", "rooms": ", ".join(lifted)},
                 messages.SUCCESS,
             )
         if skipped:
             self.message_user(
-                request, f"Already back in service, left as they were: {', '.join(skipped)}.", messages.WARNING
+                request,
+                _("Already back in service, left as they were: %(rooms)s.") % {"rooms": ", ".join(skipped)},
+                messages.WARNING,
             )

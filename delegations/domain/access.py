@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from delegations.models import Accreditation, Delegation, MemberImport, Person
 
@@ -18,7 +19,7 @@ def parse_pk(value) -> int:
     try:
         return int(value)
     except (TypeError, ValueError):
-        raise Http404("No such object.") from None
+        raise Http404(_("No such object.")) from None
 
 
 def liaison_delegations(user) -> QuerySet[Delegation]:
@@ -33,7 +34,7 @@ def access_delegation(user, pk) -> Delegation:
         liaison_delegations(user).filter(pk=parse_pk(pk)).select_related("partner", "event", "event__parent").first()
     )
     if delegation is None:
-        raise Http404("No such delegation among yours.")
+        raise Http404(_("No such delegation among yours."))
     return delegation
 
 
@@ -41,7 +42,7 @@ def access_person(delegation: Delegation, pk) -> Person:
     """A member of a delegation the caller already reached with `access_delegation`."""
     person = Person.objects.filter(delegation=delegation, pk=parse_pk(pk)).select_related("travel").first()
     if person is None:
-        raise Http404("No such member of this delegation.")
+        raise Http404(_("No such member of this delegation."))
     return person
 
 
@@ -52,12 +53,12 @@ def access_accreditation(delegation: Delegation, pk) -> Accreditation:
         .first()
     )
     if accreditation is None:
-        raise Http404("No such accreditation in this delegation.")
+        raise Http404(_("No such accreditation in this delegation."))
     return accreditation
 
 
 def access_member_import(delegation: Delegation, pk) -> MemberImport:
     member_import = MemberImport.objects.filter(delegation=delegation, pk=parse_pk(pk)).first()
     if member_import is None:
-        raise Http404("No such import for this delegation.")
+        raise Http404(_("No such import for this delegation."))
     return member_import

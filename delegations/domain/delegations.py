@@ -9,6 +9,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from asemplanner.domain.audit import (
     Actor,
@@ -68,16 +70,25 @@ def person_remove(*, person: Person, by: Actor) -> None:
         which = ", ".join(f"{a.event} ({a.get_status_display().lower()})" for a in kept)
         raise ValidationError(
             {
-                "person": f"{person} has a badge record for {which}. Ask the accreditation office to revoke and "
-                "remove it before taking them off the delegation."
+                "person": _(
+                    "%(person)s has a badge record for %(which)s. Ask the accreditation office to revoke and "
+                    "remove it before taking them off the delegation."
+                )
+                % {"person": person, "which": which}
             }
         )
     tasks = person.protocol_tasks.count()
     if tasks:
         raise ValidationError(
             {
-                "person": f"{tasks} protocol task(s) are planned for {person} (airport reception, motorcade…). "
-                "Ask the protocol office to re-plan them before taking them off the delegation."
+                "person": ngettext(
+                    "%(count)s protocol task(s) are planned for %(person)s (airport reception, motorcade…). "
+                    "Ask the protocol office to re-plan them before taking them off the delegation.",
+                    "%(count)s protocol task(s) are planned for %(person)s (airport reception, motorcade…). "
+                    "Ask the protocol office to re-plan them before taking them off the delegation.",
+                    tasks,
+                )
+                % {"count": tasks, "person": person}
             }
         )
     delegation = person.delegation
@@ -112,7 +123,9 @@ def travel_set_party(*, people: Sequence[Person], by: Actor, **fields: Any) -> l
         except ValidationError as exc:
             if number == 0:
                 raise
-            raise ValidationError(f"For {person}: {' '.join(exc.messages)}") from exc
+            raise ValidationError(
+                _("For %(person)s: %(reasons)s") % {"person": person, "reasons": " ".join(exc.messages)}
+            ) from exc
     return saved
 
 
@@ -133,7 +146,9 @@ def accreditations_request(*, people: Sequence[Person], event: Event, by: Actor,
                 accreditation_request(person=person, event=event, category=category or person.category, by=by)
             )
         except ValidationError as exc:
-            raise ValidationError(f"{person}: {' '.join(exc.messages)}") from exc
+            raise ValidationError(
+                _("%(person)s: %(reasons)s") % {"person": person, "reasons": " ".join(exc.messages)}
+            ) from exc
     return requested
 
 
@@ -147,7 +162,10 @@ def accreditation_withdraw(*, accreditation: Accreditation, by: Actor) -> None:
     if accreditation.status != Accreditation.Status.REQUESTED:
         current = accreditation.get_status_display().lower()
         raise ValidationError(
-            {"status": f"Only a request waiting for approval can be withdrawn; this accreditation is {current}."}
+            {
+                "status": _("Only a request waiting for approval can be withdrawn; this accreditation is %(current)s.")
+                % {"current": current}
+            }
         )
     instance_delete(instance=accreditation, by=by, action="delegations.accreditation.withdrawn")
 
@@ -171,7 +189,12 @@ def accreditation_zones_default(*, accreditation: Accreditation) -> list:
 def accreditation_approve(*, accreditation: Accreditation, by: Actor) -> Accreditation:
     if accreditation.status != Accreditation.Status.REQUESTED:
         current = accreditation.get_status_display().lower()
-        raise ValidationError({"status": f"Only requested accreditations can be approved; this one is {current}."})
+        raise ValidationError(
+            {
+                "status": _("Only requested accreditations can be approved; this one is %(current)s.")
+                % {"current": current}
+            }
+        )
     accreditation.status = Accreditation.Status.APPROVED
     accreditation.badge_number = accreditation.badge_number or badge_number_for(accreditation)
     accreditation.approved_at = timezone.now()

@@ -42,6 +42,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from asemplanner.domain.audit import Actor
 from asemplanner.timeranges import fmt
@@ -184,16 +185,19 @@ class FlightImport:
     def summary(self) -> str:
         changes = self.changes
         travellers = sum(len(c.travellers) for c in changes)
-        parts = [f"{len(changes)} flight(s) changed ({travellers} traveller(s))"]
+        parts = [
+            _("%(flights)s flight(s) changed (%(travellers)s traveller(s))")
+            % {"flights": len(changes), "travellers": travellers}
+        ]
         by_status: dict[str, int] = defaultdict(int)
         for change in changes:
             by_status[change.status_label.lower()] += 1
         if by_status:
             parts.append(", ".join(f"{n} {label}" for label, n in sorted(by_status.items())))
         if self.unchanged:
-            parts.append(f"{len(self.unchanged)} already as listed")
+            parts.append(_("%(count)s already as listed") % {"count": len(self.unchanged)})
         if self.errors:
-            parts.append(f"{len(self.errors)} row error(s), not applied")
+            parts.append(_("%(count)s row error(s), not applied") % {"count": len(self.errors)})
         return "; ".join(parts) + "."
 
 

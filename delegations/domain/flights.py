@@ -19,6 +19,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from asemplanner.domain.audit import Actor, Write, audit_entry, audit_log_many, diff, snapshot
 from asemplanner.domain.changes import Verb
@@ -40,7 +41,9 @@ def flight_key(number: str) -> str:
 
 def leg_check(leg: str) -> str:
     if leg not in LEGS:
-        raise ValidationError({"leg": f"‘{leg}’ is not a leg of a journey: use arrival or departure."})
+        raise ValidationError(
+            {"leg": _("‘%(leg)s’ is not a leg of a journey: use arrival or departure.") % {"leg": leg}}
+        )
     return leg
 
 
@@ -82,7 +85,7 @@ class Windows:
 
     def of(self, event: Event) -> tuple[tuple[dt.datetime, dt.datetime], str]:
         if event.pk not in self.known:
-            label = f"the travel window of {event} and its side events"
+            label = _("the travel window of %(event)s and its side events") % {"event": event}
             self.known[event.pk] = (travel_window(event), label)
         return self.known[event.pk]
 
@@ -173,10 +176,10 @@ def flight_status_set(
     if at is None and status == DONE[leg]:
         at = now
     if at is not None and timezone.is_naive(at):
-        raise ValidationError({"at": "Give the time with its time zone (the planner works in Phnom Penh time)."})
+        raise ValidationError({"at": _("Give the time with its time zone (the planner works in Phnom Penh time).")})
     party = _party(travel, leg)
     if not party:
-        raise ValidationError({"travel": "This travel record no longer exists; reload the page."})
+        raise ValidationError({"travel": _("This travel record no longer exists; reload the page.")})
     windows = Windows()
     marks = [FlightMark(travel=row, leg=leg, status=status, at=at) for row in party]
     for number, mark in enumerate(marks):
@@ -186,7 +189,10 @@ def flight_status_set(
                 raise ValidationError(errors)
             who = mark.travel.person
             raise ValidationError(
-                {name: f"For {who}, on the same flight: {message}" for name, message in errors.items()}
+                {
+                    name: _("For %(person)s, on the same flight: %(reason)s") % {"person": who, "reason": message}
+                    for name, message in errors.items()
+                }
             )
     marks_write(marks=marks, by=by, now=now)
     return party

@@ -22,10 +22,12 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from asemplanner.domain.audit import Actor, instance_save
 from asemplanner.domain.notifications import notify_users
+from asemplanner.i18n import override_for
 from asemplanner.roles import LIAISON
 from asemplanner.timeranges import fmt
 from delegations.domain.delegations import delegation_set_liaisons
@@ -48,12 +50,18 @@ def invitation_errors(*, delegation: Delegation, email: str) -> dict[str, str]:
     try:
         validate_email(email)
     except ValidationError:
-        return {"email": f"“{email}” is not an e-mail address; enter one such as name@mfa.gov."}
+        return {"email": _("“%(email)s” is not an e-mail address; enter one such as name@mfa.gov.") % {"email": email}}
     existing = get_user_model().objects.filter(email__iexact=email).first()
     if existing is not None and existing.is_staff:
-        return {"email": f"{email} belongs to a staff account; liaison officers need an address of their own."}
+        return {
+            "email": _("%(email)s belongs to a staff account; liaison officers need an address of their own.")
+            % {"email": email}
+        }
     if existing is not None and delegation.liaisons.filter(pk=existing.pk).exists():
-        return {"email": f"{email} is already a liaison officer of {delegation}."}
+        return {
+            "email": _("%(email)s is already a liaison officer of %(delegation)s.")
+            % {"email": email, "delegation": delegation}
+        }
     return {}
 
 
@@ -86,30 +94,39 @@ def liaison_invite(*, delegation: Delegation, email: str, by: Actor, name: str =
 
 
 def _mail_invitation(invitation: LiaisonInvitation, link: str) -> None:
-    greeting = f"Dear {invitation.name}," if invitation.name else "Dear colleague,"
     try:
-        _send_invitation(invitation, link, greeting)
+        # The invitee has no account yet, hence no language of their own: the mail is in the site's (English).
+        with translation.override(settings.LANGUAGE_CODE):
+            _send_invitation(invitation, link)
     except OSError as exc:  # smtplib's errors are OSErrors: the invitation is saved; tell whoever sent it
         log.warning("could not mail the invitation %s (%s)", invitation.pk, exc.__class__.__name__)
         if invitation.invited_by_id:
-            notify_users(
-                users=[invitation.invited_by],
-                topic=f"invitation:{invitation.pk}:mail_failed",
-                title=f"The invitation to {invitation.email} could not be mailed"[:200],
-                body=f"The mail server refused or did not answer ({exc.__class__.__name__}). The invitation is saved; "
-                "select it under Liaison invitations and use “Send again”.",
-                mail=False,
-            )
+            with override_for(invitation.invited_by):
+                notify_users(
+                    users=[invitation.invited_by],
+                    topic=f"invitation:{invitation.pk}:mail_failed",
+                    title=(_("The invitation to %(email)s could not be mailed") % {"email": invitation.email})[:200],
+                    body=_(
+                        "The mail server refused or did not answer (%(error)s). The invitation is saved; select it "
+                        "under Liaison invitations and use “Send again”."
+                    )
+                    % {"error": exc.__class__.__name__},
+                    mail=False,
+                )
 
 
-def _send_invitation(invitation: LiaisonInvitation, link: str, greeting: str) -> None:
+def _send_invitation(invitation: LiaisonInvitation, link: str) -> None:
+    greeting = _("Dear %(name)s,") % {"name": invitation.name} if invitation.name else _("Dear colleague,")
+    body = _(
+        "The organising committee invites you to keep the data of %(delegation)s current in the ASEM summit "
+        "planner: members, photos, passports, travel, hotels and bilateral meetings."
+    ) % {"delegation": invitation.delegation}
+    open_link = _("Open this link to choose your password (it works once, until %(expires)s):") % {
+        "expires": fmt(invitation.expires_at)
+    }
     send_mail(
-        f"Your liaison officer account for {invitation.delegation}",
-        f"{greeting}\n\n"
-        f"The organising committee invites you to keep the data of {invitation.delegation} current in the "
-        "ASEM summit planner: members, photos, passports, travel, hotels and bilateral meetings.\n\n"
-        f"Open this link to choose your password (it works once, until {fmt(invitation.expires_at)}):\n{link}\n\n"
-        "If you did not expect this message, ignore it.",
+        _("Your liaison officer account for %(delegation)s") % {"delegation": invitation.delegation},
+        f"{greeting}\n\n{body}\n\n{open_link}\n{link}\n\n" + _("If you did not expect this message, ignore it."),
         None,
         [invitation.email],
     )
@@ -129,12 +146,13 @@ def invitation_for_token(token: str) -> LiaisonInvitation | None:
 def _usable(invitation: LiaisonInvitation) -> None:
     status = invitation.status
     if status == "accepted":
-        raise ValidationError("This invitation has already been used. Sign in with the password you chose.")
+        raise ValidationError(_("This invitation has already been used. Sign in with the password you chose."))
     if status == "revoked":
-        raise ValidationError("This invitation was withdrawn or replaced by a newer one. Use the newest mail.")
+        raise ValidationError(_("This invitation was withdrawn or replaced by a newer one. Use the newest mail."))
     if status == "expired":
         raise ValidationError(
-            f"This invitation expired on {fmt(invitation.expires_at)}. Ask the organising committee for a new one."
+            _("This invitation expired on %(expires)s. Ask the organising committee for a new one.")
+            % {"expires": fmt(invitation.expires_at)}
         )
 
 
@@ -157,7 +175,8 @@ def invitation_accept(
     if user is None or not user.is_authenticated:
         if invitation_has_account(invitation):
             raise ValidationError(
-                f"{invitation.email} already has an account: sign in first, then open the link again to accept."
+                _("%(email)s already has an account: sign in first, then open the link again to accept.")
+                % {"email": invitation.email}
             )
         user = User(username=invitation.email, email=invitation.email, first_name=first_name, last_name=last_name)
         try:
@@ -168,12 +187,15 @@ def invitation_accept(
         instance_save(instance=user, by=invitation.email, action="auth.user.created_by_invitation")
         user.groups.add(Group.objects.get_or_create(name=LIAISON)[0])
     elif user.is_staff:
-        raise ValidationError("Staff accounts cannot be liaison officers. Sign out and accept with a new account.")
+        raise ValidationError(_("Staff accounts cannot be liaison officers. Sign out and accept with a new account."))
     elif (user.email or "").strip().lower() != invitation.email:
         # A forwarded link, or a shared computer: the invitation is for one address, not whoever holds it.
         raise ValidationError(
-            f"This invitation is for {invitation.email}, but you are signed in as {user.get_username()}. Sign out, "
-            "then open the link again."
+            _(
+                "This invitation is for %(email)s, but you are signed in as %(user)s. Sign out, then open the link "
+                "again."
+            )
+            % {"email": invitation.email, "user": user.get_username()}
         )
     delegation = invitation.delegation
     delegation_set_liaisons(delegation=delegation, liaisons=[*delegation.liaisons.all(), user], by=user)
@@ -185,7 +207,9 @@ def invitation_accept(
 
 def invitation_revoke(*, invitation: LiaisonInvitation, by: Actor) -> LiaisonInvitation:
     if invitation.status != "pending":
-        raise ValidationError(f"Only a pending invitation can be withdrawn; this one is {invitation.status}.")
+        raise ValidationError(
+            _("Only a pending invitation can be withdrawn; this one is %(status)s.") % {"status": invitation.status}
+        )
     invitation.revoked_at = timezone.now()
     instance_save(instance=invitation, by=by, action="delegations.liaisoninvitation.revoked")
     return invitation
@@ -197,7 +221,10 @@ def liaison_withdraw(*, delegation: Delegation, user, by: Actor) -> Delegation:
     Liaisons are granted only by accepting an invitation and taken away only here: the admin's delegation form
     shows them but cannot change them."""
     if not delegation.liaisons.filter(pk=user.pk).exists():
-        raise ValidationError(f"{user.get_username()} is not a liaison officer of {delegation}.")
+        raise ValidationError(
+            _("%(user)s is not a liaison officer of %(delegation)s.")
+            % {"user": user.get_username(), "delegation": delegation}
+        )
     delegation_set_liaisons(
         delegation=delegation,
         liaisons=delegation.liaisons.exclude(pk=user.pk),

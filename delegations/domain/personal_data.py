@@ -15,6 +15,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from asemplanner.domain.audit import MASK, Actor, audit_entry, audit_log_many
 from asemplanner.timeranges import fmt
@@ -23,12 +25,12 @@ from events.models import Event
 
 PURGED_FIELDS = ("passport_number", "passport_expiry", "date_of_birth", "photo")
 LABELS = {
-    "passport_number": "passport number",
-    "passport_expiry": "passport expiry",
-    "date_of_birth": "date of birth",
-    "photo": "photo",
-    "travel": "travel",
-    "hotel": "hotel",
+    "passport_number": gettext_lazy("passport number"),
+    "passport_expiry": gettext_lazy("passport expiry"),
+    "date_of_birth": gettext_lazy("date of birth"),
+    "photo": gettext_lazy("photo"),
+    "travel": gettext_lazy("travel"),
+    "hotel": gettext_lazy("hotel"),
 }
 
 
@@ -56,12 +58,19 @@ def purge_refusal(event: Event, today: dt.date) -> str:
     if today >= allowed:
         return ""
     _first, last = event.days_with_side_events()
-    ended = "has not ended (its last day" if today <= last else "ended on"
-    return (
-        f"{event} {ended} {fmt(last)}{')' if today <= last else ''}, side events included; its people's "
-        f"passport data, photos and travel are kept {event.retention_days} days after that. The purge is "
-        f"allowed from {fmt(allowed)}."
+    running = today <= last
+    refusal = (
+        _(
+            "%(event)s has not ended (its last day %(last)s), side events included; its people's passport data, "
+            "photos and travel are kept %(days)s days after that. The purge is allowed from %(allowed)s."
+        )
+        if running
+        else _(
+            "%(event)s ended on %(last)s, side events included; its people's passport data, photos and travel are "
+            "kept %(days)s days after that. The purge is allowed from %(allowed)s."
+        )
     )
+    return refusal % {"event": event, "last": fmt(last), "days": event.retention_days, "allowed": fmt(allowed)}
 
 
 @dataclass
@@ -71,7 +80,7 @@ class PersonPurge:
 
     def __str__(self) -> str:
         return f"{self.person.full_name} ({self.person.delegation.partner}): " + ", ".join(
-            LABELS[name] for name in self.removed
+            str(LABELS[name]) for name in self.removed
         )
 
 

@@ -16,6 +16,8 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.http import FileResponse, Http404
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from asemplanner.domain.audit import Actor, instance_save
@@ -28,13 +30,13 @@ STORED_MAX_SIDE = 1200
 MAGIC = {b"\xff\xd8\xff": "JPEG", b"\x89PNG\r\n\x1a\n": "PNG"}
 # What people upload instead of a photo, recognised by its first bytes, and what to tell them.
 IMPOSTORS = [
-    (b"GIF8", "a GIF image"),
-    (b"RIFF", "a WebP image"),
-    (b"%PDF", "a PDF document"),
-    (b"BM", "a BMP image"),
-    (b"II*\x00", "a TIFF image"),
-    (b"MM\x00*", "a TIFF image"),
-    (b"PK\x03\x04", "a ZIP archive or office document"),
+    (b"GIF8", gettext_noop("a GIF image")),
+    (b"RIFF", gettext_noop("a WebP image")),
+    (b"%PDF", gettext_noop("a PDF document")),
+    (b"BM", gettext_noop("a BMP image")),
+    (b"II*\x00", gettext_noop("a TIFF image")),
+    (b"MM\x00*", gettext_noop("a TIFF image")),
+    (b"PK\x03\x04", gettext_noop("a ZIP archive or office document")),
 ]
 
 
@@ -48,16 +50,16 @@ def _kind_of(head: bytes) -> str:
         if head.startswith(magic):
             return kind
     if head[4:12] in (b"ftypheic", b"ftypheix", b"ftypmif1", b"ftyphevc"):
-        return "a HEIC photo (the iPhone format)"
+        return gettext_noop("a HEIC photo (the iPhone format)")
     for magic, kind in IMPOSTORS:
         if head.startswith(magic):
             return kind
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if text.startswith((b"<svg", b"<?xml")) or b"<svg" in text:
-        return "an SVG drawing"
+        return gettext_noop("an SVG drawing")
     if text.startswith((b"<!doctype", b"<html", b"<")):
-        return "a web page (HTML)"
-    return "not an image we can read"
+        return gettext_noop("a web page (HTML)")
+    return gettext_noop("not an image we can read")
 
 
 def photo_prepare(upload) -> ContentFile:
@@ -66,16 +68,22 @@ def photo_prepare(upload) -> ContentFile:
     max_pixels = settings.PLANNER_PHOTO_MAX_PIXELS
     size = getattr(upload, "size", None)
     if size is not None and size > max_bytes:
-        raise _refuse(f"The file is {size_text(size)}; a photo may be at most {size_text(max_bytes)}.")
+        raise _refuse(
+            _("The file is %(size)s; a photo may be at most %(most)s.")
+            % {"size": size_text(size), "most": size_text(max_bytes)}
+        )
     upload.seek(0)
     data = upload.read(max_bytes + 1)
     if len(data) > max_bytes:
-        raise _refuse(f"The file is larger than {size_text(max_bytes)}, the most a photo may be.")
+        raise _refuse(_("The file is larger than %(most)s, the most a photo may be.") % {"most": size_text(max_bytes)})
     if not data:
-        raise _refuse("The file is empty. Choose a JPEG or PNG photo.")
+        raise _refuse(_("The file is empty. Choose a JPEG or PNG photo."))
     kind = _kind_of(data[:64])
     if kind not in ALLOWED:
-        raise _refuse(f"This file is {kind}, not a photo in JPEG or PNG format. Upload a JPEG (.jpg) or PNG (.png).")
+        raise _refuse(
+            _("This file is %(kind)s, not a photo in JPEG or PNG format. Upload a JPEG (.jpg) or PNG (.png).")
+            % {"kind": _(kind)}
+        )
     try:
         with warnings.catch_warnings():
             # Pillow warns of a decompression bomb above its own limit; treat it as the refusal it is.
@@ -83,11 +91,16 @@ def photo_prepare(upload) -> ContentFile:
             with Image.open(io.BytesIO(data)) as probe:
                 width, height = probe.size
                 if probe.format != kind:
-                    raise _refuse(f"The file starts like a {kind} image but is not one. Upload a real photo.")
+                    raise _refuse(
+                        _("The file starts like a %(kind)s image but is not one. Upload a real photo.") % {"kind": kind}
+                    )
                 if width * height > max_pixels:
                     raise _refuse(
-                        f"The image is {width} × {height} pixels; photos may have at most "
-                        f"{max_pixels // 1_000_000} million pixels. Resize it and upload it again."
+                        _(
+                            "The image is %(width)s × %(height)s pixels; photos may have at most %(most)s million "
+                            "pixels. Resize it and upload it again."
+                        )
+                        % {"width": width, "height": height, "most": max_pixels // 1_000_000}
                     )
                 probe.verify()  # checks the structure (PNG chunk checksums) without decoding the pixels
             with Image.open(io.BytesIO(data)) as decoded:
@@ -108,19 +121,28 @@ def photo_prepare(upload) -> ContentFile:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise _refuse(
-            f"The image claims far more pixels than a photo has; photos may have at most "
-            f"{max_pixels // 1_000_000} million pixels. Resize it and upload it again."
+            _(
+                "The image claims far more pixels than a photo has; photos may have at most %(most)s million "
+                "pixels. Resize it and upload it again."
+            )
+            % {"most": max_pixels // 1_000_000}
         ) from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         # Pillow's errors for broken files: a truncated JPEG, a PNG whose chunks do not check out.
         raise _refuse(
-            f"The file is damaged or is not really a {kind} image; it could not be decoded. "
-            "Upload a JPEG or PNG photo as it came from the camera or scanner."
+            _(
+                "The file is damaged or is not really a %(kind)s image; it could not be decoded. "
+                "Upload a JPEG or PNG photo as it came from the camera or scanner."
+            )
+            % {"kind": kind}
         ) from exc
     if image.width < MIN_WIDTH or image.height < MIN_HEIGHT:
         raise _refuse(
-            f"The photo is {image.width} × {image.height} pixels; it must be at least {MIN_WIDTH} × {MIN_HEIGHT} "
-            "(portrait) to print sharply on a badge."
+            _(
+                "The photo is %(width)s × %(height)s pixels; it must be at least %(min_width)s × %(min_height)s "
+                "(portrait) to print sharply on a badge."
+            )
+            % {"width": image.width, "height": image.height, "min_width": MIN_WIDTH, "min_height": MIN_HEIGHT}
         )
     image.thumbnail((STORED_MAX_SIDE, STORED_MAX_SIDE))
     out = io.BytesIO()
@@ -152,11 +174,11 @@ def person_set_photo(*, person: Person, upload, by: Actor) -> Person:
 def photo_response(person: Person) -> FileResponse:
     """The stored photo for a page that has already checked access; private, never cached by proxies."""
     if not person.photo:
-        raise Http404("No photo has been uploaded for this member.")
+        raise Http404(_("No photo has been uploaded for this member."))
     try:
         handle = person.photo.open("rb")
     except OSError:
-        raise Http404("The photo file is missing; upload it again.") from None
+        raise Http404(_("The photo file is missing; upload it again.")) from None
     content_type = "image/png" if person.photo.name.lower().endswith(".png") else "image/jpeg"
     response = FileResponse(handle, content_type=content_type)
     response["Cache-Control"] = "private, no-store"

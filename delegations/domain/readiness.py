@@ -11,6 +11,8 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext, gettext_lazy, gettext_noop
+
 from delegations.models import Accreditation, Delegation, Person, Travel
 
 NAMES_SHOWN = 8
@@ -19,19 +21,44 @@ NAMES_SHOWN = 8
 # how to say what is lacking). The first four are also deadline kinds (reminders.Deadline.Kind).
 Check = Callable[[Person, Travel | None, set[int], int], bool]
 MEMBER_CHECKS: dict[str, tuple[Check, str]] = {
-    "photos": (lambda p, t, accredited, event: not p.photo, "a photo"),
-    "passports": (lambda p, t, accredited, event: not (p.passport_number and p.passport_expiry), "passport data"),
-    "travel": (lambda p, t, accredited, event: not (t and t.arrival_at and t.departure_at), "arrival and departure"),
-    "hotel": (lambda p, t, accredited, event: not (t and t.hotel_id), "a hotel"),
-    "accreditations": (lambda p, t, accredited, event: event not in accredited, "an accreditation request"),
+    "photos": (lambda p, t, accredited, event: not p.photo, gettext_noop("a photo")),
+    "passports": (
+        lambda p, t, accredited, event: not (p.passport_number and p.passport_expiry),
+        gettext_noop("passport data"),
+    ),
+    "travel": (
+        lambda p, t, accredited, event: not (t and t.arrival_at and t.departure_at),
+        gettext_noop("arrival and departure"),
+    ),
+    "hotel": (lambda p, t, accredited, event: not (t and t.hotel_id), gettext_noop("a hotel")),
+    "accreditations": (
+        lambda p, t, accredited, event: event not in accredited,
+        gettext_noop("an accreditation request"),
+    ),
+}
+# What is missing, as whole sentences per kind (the texts go into the dashboard, reminders and mail, in the
+# reader's language): for some members (names follow), and when there are no members yet.
+MISSING_FOR = {
+    "photos": gettext_noop("a photo for %(count)s of %(total)s members: %(names)s"),
+    "passports": gettext_noop("passport data for %(count)s of %(total)s members: %(names)s"),
+    "travel": gettext_noop("arrival and departure for %(count)s of %(total)s members: %(names)s"),
+    "hotel": gettext_noop("a hotel for %(count)s of %(total)s members: %(names)s"),
+    "accreditations": gettext_noop("an accreditation request for %(count)s of %(total)s members: %(names)s"),
+}
+MISSING_NO_MEMBERS = {
+    "photos": gettext_noop("a photo: no members entered yet"),
+    "passports": gettext_noop("passport data: no members entered yet"),
+    "travel": gettext_noop("arrival and departure: no members entered yet"),
+    "hotel": gettext_noop("a hotel: no members entered yet"),
+    "accreditations": gettext_noop("an accreditation request: no members entered yet"),
 }
 LABELS = {
-    "members": "Member list and head of delegation",
-    "photos": "Photos",
-    "passports": "Passport data",
-    "travel": "Travel (flights)",
-    "hotel": "Hotel",
-    "accreditations": "Accreditation requests",
+    "members": gettext_lazy("Member list and head of delegation"),
+    "photos": gettext_lazy("Photos"),
+    "passports": gettext_lazy("Passport data"),
+    "travel": gettext_lazy("Travel (flights)"),
+    "hotel": gettext_lazy("Hotel"),
+    "accreditations": gettext_lazy("Accreditation requests"),
 }
 
 
@@ -74,10 +101,11 @@ class Readiness:
         return {kind: item.missing for kind, item in self.items.items()}
 
 
-def _names(people: list[Person], total: int, what: str) -> str:
+def _names(people: list[Person], total: int, kind: str) -> str:
     shown = ", ".join(p.full_name for p in people[:NAMES_SHOWN])
-    more = f" and {len(people) - NAMES_SHOWN} more" if len(people) > NAMES_SHOWN else ""
-    return f"{what} for {len(people)} of {total} members: {shown}{more}"
+    if len(people) > NAMES_SHOWN:
+        shown = gettext("%(names)s and %(more)s more") % {"names": shown, "more": len(people) - NAMES_SHOWN}
+    return gettext(MISSING_FOR[kind]) % {"count": len(people), "total": total, "names": shown}
 
 
 def readiness_for_delegations(delegation_ids: set[int]) -> dict[int, Readiness]:
@@ -123,22 +151,24 @@ def readiness_for_delegations(delegation_ids: set[int]) -> dict[int, Readiness]:
         head_id, event = delegations[delegation_id]
         has_head = bool(head_id)
         if not members:
-            members_missing = "the member list: no members entered yet"
+            members_missing = gettext("the member list: no members entered yet")
         elif not has_head:
-            members_missing = "the head of delegation: none chosen among the members"
+            members_missing = gettext("the head of delegation: none chosen among the members")
         else:
             members_missing = ""
         items = {
             "members": ReadinessItem(
-                "members", LABELS["members"], int(bool(members)) + int(has_head), 2, members_missing
+                "members", str(LABELS["members"]), int(bool(members)) + int(has_head), 2, members_missing
             )
         }
-        for kind, (lacks, label) in MEMBER_CHECKS.items():
+        for kind, (lacks, _label) in MEMBER_CHECKS.items():
             found = [p for p in members if lacks(p, getattr(p, "travel", None), accredited[p.pk], event)]
-            missing = _names(found, len(members), label) if found else ""
+            missing = _names(found, len(members), kind) if found else ""
             if not members:
-                missing = f"{label}: no members entered yet"
-            items[kind] = ReadinessItem(kind, LABELS[kind], len(members) - len(found), len(members), missing, found)
+                missing = gettext(MISSING_NO_MEMBERS[kind])
+            items[kind] = ReadinessItem(
+                kind, str(LABELS[kind]), len(members) - len(found), len(members), missing, found
+            )
         result[delegation_id] = Readiness(delegation_id, len(members), items)
     return result
 

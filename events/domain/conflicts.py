@@ -19,8 +19,14 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TypedDict
+
+from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext_noop
 
 from asemplanner.timeranges import opening_hours_errors, within_days_errors
+from events.clash_messages import clash_text, number, when
 
 
 class Kind(StrEnum):
@@ -97,6 +103,44 @@ class Commitment:
         return self.end_venue_id if self.end_venue_id is not None else self.venue_id
 
 
+# Each clash's message as a msgid and its arguments (events/clash_messages.py): pages render it in the reader's
+# language. `Clash.message` is the same sentence in English.
+DOUBLE_BOOKED = gettext_noop("%(name)s is in “%(first)s” and “%(second)s” at once (%(start)s–%(end)s).")
+TRANSFER_SHORT = gettext_noop(
+    "%(name)s has %(gap)s min from “%(first)s” at %(origin)s to “%(second)s” at %(destination)s; the motorcade "
+    "needs %(minutes)s min plus a %(buffer)s min protocol buffer."
+)
+ARRIVES_LATER = gettext_noop("%(name)s is expected at “%(label)s” (%(start)s) but arrives %(arrival)s.")
+DEPARTS_EARLIER = gettext_noop("%(name)s is expected at “%(label)s” until %(end)s but departs %(departure)s.")
+OVER_CAPACITY = gettext_noop("“%(label)s” expects %(expected)s people; %(room)s holds %(capacity)s.")
+OUT_OF_SERVICE_IN = gettext_noop(
+    "“%(label)s” (%(start)s–%(end)s) is in %(room)s, which is out of service %(from)s–%(until)s (%(reason)s). "
+    "Move it to another room."
+)
+OUT_OF_SERVICE_PREPARES = gettext_noop(
+    "“%(label)s” (%(start)s–%(end)s) prepares a meeting in %(room)s, which is out of service %(from)s–%(until)s "
+    "(%(reason)s). Move it to another room."
+)
+# The English of these two kinds is asemplanner/timeranges.py's text (shared with the forms); the msgids below
+# are the same sentences, one per case.
+OPENS_LATER = gettext_noop("“%(label)s”: Starts at %(start)s, but %(room)s is open %(opens)s–%(closes)s.")
+CLOSES_EARLIER = gettext_noop("“%(label)s”: Ends at %(end)s, but %(room)s is open %(opens)s–%(closes)s.")
+OUTSIDE_HOURS = gettext_noop(
+    "“%(label)s”: Starts at %(start)s, but %(room)s is open %(opens)s–%(closes)s. Ends at %(end)s, but "
+    "%(room)s is open %(opens)s–%(closes)s."
+)
+STARTS_OUTSIDE_DAYS = gettext_noop(
+    "“%(label)s”: Starts at %(start)s, outside the dates of %(event)s runs %(first)s to %(last)s."
+)
+ENDS_OUTSIDE_DAYS = gettext_noop(
+    "“%(label)s”: Ends at %(end)s, outside the dates of %(event)s runs %(first)s to %(last)s."
+)
+OUTSIDE_DAYS = gettext_noop(
+    "“%(label)s”: Starts at %(start)s, outside the dates of %(event)s runs %(first)s to %(last)s. Ends at "
+    "%(end)s, outside the dates of %(event)s runs %(first)s to %(last)s."
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Clash:
     kind: Kind
@@ -107,6 +151,19 @@ class Clash:
     message: str
     event_id: int | None = None
     starts_at: dt.datetime | None = None
+    # The message as a msgid and its arguments, for readers of another language (events/clash_messages.py).
+    message_id: str = field(default="", compare=False)
+    message_args: Mapping[str, object] = field(default_factory=dict, compare=False)
+
+    @property
+    def message_payload(self) -> dict[str, object]:
+        """What `Conflict.message_args` stores: {"msgid": ..., "args": {...}}, empty without a msgid."""
+        return {"msgid": self.message_id, "args": dict(self.message_args)} if self.message_id else {}
+
+    @property
+    def display_message(self) -> str:
+        """The message in the active language."""
+        return clash_text(self.message_payload, self.message)
 
     @property
     def fingerprint(self) -> str:
@@ -196,6 +253,40 @@ def _t(value: dt.datetime, tz: dt.tzinfo) -> str:
     return value.astimezone(tz).strftime("%d %b %H:%M")
 
 
+@dataclass(frozen=True, slots=True)
+class _Clock:
+    """An instant shown by its time of day alone (the message gives the day already)."""
+
+    at: dt.datetime
+
+
+class _Said(TypedDict):
+    message: str
+    message_id: str
+    message_args: dict[str, object]
+
+
+def _said(msgid: str, tz: dt.tzinfo, **args: object) -> _Said:
+    """A clash's `message` (English) with its `message_id` and `message_args` (the reader's language).
+
+    An instant is "05 Nov 14:00" (a `_Clock`: "14:00"), an int a number (Khmer digits on Khmer pages), a
+    `number(...)` a number already written out, anything else text shown as it is (labels, reasons)."""
+    english: dict[str, object] = {}
+    stored: dict[str, object] = {}
+    for name, value in args.items():
+        if isinstance(value, _Clock):
+            english[name], stored[name] = f"{value.at.astimezone(tz):%H:%M}", when(value.at, tz, "H:i")
+        elif isinstance(value, dt.datetime):
+            english[name], stored[name] = _t(value, tz), when(value, tz)
+        elif isinstance(value, int):
+            english[name], stored[name] = str(value), number(value)
+        elif isinstance(value, dict):
+            english[name], stored[name] = value["n"], value
+        else:
+            english[name] = stored[name] = str(value)
+    return {"message": msgid % english, "message_id": msgid, "message_args": stored}
+
+
 def by_resource(
     commitments: Iterable[Commitment], wanted: Callable[[str], bool] | None = None
 ) -> dict[str, list[Commitment]]:
@@ -234,9 +325,14 @@ def double_bookings(resource: str, items: list[Commitment], facts: Facts) -> Ite
             resource=resource,
             first=a.key,
             second=b.key,
-            message=(
-                f"{name} is in “{a.label}” and “{b.label}” at once "
-                f"({_t(overlap_start, facts.tz)}–{overlap_end.astimezone(facts.tz):%H:%M})."
+            **_said(
+                DOUBLE_BOOKED,
+                facts.tz,
+                name=name,
+                first=a.label,
+                second=b.label,
+                start=overlap_start,
+                end=_Clock(overlap_end),
             ),
             event_id=b.event_id or a.event_id,
             starts_at=overlap_start,
@@ -260,11 +356,17 @@ def short_transfers(resource: str, items: list[Commitment], facts: Facts) -> Ite
                         resource=resource,
                         first=previous.key,
                         second=item.key,
-                        message=(
-                            f"{facts.label(resource)} has {gap:.0f} min from “{previous.label}” at "
-                            f"{facts.venue_names.get(origin, origin)} to “{item.label}” at "
-                            f"{facts.venue_names.get(destination, destination)}; the motorcade needs {minutes} min"
-                            f" plus a {facts.buffer_minutes} min protocol buffer."
+                        **_said(
+                            TRANSFER_SHORT,
+                            facts.tz,
+                            name=facts.label(resource),
+                            gap=number(f"{gap:.0f}"),
+                            first=previous.label,
+                            origin=str(facts.venue_names.get(origin, origin)),
+                            second=item.label,
+                            destination=str(facts.venue_names.get(destination, destination)),
+                            minutes=minutes,
+                            buffer=facts.buffer_minutes,
                         ),
                         event_id=item.event_id,
                         starts_at=previous.end,
@@ -288,9 +390,13 @@ def presence(resource: str, items: list[Commitment], facts: Facts) -> Iterable[C
                 resource=resource,
                 first=item.key,
                 second="",
-                message=(
-                    f"{facts.label(resource)} is expected at “{item.label}” ({_t(item.start, facts.tz)}) "
-                    f"but arrives {_t(stay.arrival, facts.tz)}."
+                **_said(
+                    ARRIVES_LATER,
+                    facts.tz,
+                    name=facts.label(resource),
+                    label=item.label,
+                    start=item.start,
+                    arrival=stay.arrival,
                 ),
                 event_id=item.event_id,
                 starts_at=item.start,
@@ -302,9 +408,13 @@ def presence(resource: str, items: list[Commitment], facts: Facts) -> Iterable[C
                 resource=resource,
                 first=item.key,
                 second="",
-                message=(
-                    f"{facts.label(resource)} is expected at “{item.label}” until {_t(item.end, facts.tz)} "
-                    f"but departs {_t(stay.departure, facts.tz)}."
+                **_said(
+                    DEPARTS_EARLIER,
+                    facts.tz,
+                    name=facts.label(resource),
+                    label=item.label,
+                    end=item.end,
+                    departure=stay.departure,
                 ),
                 event_id=item.event_id,
                 starts_at=item.start,
@@ -324,7 +434,14 @@ def room_rules(resource: str, items: list[Commitment], facts: Facts) -> Iterable
                 resource=resource,
                 first=item.key,
                 second="",
-                message=f"“{item.label}” expects {item.expected} people; {room.label} holds {room.capacity}.",
+                **_said(
+                    OVER_CAPACITY,
+                    facts.tz,
+                    label=item.label,
+                    expected=item.expected,
+                    room=room.label,
+                    capacity=room.capacity,
+                ),
                 event_id=item.event_id,
                 starts_at=item.start,
             )
@@ -339,6 +456,15 @@ def room_rules(resource: str, items: list[Commitment], facts: Facts) -> Iterable
                 first=item.key,
                 second="",
                 message=f"“{item.label}”: " + " ".join(hours.values()),
+                message_id=OUTSIDE_HOURS if len(hours) == 2 else OPENS_LATER if "start" in hours else CLOSES_EARLIER,
+                message_args={
+                    "label": item.label,
+                    "room": room.label,
+                    "opens": number(f"{room.opens_at:%H:%M}"),
+                    "closes": number(f"{room.closes_at:%H:%M}"),
+                    "start": when(item.start, facts.tz, "H:i"),
+                    "end": when(item.end, facts.tz, "j M Y H:i"),
+                },
                 event_id=item.event_id,
                 starts_at=item.start,
             )
@@ -363,17 +489,22 @@ def out_of_service(
         for outage in facts.outages[room]:
             if not (item.start < outage.end and outage.start < item.end):
                 continue
-            uses = "is in" if item.room_id is not None else "prepares a meeting in"
             yield Clash(
                 kind=Kind.ROOM_OUT_OF_SERVICE,
                 severity=Severity.ERROR,
                 resource=resource,
                 first=item.key,
                 second=f"outage:{outage.pk}",
-                message=(
-                    f"“{item.label}” ({_t(item.start, facts.tz)}–{item.end.astimezone(facts.tz):%H:%M}) {uses} "
-                    f"{outage.room_label}, which is out of service {_t(outage.start, facts.tz)}–"
-                    f"{_t(outage.end, facts.tz)} ({outage.reason}). Move it to another room."
+                **_said(
+                    OUT_OF_SERVICE_IN if item.room_id is not None else OUT_OF_SERVICE_PREPARES,
+                    facts.tz,
+                    label=item.label,
+                    start=item.start,
+                    end=_Clock(item.end),
+                    room=outage.room_label,
+                    **{"from": outage.start},
+                    until=outage.end,
+                    reason=outage.reason,
                 ),
                 event_id=item.event_id,
                 starts_at=max(item.start, outage.start),
@@ -394,6 +525,21 @@ def event_dates(commitments: Iterable[Commitment], facts: Facts) -> Iterable[Cla
                 first=item.key,
                 second="",
                 message=f"“{item.label}”: " + " ".join(outside.values()),
+                message_id=(
+                    OUTSIDE_DAYS
+                    if len(outside) == 2
+                    else STARTS_OUTSIDE_DAYS
+                    if "start" in outside
+                    else ENDS_OUTSIDE_DAYS
+                ),
+                message_args={
+                    "label": item.label,
+                    "event": event.label,
+                    "first": {"at": event.first_day.isoformat(), "format": "j M Y"},
+                    "last": {"at": event.last_day.isoformat(), "format": "j M Y"},
+                    "start": when(item.start, facts.tz, "j M Y H:i"),
+                    "end": when(item.end, facts.tz, "j M Y H:i"),
+                },
                 event_id=item.event_id,
                 starts_at=item.start,
             )
@@ -401,6 +547,13 @@ def event_dates(commitments: Iterable[Commitment], facts: Facts) -> Iterable[Cla
 
 def find_clashes(commitments: list[Commitment], facts: Facts, *, resources: set[str] | None = None) -> list[Clash]:
     """All clashes among the commitments; with `resources`, only those of these resources (a scoped re-check)."""
+    # The English message is the stored one (the API's, the log's): the shared range rules speak English here
+    # whatever language the request that triggered the check was in.
+    with translation.override(settings.LANGUAGE_CODE):
+        return _find_clashes(commitments, facts, resources)
+
+
+def _find_clashes(commitments: list[Commitment], facts: Facts, resources: set[str] | None) -> list[Clash]:
     wanted = None if resources is None else resources.__contains__
     clashes: list[Clash] = []
     for resource, items in by_resource(commitments, wanted).items():

@@ -16,6 +16,7 @@ import datetime as dt
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from asemplanner.domain.audit import Actor, instance_save
 from events.models import Room, RoomOutage
@@ -33,8 +34,8 @@ def _lock_rooms(*room_ids: int | None) -> None:
 def _refuse_blank_reason(reason: str | None) -> None:
     if not (reason or "").strip():
         raise ValidationError(
-            {"reason": "Say why the room is out of service (e.g. “power cut in the east wing”); staff and the "
-             "impact page show it."}
+            {"reason": _("Say why the room is out of service (e.g. “power cut in the east wing”); staff and the "
+                         "impact page show it.")}
         )  # fmt: skip
 
 
@@ -65,8 +66,9 @@ def outage_update(*, outage: RoomOutage, by: Actor, **changes) -> RoomOutage:
     stored = RoomOutage.objects.select_for_update().get(pk=outage.pk)
     if not stored.is_active:
         raise ValidationError(
-            {"lifted_at": f"This outage was lifted on {timezone.localtime(stored.lifted_at):%d %b %Y %H:%M}; it is "
-             "kept on record and cannot be changed. Enter a new outage if the room is out of service again."}
+            {"lifted_at": _("This outage was lifted on %(lifted)s; it is kept on record and cannot be changed. "
+                            "Enter a new outage if the room is out of service again.")
+             % {"lifted": f"{timezone.localtime(stored.lifted_at):%d %b %Y %H:%M}"}}
         )  # fmt: skip
     if "reason" in changes:
         _refuse_blank_reason(changes["reason"])
@@ -84,8 +86,8 @@ def outage_lift(*, outage: RoomOutage, by: Actor) -> RoomOutage:
     stored = RoomOutage.objects.select_for_update().get(pk=outage.pk)
     if not stored.is_active:
         raise ValidationError(
-            {"lifted_at": f"{stored.room} was already back in service (lifted "
-             f"{timezone.localtime(stored.lifted_at):%d %b %Y %H:%M}); nothing was changed."}
+            {"lifted_at": _("%(room)s was already back in service (lifted %(lifted)s); nothing was changed.")
+             % {"room": stored.room, "lifted": f"{timezone.localtime(stored.lifted_at):%d %b %Y %H:%M}"}}
         )  # fmt: skip
     stored.lifted_at = timezone.now()
     instance_save(instance=stored, by=by, action="events.roomoutage.lifted")

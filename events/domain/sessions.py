@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import models
+from django.utils.translation import gettext as _
 
 from asemplanner.domain.audit import Actor, instance_save
 from events.models import Event, Room, Session
@@ -48,7 +49,15 @@ def session_warnings(session: Session) -> list[str]:
     warnings = []
     if session.expected_attendance and session.room_id and session.expected_attendance > session.room.capacity:
         warnings.append(
-            f"“{session.title}” expects {session.expected_attendance} people but {session.room} holds "
-            f"{session.room.capacity}. Choose a larger room or lower the expected attendance."
+            _(
+                "“%(title)s” expects %(expected)s people but %(room)s holds %(capacity)s. Choose a larger room or "
+                "lower the expected attendance."
+            )
+            % {
+                "title": session.title,
+                "expected": session.expected_attendance,
+                "room": session.room,
+                "capacity": session.room.capacity,
+            }
         )
     return warnings

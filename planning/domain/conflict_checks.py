@@ -39,6 +39,7 @@ SYNCED_FIELDS = [
     "first",
     "second",
     "message",
+    "message_args",
     "starts_at",
 ]
 
@@ -188,6 +189,7 @@ def conflicts_sync(
                 "first": clash.first,
                 "second": clash.second,
                 "message": clash.message,
+                "message_args": clash.message_payload,  # the message in each reader's language
                 "starts_at": clash.starts_at,
             }
             if conflict is None:

@@ -96,7 +96,7 @@ class Precedence:
         label = str(Event.PrecedenceRule(self.event.precedence_rule).label)
         if self.event.precedence_rule == Event.PrecedenceRule.DRAWN_LETTER:
             return f"{label} ({self.event.precedence_start_letter})"
-        return label
+        return str(label)
 
     @property
     def language_label(self) -> str:

@@ -100,7 +100,7 @@ class OpenClash:
             resource_label=conflict.resource_label,
             first=conflict.first,
             second=conflict.second,
-            message=conflict.message,
+            message=conflict.display_message,
             starts_at=timezone.localtime(conflict.starts_at) if conflict.starts_at else None,
             url=link(f"conflict:{conflict.pk}"),
         )
