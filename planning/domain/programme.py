@@ -64,7 +64,7 @@ def programme_for(delegation: Delegation, *, person: Person | None = None) -> li
     )
     items = []
     for commitment in theirs:
-        kind, _, pk = commitment.key.partition(":")
+        kind, _sep, pk = commitment.key.partition(":")
         if kind == "task" and int(pk) not in shown_tasks:
             continue
         mine = [pk for pk in commitment.people if pk in members]

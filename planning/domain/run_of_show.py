@@ -135,7 +135,7 @@ def run_of_show(*, person: Person, day: dt.date) -> RunOfShow:
                 )
             )
         elif isinstance(entry, CommitmentEntry):
-            prefix, _, pk = entry.key.partition(":")
+            prefix, _sep, pk = entry.key.partition(":")
             kind = prefix
             minutes = None
             if prefix == "task" and kinds.get(int(pk)) == ProtocolTask.Kind.MOTORCADE:
