@@ -149,7 +149,7 @@ def run_of_show_view(request: HttpRequest, person_pk: int, *, site: AdminSite) -
     _summit, first, last = summit_days()
     day_asked = day or timezone.localdate()
     day, note = day_clamp(day_asked, first, last)
-    if note and request.GET.get("day"):
+    if note and request.GET.get("day") and first and last:  # a note says the summit's days are known
         return HttpResponse(day_clamp_note(day_asked, first, last, run_of_show=True), status=400,
                             content_type="text/plain; charset=utf-8")  # fmt: skip
     return pdf_response(run_of_show_pdf(run_of_show(person=person, day=day)), person=person, day=day)
