@@ -569,7 +569,13 @@ def run_stale_reasons(run: SchedulingRun) -> list[str]:
     bilaterals = BilateralMeeting.objects.filter(event=run.event_id)
     bilateral_type = ContentType.objects.get_for_model(BilateralMeeting)
     reasons = [
-        f"{entry.object_repr} ({entry.action.rsplit('.', 1)[-1]} by {entry.actor_name}, {fmt(entry.at)})"
+        _("%(what)s (%(action)s by %(who)s, %(when)s)")
+        % {
+            "what": entry.object_repr,
+            "action": entry.action.rsplit(".", 1)[-1],
+            "who": entry.actor_name,
+            "when": fmt(entry.at),
+        }
         for entry in AuditEntry.objects.filter(
             content_type=bilateral_type,
             object_id__in=[str(pk) for pk in bilaterals.values_list("pk", flat=True)],
@@ -584,7 +590,9 @@ def run_stale_reasons(run: SchedulingRun) -> list[str]:
         at__gt=since,
     ).order_by("at", "pk"):
         if set(entry.changes or {}) & set(TRAVEL_FIELDS):
-            reasons.append(f"the travel of {entry.object_repr} ({fmt(entry.at)})")
+            reasons.append(
+                _("the travel of %(person)s (%(when)s)") % {"person": entry.object_repr, "when": fmt(entry.at)}
+            )
     return reasons
 
 

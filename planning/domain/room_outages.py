@@ -177,7 +177,8 @@ def _room_bookings(
         .exclude(pk__in=list(moving_sessions))
     )
     for room, start, end, title in sessions.values_list("room_id", "start", "end", "title"):
-        held[room].append(((start, end), f"“{title}” {fmt(start)}–{timezone.localtime(end):%H:%M}", False))
+        when = f"{fmt(start)}–{local_date(timezone.localtime(end), 'H:i')}"
+        held[room].append(((start, end), _("“%(title)s” %(when)s") % {"title": title, "when": when}, False))
     meetings = (
         BilateralMeeting.objects.filter(
             room_id__in=rooms, status__in=BilateralMeeting.PLACED, start__lt=hi + pad, end__gt=lo - pad
@@ -191,13 +192,19 @@ def _room_bookings(
         held[room].append(
             (
                 (placed_at - pad, placed_until + pad),
-                f"the bilateral {a} – {b} {fmt(placed_at)} (with its changeover)",
+                _("the bilateral %(requester)s – %(counterpart)s %(when)s (with its changeover)")
+                % {"requester": a, "counterpart": b, "when": fmt(placed_at)},
                 True,
             )
         )
     outages = RoomOutage.objects.filter(room_id__in=rooms, lifted_at__isnull=True, start__lt=hi + pad, end__gt=lo - pad)
     for room, start, end, reason in outages.values_list("room_id", "start", "end", "reason"):
-        held[room].append(((start, end), f"out of service {fmt(start)}–{fmt(end)} ({reason})", False))
+        what = _("out of service %(start)s–%(end)s (%(reason)s)") % {
+            "start": fmt(start),
+            "end": fmt(end),
+            "reason": reason,
+        }
+        held[room].append(((start, end), what, False))
     return held
 
 
