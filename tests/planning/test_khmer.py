@@ -27,6 +27,14 @@ pytestmark = pytest.mark.django_db
 BOARD = {"day": "2020-11-16", "at": "12:00"}
 
 
+@pytest.fixture(autouse=True)
+def _english_afterwards(settings):
+    """A request in Khmer leaves Khmer active in this thread (LocaleMiddleware does not reset it): the tests
+    after these must start in English as they would in a fresh process."""
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 def _in_khmer(client):
     response = client.post("/language/", {"language": "km", "next": "/"})
     assert response.status_code == 302
