@@ -16,8 +16,9 @@ from events.models import Conflict
 from planning.domain.conflict_checks import DIGEST_AFTER, _notify
 from planning.domain.disruptions import disruption_close
 from planning.domain.ops_board import day_clamp
+from planning.domain.postponement import _notify_liaisons
 from planning.models import Disruption
-from tests.factories import UserFactory, at
+from tests.factories import DelegationFactory, EventFactory, UserFactory, at
 from tests.planning.test_ops_board import world
 
 __all__ = ["world"]
@@ -124,3 +125,20 @@ def test_a_digest_of_clashes_is_in_khmer_with_khmer_digits(db):
         "បន្ទាប់ពីការផ្លាស់ប្តូរមួយ"  # fmt: skip
     assert "ការជាន់គ្នាដំបូងៗ៖" in theirs.body
     assert Notification.objects.get(recipient=english).title == f"{count} new clashes after one change"
+
+
+def test_a_postponement_notice_reaches_each_liaison_in_their_language(db, settings):
+    settings.PLANNER_NOTIFY_BY_EMAIL = False
+    event = EventFactory(acronym="SUM", start_date=dt.date(2020, 11, 23), end_date=dt.date(2020, 11, 24))
+    khmer = UserFactory(username="liaison-km", roles=["liaison"])
+    english = UserFactory(username="liaison-en", roles=["liaison"])
+    set_language_of(khmer, "km")
+    DelegationFactory(event=event).liaisons.add(khmer)
+    DelegationFactory(event=event).liaisons.add(english)
+    assert _notify_liaisons(primary=event, events=[event], days=7) == 2
+    theirs = Notification.objects.get(recipient=khmer)
+    assert theirs.title.startswith("បានពន្យារពេល៖ SUM ")
+    assert "ត្រូវបានពន្យារពេល ៧ ថ្ងៃ (ទៅក្រោយ)" in theirs.body
+    mine = Notification.objects.get(recipient=english)
+    assert mine.title.startswith("Postponed: SUM now from ")
+    assert "has been postponed by 7 day(s) (later)" in mine.body
