@@ -16,6 +16,8 @@ from django.db import models
 from django.db.models import Q
 from django.template.response import TemplateResponse
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from asemplanner.admin import AuditedModelAdmin
 from delegations.models import Person
@@ -61,7 +63,11 @@ class ConflictsOnPageMixin(admin.ModelAdmin):
             self._conflict_filter(form.instance.pk)
         ):
             level = messages.ERROR if conflict.severity == Conflict.Severity.ERROR else messages.WARNING
-            self.message_user(request, f"Clash — {conflict.get_kind_display()}: {conflict.message}", level=level)
+            self.message_user(
+                request,
+                _("Clash — %(kind)s: %(message)s") % {"kind": conflict.get_kind_display(), "message": conflict.message},
+                level=level,
+            )
 
 
 # Model → (commitment prefix, resource prefix): which admin pages show clashes, and how they are keyed.
@@ -89,7 +95,10 @@ for _model, (_key, _resource) in CONFLICT_PAGES.items():
 class AcknowledgeForm(forms.Form):
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
-        help_text="Why this clash is acceptable, e.g. 'the Prime Minister leaves the plenary at 17:20'. Kept.",
+        label=gettext_lazy("Reason"),
+        help_text=gettext_lazy(
+            "Why this clash is acceptable, e.g. 'the Prime Minister leaves the plenary at 17:20'. Kept."
+        ),
     )
 
 
@@ -108,7 +117,7 @@ class ConflictAdmin(AuditedModelAdmin):
     )  # fmt: skip
     readonly_fields = fields
 
-    @admin.display(description="severity", ordering="severity")
+    @admin.display(description=gettext_lazy("severity"), ordering="severity")
     def severity_badge(self, conflict: Conflict) -> str:
         colour = "#ba2121" if conflict.severity == Conflict.Severity.ERROR else "#b26b00"
         return format_html('<strong style="color:{}">{}</strong>', colour, conflict.get_severity_display().upper())
@@ -119,7 +128,9 @@ class ConflictAdmin(AuditedModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
-    @admin.action(description="Acknowledge selected conflicts (asks for a reason)", permissions=["change"])
+    @admin.action(
+        description=gettext_lazy("Acknowledge selected conflicts (asks for a reason)"), permissions=["change"]
+    )
     def acknowledge_selected(self, request, queryset):
         form = AcknowledgeForm(request.POST if "apply" in request.POST else None)
         if "apply" in request.POST:
@@ -130,16 +141,25 @@ class ConflictAdmin(AuditedModelAdmin):
                         conflict_acknowledge(conflict=conflict, reason=form.cleaned_data["reason"], by=request.user)
                         done += 1
                     except ValidationError as exc:
-                        self.message_user(request, f"{conflict}: {' '.join(exc.messages)}", messages.WARNING)
-                self.message_user(request, f"Acknowledged {done} conflict(s).", messages.SUCCESS)
+                        self.message_user(
+                            request,
+                            _("%(conflict)s: %(why)s") % {"conflict": conflict, "why": " ".join(exc.messages)},
+                            messages.WARNING,
+                        )
+                self.message_user(
+                    request,
+                    ngettext("Acknowledged %(count)d conflict(s).", "Acknowledged %(count)d conflict(s).", done)
+                    % {"count": done},
+                    messages.SUCCESS,
+                )
                 return None
-            self.message_user(request, "Give a reason to acknowledge: it is kept on record.", messages.ERROR)
+            self.message_user(request, _("Give a reason to acknowledge: it is kept on record."), messages.ERROR)
         return TemplateResponse(
             request,
             "admin/events/conflict/acknowledge.html",
             {
                 **self.admin_site.each_context(request),
-                "title": "Acknowledge conflicts",
+                "title": _("Acknowledge conflicts"),
                 "conflicts": queryset,
                 "form": form,
                 "opts": self.model._meta,
@@ -148,11 +168,17 @@ class ConflictAdmin(AuditedModelAdmin):
         )
 
     @admin.action(
-        description="Mark selected conflicts resolved (a re-check reopens what is still there)", permissions=["change"]
+        description=gettext_lazy("Mark selected conflicts resolved (a re-check reopens what is still there)"),
+        permissions=["change"],
     )
     def resolve_selected(self, request, queryset):
         count = 0
         for conflict in queryset.exclude(status=Conflict.Status.RESOLVED):
             conflict_resolve(conflict=conflict, by=request.user)
             count += 1
-        self.message_user(request, f"Marked {count} conflict(s) resolved.", messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext("Marked %(count)d conflict(s) resolved.", "Marked %(count)d conflict(s) resolved.", count)
+            % {"count": count},
+            messages.SUCCESS,
+        )

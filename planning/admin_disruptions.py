@@ -22,6 +22,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonRes
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from asemplanner.admin_pages import site_pages, user_with
@@ -72,7 +73,7 @@ def list_view(request: HttpRequest, *, site: AdminSite) -> HttpResponse:
     return TemplateResponse(
         request,
         "admin/planning/disruptions.html",
-        {**site.each_context(request), "title": "Disruptions", "disruptions": disruptions},
+        {**site.each_context(request), "title": _("Disruptions"), "disruptions": disruptions},
     )
 
 
@@ -92,7 +93,7 @@ def detail_view(request: HttpRequest, pk: int, *, site: AdminSite) -> HttpRespon
         row["moved"] = bool(row["was_start_dt"] and task and row["was_start_dt"] != task.start)
     context = {
         **site.each_context(request),
-        "title": f"{disruption.get_kind_display()}: {disruption.person}",
+        "title": _("%(kind)s: %(person)s") % {"kind": disruption.get_kind_display(), "person": disruption.person},
         "disruption": disruption,
         "impact": impact,
         "sessions": _times(impact.get("sessions_missed", []), "start", "end"),
@@ -143,8 +144,10 @@ def publish_view(request: HttpRequest, pk: int, *, site: AdminSite) -> HttpRespo
     else:
         messages.success(
             request,
-            "Published: the moved bilaterals are in place, and each liaison of the delegations concerned got one "
-            "notice listing their meetings.",
+            _(
+                "Published: the moved bilaterals are in place, and each liaison of the delegations concerned got one "
+                "notice listing their meetings."
+            ),
         )
     return _back(site, disruption)
 
@@ -157,7 +160,7 @@ def close_view(request: HttpRequest, pk: int, *, site: AdminSite) -> HttpRespons
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, "Closed: nothing was published; any re-plan it had stays as it was.")
+        messages.success(request, _("Closed: nothing was published; any re-plan it had stays as it was."))
     return _back(site, disruption)
 
 
@@ -171,7 +174,7 @@ def replan_view(request: HttpRequest, pk: int, *, site: AdminSite) -> HttpRespon
     else:
         if run is None:
             disruption.refresh_from_db()
-            messages.warning(request, (disruption.impact or {}).get("replan", {}).get("message", "Not started."))
+            messages.warning(request, (disruption.impact or {}).get("replan", {}).get("message", _("Not started.")))
         else:
-            messages.info(request, "The scheduler is re-planning; this page follows its progress.")
+            messages.info(request, _("The scheduler is re-planning; this page follows its progress."))
     return _back(site, disruption)

@@ -24,11 +24,12 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from asemplanner.admin_pages import site_pages
 from delegations.models import Person
-from planning.domain.ops_board import OpsBoard, day_clamp, ops_board, summit_days
+from planning.domain.ops_board import OpsBoard, day_clamp, day_clamp_note, local_date, ops_board, summit_days
 from planning.domain.run_of_show import run_of_show, run_of_show_pdf
 
 RUN_OF_SHOW_PERMISSIONS = ("events.view_session", "delegations.view_travel")
@@ -57,7 +58,9 @@ def parse_day(raw: str | None) -> tuple[dt.date | None, str]:
     try:
         return dt.date.fromisoformat(raw.strip()), ""
     except ValueError:
-        return None, f"“{_shown(raw)}” is not a date: give the day as YYYY-MM-DD, e.g. 2020-11-16."
+        return None, _("“%(value)s” is not a date: give the day as YYYY-MM-DD, e.g. 2020-11-16.") % {
+            "value": _shown(raw)
+        }
 
 
 def parse_at(raw: str | None, day: dt.date) -> tuple[dt.datetime | None, str]:
@@ -67,7 +70,9 @@ def parse_at(raw: str | None, day: dt.date) -> tuple[dt.datetime | None, str]:
     try:
         time = dt.time.fromisoformat(raw.strip())
     except ValueError:
-        return None, f"“{_shown(raw)}” is not a time of day: give it as HH:MM (24-hour), e.g. 10:30."
+        return None, _("“%(value)s” is not a time of day: give it as HH:MM (24-hour), e.g. 10:30.") % {
+            "value": _shown(raw)
+        }
     return dt.datetime.combine(day, time.replace(second=0, microsecond=0), tzinfo=timezone.get_current_timezone()), ""
 
 
@@ -84,7 +89,10 @@ def _board(request: HttpRequest) -> tuple[OpsBoard, list[str]]:
             errors.append(at_error)
     board = ops_board(day, request.user, at=at)
     if errors:
-        errors.append(f"Showing {board.day:%d %b %Y} at {board.at:%H:%M} instead.")
+        errors.append(
+            _("Showing %(day)s at %(time)s instead.")
+            % {"day": local_date(board.day, "d M Y"), "time": local_date(board.at, "H:i")}
+        )
     return board, errors
 
 
@@ -114,7 +122,7 @@ def ops_view(request: HttpRequest, *, site: AdminSite) -> HttpResponse:
         "admin/planning/ops.html",
         {
             **site.each_context(request),
-            "title": f"Operations — {board.day:%A %d %B %Y}",
+            "title": _("Operations — %(day)s") % {"day": local_date(board.day, "l d F Y")},
             **_context(request, board, errors),
         },
         status=400 if errors else 200,
@@ -139,9 +147,10 @@ def run_of_show_view(request: HttpRequest, person_pk: int, *, site: AdminSite) -
     if error:
         return HttpResponse(error, status=400, content_type="text/plain; charset=utf-8")
     _summit, first, last = summit_days()
-    day, note = day_clamp(day or timezone.localdate(), first, last)
-    if note and request.GET.get("day"):
-        return HttpResponse(note.replace("showing", "there is no run-of-show for it; the nearest day is"), status=400,
+    day_asked = day or timezone.localdate()
+    day, note = day_clamp(day_asked, first, last)
+    if note and request.GET.get("day") and first and last:  # a note says the summit's days are known
+        return HttpResponse(day_clamp_note(day_asked, first, last, run_of_show=True), status=400,
                             content_type="text/plain; charset=utf-8")  # fmt: skip
     return pdf_response(run_of_show_pdf(run_of_show(person=person, day=day)), person=person, day=day)
 

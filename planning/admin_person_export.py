@@ -7,6 +7,7 @@ from django.contrib.admin import AdminSite
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import URLPattern, path
+from django.utils.translation import gettext as _
 
 from asemplanner.admin_pages import site_pages
 from asemplanner.roles import SENSITIVE_PERMISSION
@@ -38,10 +39,10 @@ def person_export_view(request: HttpRequest, pk: int, fmt: str, *, site: AdminSi
     if not (request.user.is_authenticated and request.user.has_perm(SENSITIVE_PERMISSION)):
         raise PermissionDenied
     if fmt not in FORMATS:
-        raise Http404(f"No export as {fmt!r}: choose json or pdf.")
+        raise Http404(_("No export as %(format)s: choose json or pdf.") % {"format": repr(fmt)})
     person = Person.objects.select_related("delegation__partner", "delegation__event").filter(pk=pk).first()
     if person is None:
-        raise Http404("No such person.")
+        raise Http404(_("No such person."))
     render, content_type = FORMATS[fmt]
     body = render(person)
     person_sensitive_viewed(person=person, by=request.user, through=f"export: {fmt.upper()}")

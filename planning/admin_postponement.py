@@ -17,6 +17,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from asemplanner.admin_pages import site_pages
 from asemplanner.timeranges import fmt
@@ -31,32 +33,39 @@ class PostponementForm(forms.Form):
         queryset=Event.objects.exclude(status__in=[Event.Status.CANCELLED, Event.Status.HELD]).order_by(
             "start_date", "acronym"
         ),
-        help_text="Cancelled and held events cannot be postponed.",
+        label=gettext_lazy("Event"),
+        help_text=gettext_lazy("Cancelled and held events cannot be postponed."),
     )
     include_side_events = forms.BooleanField(
         required=False,
-        label="With its side events",
-        help_text="For a summit: move it together with all its side events (cancelled ones stay).",
+        label=gettext_lazy("With its side events"),
+        help_text=gettext_lazy("For a summit: move it together with all its side events (cancelled ones stay)."),
     )
     days = forms.IntegerField(
         required=False,
         min_value=-MAX_DAYS,
         max_value=MAX_DAYS,
-        label="Shift by days",
-        help_text=f"Positive moves later, negative earlier; not 0, at most {MAX_DAYS}. Or give a new first day.",
+        label=gettext_lazy("Shift by days"),
     )
     start_date = forms.DateField(
         required=False,
-        label="Or new first day",
+        label=gettext_lazy("Or new first day"),
         widget=forms.DateInput(attrs={"type": "date"}),
-        help_text="The event keeps its length; everything dated in it moves by the same days.",
+        help_text=gettext_lazy("The event keeps its length; everything dated in it moves by the same days."),
     )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Made per form, not at import: the text is in the reader's language.
+        self.fields["days"].help_text = _(
+            "Positive moves later, negative earlier; not 0, at most %(max_days)s. Or give a new first day."
+        ) % {"max_days": MAX_DAYS}
 
     def clean(self) -> dict[str, Any]:
         super().clean()
         data = self.cleaned_data
         if not self.errors and (data.get("days") is None) == (data.get("start_date") is None):
-            raise ValidationError("Give either a number of days or a new first day (one of the two).")
+            raise ValidationError(_("Give either a number of days or a new first day (one of the two)."))
         return data
 
     def shift(self) -> dict:
@@ -88,11 +97,18 @@ def postpone_view(request: HttpRequest, *, site: AdminSite) -> HttpResponse:
             try:
                 if "confirm" in request.POST:
                     result = event_postpone(**shift, by=request.user)
-                    runs = "; ".join(f"{e} now runs {fmt(e.start_date)}–{fmt(e.end_date)}" for e in result.events)
+                    runs = "; ".join(
+                        _("%(event)s now runs %(start)s–%(end)s")
+                        % {"event": e, "start": fmt(e.start_date), "end": fmt(e.end_date)}
+                        for e in result.events
+                    )
                     messages.success(
                         request,
-                        f"Postponement done: {runs}; {result.summary()}. Every liaison concerned gets one notice; "
-                        "delegations' own travel did not move (see the conflicts).",
+                        _(
+                            "Postponement done: %(runs)s; %(summary)s. Every liaison concerned gets one notice; "
+                            "delegations' own travel did not move (see the conflicts)."
+                        )
+                        % {"runs": runs, "summary": result.summary()},
                     )
                     return HttpResponseRedirect(reverse(f"{site.name}:events_event_changelist"))
                 impact = postponement_preview(**shift)
@@ -115,7 +131,7 @@ def postpone_view(request: HttpRequest, *, site: AdminSite) -> HttpResponse:
         "admin/events/event/postpone.html",
         {
             **site.each_context(request),
-            "title": "Postpone an event or the summit",
+            "title": _("Postpone an event or the summit"),
             "form": form,
             "impact": impact,
             "opts": Event._meta,

@@ -21,6 +21,8 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from asemplanner.admin_pages import site_pages, user_with
@@ -48,7 +50,7 @@ def impact_view(request: HttpRequest, pk: int, *, site: AdminSite) -> HttpRespon
     impact = proposal.impact
     context = {
         **site.each_context(request),
-        "title": f"{outage.room} out of service",
+        "title": _("%(room)s out of service") % {"room": outage.room},
         "outage": outage,
         "impact": impact,
         "proposal": proposal,
@@ -66,7 +68,9 @@ def _parse(request: HttpRequest) -> tuple[dict[int, int], dict[int, tuple[int, d
     for value in request.POST.getlist("session"):
         item, _sep, room = value.partition(":")
         if not (item.isdigit() and room.isdigit()):
-            errors.append(f"“{value[:40]}” is not a session move (session:room); reload the page.")
+            errors.append(
+                _("“%(value)s” is not a session move (session:room); reload the page.") % {"value": value[:40]}
+            )
             continue
         sessions[int(item)] = int(room)
     for value in request.POST.getlist("bilateral"):
@@ -76,7 +80,10 @@ def _parse(request: HttpRequest) -> tuple[dict[int, int], dict[int, tuple[int, d
         except ValueError:
             when = None
         if not (item.isdigit() and room.isdigit()) or when is None or timezone.is_naive(when):
-            errors.append(f"“{value[:60]}” is not a bilateral move (meeting:room:time with its zone); reload the page.")
+            errors.append(
+                _("“%(value)s” is not a bilateral move (meeting:room:time with its zone); reload the page.")
+                % {"value": value[:60]}
+            )
             continue
         bilaterals[int(item)] = (int(room), when)
     return sessions, bilaterals, errors
@@ -88,18 +95,28 @@ def accept_view(request: HttpRequest, pk: int, *, site: AdminSite) -> HttpRespon
     back = HttpResponseRedirect(reverse(f"{site.name}:outage_impact", args=[outage.pk]))
     sessions, bilaterals, errors = _parse(request)
     if errors:
-        messages.error(request, "Nothing was moved: " + " ".join(errors))
+        messages.error(request, _("Nothing was moved: %(why)s") % {"why": " ".join(errors)})
         return back
     try:
         accepted = relocations_accept(outage=outage, session_moves=sessions, bilateral_moves=bilaterals, by=user)
     except ValidationError as exc:
-        messages.error(request, "Nothing was moved: " + " ".join(exc.messages))
+        messages.error(request, _("Nothing was moved: %(why)s") % {"why": " ".join(exc.messages)})
         return back
     messages.success(
         request,
-        f"Moved {len(accepted.moved)}: " + "; ".join(accepted.moved) + f". {len(accepted.liaisons)} liaison(s) got one "
-        "notice each listing their delegation's moved items.",
+        ngettext(
+            "Moved %(count)s: %(items)s. %(liaisons)s liaison(s) got one notice each listing their delegation's "
+            "moved items.",
+            "Moved %(count)s: %(items)s. %(liaisons)s liaison(s) got one notice each listing their delegation's "
+            "moved items.",
+            len(accepted.moved),
+        )
+        % {
+            "count": len(accepted.moved),
+            "items": "; ".join(accepted.moved),
+            "liaisons": len(accepted.liaisons),
+        },
     )
     for warning in accepted.warnings:
-        messages.warning(request, f"New clash, flagged for staff: {warning}")
+        messages.warning(request, _("New clash, flagged for staff: %(clash)s") % {"clash": warning})
     return back

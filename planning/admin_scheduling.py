@@ -19,6 +19,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from asemplanner.admin_pages import site_pages, user_with
@@ -57,7 +59,7 @@ def events_view(request: HttpRequest, *, site: AdminSite) -> HttpResponse:
     return TemplateResponse(
         request,
         "admin/protocol/scheduling_events.html",
-        {**site.each_context(request), "title": "Bilateral scheduling", "events": events},
+        {**site.each_context(request), "title": _("Bilateral scheduling"), "events": events},
     )
 
 
@@ -69,7 +71,7 @@ def event_view(request: HttpRequest, event_pk: int, *, site: AdminSite) -> HttpR
     counts = dict(BilateralMeeting.objects.filter(event=event).values_list("status").annotate(n=Count("pk")).order_by())
     context = {
         **site.each_context(request),
-        "title": f"Bilateral scheduling — {event}",
+        "title": _("Bilateral scheduling — %(event)s") % {"event": event},
         "event": event,
         "runs": runs,
         "latest": latest,
@@ -124,7 +126,7 @@ def start_view(request: HttpRequest, event_pk: int, *, site: AdminSite) -> HttpR
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.info(request, "The scheduler is working on it; this page follows its progress.")
+        messages.info(request, _("The scheduler is working on it; this page follows its progress."))
     return HttpResponseRedirect(reverse(f"{site.name}:scheduling_event", args=[event.pk]))
 
 
@@ -142,7 +144,12 @@ def publish_view(request: HttpRequest, run_pk: int, *, site: AdminSite) -> HttpR
         placed = sum(1 for row in run.proposal if not row["unchanged"])
         messages.success(
             request,
-            f"Published: {placed} bilateral(s) placed or moved; both delegations' liaisons were told.",
+            ngettext(
+                "Published: %(count)s bilateral(s) placed or moved; both delegations' liaisons were told.",
+                "Published: %(count)s bilateral(s) placed or moved; both delegations' liaisons were told.",
+                placed,
+            )
+            % {"count": placed},
         )
     return HttpResponseRedirect(reverse(f"{site.name}:scheduling_event", args=[run.event_id]))
 
@@ -155,7 +162,7 @@ def short_notice_view(request: HttpRequest, event_pk: int, *, site: AdminSite) -
     meeting = get_object_or_404(BilateralMeeting, pk=int(raw), event=event) if raw.isdigit() else None
     if meeting is None:
         messages.error(
-            request, "Choose the accepted bilateral to place (the meeting field was missing or not a number)."
+            request, _("Choose the accepted bilateral to place (the meeting field was missing or not a number).")
         )
         return HttpResponseRedirect(reverse(f"{site.name}:scheduling_event", args=[event.pk]))
     allow_moves = request.POST.get("allow_moves") == "on"
@@ -166,12 +173,17 @@ def short_notice_view(request: HttpRequest, event_pk: int, *, site: AdminSite) -
     else:
         messages.info(
             request,
-            f"The scheduler is placing {meeting} "
-            + (
-                "(published meetings may move if that is the only way)"
+            (
+                _(
+                    "The scheduler is placing %(meeting)s (published meetings may move if that is the only way); "
+                    "this page follows its progress."
+                )
                 if allow_moves
-                else "around the published meetings"
+                else _(
+                    "The scheduler is placing %(meeting)s around the published meetings; this page follows its "
+                    "progress."
+                )
             )
-            + "; this page follows its progress.",
+            % {"meeting": meeting},
         )
     return HttpResponseRedirect(reverse(f"{site.name}:scheduling_event", args=[event.pk]))

@@ -15,9 +15,11 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, URLPattern, path, reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from asemplanner.admin_pages import site_pages
 from delegations.models import Person
+from planning.domain.localized import local_date
 from planning.domain.timeline.axis import Link
 from planning.domain.timeline.day import day_timeline, default_day, timeline_events
 from planning.domain.timeline.leader import leader_day, summit_leaders
@@ -57,7 +59,7 @@ def _admin_links(request: HttpRequest, site: AdminSite) -> Link:
     allowed: dict[str, bool] = {}
 
     def link(key: str) -> str:
-        prefix, _, pk = key.partition(":")
+        prefix, _sep, pk = key.partition(":")
         if prefix not in ADMIN_PAGES or not pk:
             return ""
         app, model = ADMIN_PAGES[prefix]
@@ -81,10 +83,9 @@ def _parse_day(raw: str | None, default: dt.date) -> tuple[dt.date, str]:
         return dt.date.fromisoformat(raw.strip()), ""
     except ValueError:
         shown = raw if len(raw) <= 40 else raw[:40] + "…"
-        return default, (
-            f"“{shown}” is not a date. Give the day as YYYY-MM-DD, e.g. {default.isoformat()}; "
-            f"showing {default:%d %b %Y} instead."
-        )
+        return default, _(
+            "“%(value)s” is not a date. Give the day as YYYY-MM-DD, e.g. %(example)s; showing %(day)s instead."
+        ) % {"value": shown, "example": default.isoformat(), "day": local_date(default, "d M Y")}
 
 
 def _render(request, site, template, title, context, *, status=200) -> TemplateResponse:
@@ -103,14 +104,16 @@ def day_timeline_view(request: HttpRequest, *, site: AdminSite) -> HttpResponse:
     event = request.GET.get("event", "").strip()
     known = {e.acronym for e in events}
     if event and event not in known:
-        error = " ".join(filter(None, [error, f"There is no event “{event[:40]}”; showing all events."]))
+        error = " ".join(
+            filter(None, [error, _("There is no event “%(event)s”; showing all events.") % {"event": event[:40]}])
+        )
         event = ""
     timeline = day_timeline(day=day, event=event, link=_admin_links(request, site))
     return _render(
         request,
         site,
         "admin/events/timeline.html",
-        f"Timeline — {day:%A %d %B %Y}",
+        _("Timeline — %(day)s") % {"day": local_date(day, "l d F Y")},
         {"timeline": timeline, "events": events, "event": event, "error": error},
         status=400 if error else 200,
     )
@@ -132,7 +135,7 @@ def leaders_view(request: HttpRequest, *, site: AdminSite) -> HttpResponse:
         request,
         site,
         "admin/events/leaders.html",
-        "Leaders' days",
+        _("Leaders' days"),
         {"summit": summit, "leaders": leaders, "days": days, "day": day, "error": error},
         status=400 if error else 200,
     )
@@ -150,7 +153,7 @@ def leader_day_view(request: HttpRequest, person_pk: int, *, site: AdminSite) ->
         request,
         site,
         "admin/events/leader_day.html",
-        f"{person} — {day:%A %d %B %Y}",
+        _("%(person)s — %(day)s") % {"person": person, "day": local_date(day, "l d F Y")},
         {
             "plan": plan,
             "person": person,

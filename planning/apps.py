@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class PlanningConfig(AppConfig):
@@ -6,7 +7,7 @@ class PlanningConfig(AppConfig):
     bilateral scheduling runs, the admin overview."""
 
     name = "planning"
-    verbose_name = "Planning"
+    verbose_name = _("Planning")
 
     def ready(self) -> None:
         # Loaded once the models are: the follow-ups name model classes.

@@ -15,6 +15,7 @@ import datetime as dt
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
+from functools import partial
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -22,17 +23,20 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from asemplanner.domain.audit import Actor, instance_save
 from asemplanner.domain.notifications import notify_users
 from asemplanner.domain.queue import enqueue_on_commit
+from asemplanner.i18n import languages_of, local_digits
 from asemplanner.timeranges import fmt
 from delegations.models import Delegation, Travel
 from events.domain.conflicts import Commitment, Facts, Severity, find_clashes
 from events.models import Event, Room
 from planning.domain.conflict_checks import gather
-from protocol.domain.bilaterals import _tell_liaisons, bilateral_schedule
+from planning.domain.localized import local_date, notify_users_each_language
+from protocol.domain.bilaterals import bilateral_schedule
 from protocol.domain.scheduling import (
     SLOT,
     Busy,
@@ -240,7 +244,12 @@ def scheduling_run_start(
     scope move when that makes room (see `problem_load`)."""
     Event.objects.select_for_update().filter(pk=event.pk).first()  # one start at a time per event
     if kind not in SchedulingRun.Kind.values:
-        raise ValidationError({"kind": f"Unknown kind {kind!r}; choose one of {', '.join(SchedulingRun.Kind.values)}."})
+        raise ValidationError(
+            {
+                "kind": _("Unknown kind %(kind)s; choose one of %(kinds)s.")
+                % {"kind": repr(kind), "kinds": ", ".join(SchedulingRun.Kind.values)}
+            }
+        )
     # A run no worker finished well past its time limit (the worker died) no longer holds the event.
     stale_before = timezone.now() - dt.timedelta(seconds=settings.PLANNER_SCHEDULER_SECONDS + STALE_AFTER_SECONDS)
     SchedulingRun.objects.filter(event=event, status__in=OPEN_RUNS, requested_at__lt=stale_before).update(
@@ -252,21 +261,25 @@ def scheduling_run_start(
     running = SchedulingRun.objects.filter(event=event, status__in=OPEN_RUNS).first()
     if running is not None:
         raise ValidationError(
-            {"kind": f"A run for {event} is already {running.get_status_display().lower()} (started "
-             f"{fmt(running.requested_at)}). Wait for it to finish, then preview it."}
+            {"kind": _("A run for %(event)s is already %(status)s (started %(when)s). Wait for it to finish, then "
+                       "preview it.")
+             % {"event": event, "status": running.get_status_display().lower(), "when": fmt(running.requested_at)}}
         )  # fmt: skip
     waiting = BilateralMeeting.objects.filter(event=event, status=BilateralMeeting.Status.ACCEPTED).count()
     placed = BilateralMeeting.objects.filter(event=event, status=BilateralMeeting.Status.SCHEDULED).count()
     if kind == SchedulingRun.Kind.PLAN and not waiting:
         raise ValidationError(
-            {"kind": f"{event} has no accepted bilateral waiting for a place. Requests must be accepted by the "
-             "invited delegation first; to move scheduled ones after a disruption, choose a re-plan."}
+            {"kind": _("%(event)s has no accepted bilateral waiting for a place. Requests must be accepted by the "
+                       "invited delegation first; to move scheduled ones after a disruption, choose a re-plan.")
+             % {"event": event}}
         )  # fmt: skip
     if kind == SchedulingRun.Kind.REPLAN and not (waiting or placed):
-        raise ValidationError({"kind": f"{event} has no scheduled or accepted bilateral to re-plan."})
+        raise ValidationError(
+            {"kind": _("%(event)s has no scheduled or accepted bilateral to re-plan.") % {"event": event}}
+        )
     if kind == SchedulingRun.Kind.SHORT_NOTICE and not only:
         raise ValidationError(
-            {"kind": "A short-notice run places one accepted request: use “Place now (short notice)” on it."}
+            {"kind": _("A short-notice run places one accepted request: use “Place now (short notice)” on it.")}
         )
     run = SchedulingRun(
         event=event,
@@ -405,8 +418,8 @@ def scheduling_run_publish(*, run: SchedulingRun, by: Actor, notify: str = NOTIF
         raise ValueError(f"notify must be {NOTIFY_PER_MEETING!r} or {NOTIFY_PER_LIAISON!r}, not {notify!r}")
     run = SchedulingRun.objects.select_for_update().select_related("event").get(pk=run.pk)
     if run.status != SchedulingRun.Status.READY:
-        raise ValidationError({"status": f"This run is {run.get_status_display().lower()}; only a ready run can be "
-                                         "published."})  # fmt: skip
+        raise ValidationError({"status": _("This run is %(status)s; only a ready run can be published.")
+                                         % {"status": run.get_status_display().lower()}})  # fmt: skip
     keys = [row["meeting"] for row in run.proposal] + [row["meeting"] for row in run.unplaced if row["dropped"]]
     meetings = {
         m.pk: m
@@ -419,11 +432,11 @@ def scheduling_run_publish(*, run: SchedulingRun, by: Actor, notify: str = NOTIF
         for m in meetings.values()
         if m.status not in (BilateralMeeting.Status.ACCEPTED, BilateralMeeting.Status.SCHEDULED)
         or (m.status == BilateralMeeting.Status.SCHEDULED and run.kind == SchedulingRun.Kind.PLAN)
-    ] + [f"meeting {key} (deleted)" for key in keys if key not in meetings]
+    ] + [_("meeting %(pk)s (deleted)") % {"pk": key} for key in keys if key not in meetings]
     if stale:
         raise ValidationError(
-            {"status": "The bilaterals changed since this run: " + "; ".join(stale[:5]) + ". Run the scheduler "
-             "again and publish the new proposal."}
+            {"status": _("The bilaterals changed since this run: %(changes)s. Run the scheduler again and publish "
+                         "the new proposal.") % {"changes": "; ".join(stale[:5])}}
         )  # fmt: skip
     changing = [row for row in run.proposal if not row["unchanged"]]
     # Move out first, then in: no meeting is placed on a slot another still holds.
@@ -446,8 +459,8 @@ def scheduling_run_publish(*, run: SchedulingRun, by: Actor, notify: str = NOTIF
             )
         except ValidationError as exc:
             raise ValidationError(
-                {"status": f"{meeting} cannot be placed as proposed: {' '.join(exc.messages)} Run the scheduler "
-                 "again."}
+                {"status": _("%(meeting)s cannot be placed as proposed: %(why)s Run the scheduler again.")
+                 % {"meeting": meeting, "why": " ".join(exc.messages)}}
             ) from exc  # fmt: skip
     _check_hard_rules(run, {f"bilateral:{row['meeting']}" for row in changing})
     run.status = SchedulingRun.Status.PUBLISHED
@@ -460,96 +473,167 @@ def scheduling_run_publish(*, run: SchedulingRun, by: Actor, notify: str = NOTIF
     if notify == NOTIFY_PER_LIAISON:
         _tell_each_liaison_once(run, meetings, rooms)
         return run
-    tz = timezone.get_current_timezone()
     for row in changing:
         meeting = meetings[row["meeting"]]
         room = rooms[row["room"]]
         start, end = meeting.start, meeting.end
         if start is None or end is None:  # bilateral_schedule() above has just set both
             raise ValueError(f"{meeting} was scheduled without a start and end.")
-        when = f"{start.astimezone(tz):%a %d %b %H:%M}–{end.astimezone(tz):%H:%M}"
         verb = "moved" if row["moved"] else "scheduled"
         for side, other in ((meeting.requester, meeting.counterpart), (meeting.counterpart, meeting.requester)):
-            _tell_liaisons(
-                meeting,
-                side,
-                verb=f"{verb}:{run.pk}",
-                title=f"Bilateral with {other.partner} {verb}: {when}",
-                body=f"Your bilateral meeting with {other.partner} at {meeting.event} is {verb} to {when} in "
-                f"{room}. It is in your delegation's programme.",
-            )
+            render = partial(_placed_notice, meeting=meeting, other=other, room=room, moved=row["moved"])
+            _tell_side(meeting, side, verb=f"{verb}:{run.pk}", render=render)
     for row in run.unplaced:
         if row["dropped"]:
             meeting = meetings[row["meeting"]]
             for side, other in ((meeting.requester, meeting.counterpart), (meeting.counterpart, meeting.requester)):
-                _tell_liaisons(
-                    meeting,
-                    side,
-                    verb=f"unscheduled:{run.pk}",
-                    title=f"Bilateral with {other.partner} no longer scheduled",
-                    body=f"After a change in the programme, your bilateral with {other.partner} at {meeting.event} "
-                    f"no longer fits: {row['reason']} The protocol office will contact you.",
-                )
+                render = partial(_dropped_notice, meeting=meeting, other=other, reason=row["reason"])
+                _tell_side(meeting, side, verb=f"unscheduled:{run.pk}", render=render)
     return run
+
+
+def _tell_side(meeting: BilateralMeeting, delegation: Delegation, *, verb: str, render) -> None:
+    """A notice (inbox and mail) to the liaisons of `delegation`, once the change has committed, in each
+    liaison's language."""
+
+    def send() -> None:
+        notify_users_each_language(
+            users=list(delegation.liaisons.all()),
+            topic=f"bilateral:{meeting.pk}:{verb}",
+            render=render,
+            link=settings.PLANNER_BASE_URL.rstrip("/") + reverse("portal:bilaterals", args=[delegation.pk]),
+            mail=True,
+        )
+
+    transaction.on_commit(send)
+
+
+def _placed_notice(*, meeting: BilateralMeeting, other: Delegation, room: Room, moved: bool) -> tuple[str, str]:
+    """A liaison's notice of one placed or moved bilateral (title, body) in the active language."""
+    if meeting.start is None or meeting.end is None:
+        raise ValueError(f"{meeting} was scheduled without a start and end.")
+    values = {"partner": other.partner, "when": _when(meeting.start, meeting.end), "event": meeting.event, "room": room}
+    if moved:
+        title = _("Bilateral with %(partner)s moved: %(when)s") % values
+        body = (
+            _(
+                "Your bilateral meeting with %(partner)s at %(event)s is moved to %(when)s in %(room)s. It is in your "
+                "delegation's programme."
+            )
+            % values
+        )
+    else:
+        title = _("Bilateral with %(partner)s scheduled: %(when)s") % values
+        body = (
+            _(
+                "Your bilateral meeting with %(partner)s at %(event)s is scheduled to %(when)s in %(room)s. It is in "
+                "your delegation's programme."
+            )
+            % values
+        )
+    return title[:200], body
+
+
+def _dropped_notice(*, meeting: BilateralMeeting, other: Delegation, reason: str) -> tuple[str, str]:
+    """A liaison's notice of a bilateral the re-plan could not keep (title, body) in the active language."""
+    values = {"partner": other.partner, "event": meeting.event, "reason": reason}
+    title = _("Bilateral with %(partner)s no longer scheduled") % values
+    body = (
+        _(
+            "After a change in the programme, your bilateral with %(partner)s at %(event)s no longer fits: %(reason)s "
+            "The protocol office will contact you."
+        )
+        % values
+    )
+    return title[:200], body
 
 
 def _when(start: dt.datetime, end: dt.datetime) -> str:
     tz = timezone.get_current_timezone()
-    return f"{start.astimezone(tz):%a %d %b %H:%M}–{end.astimezone(tz):%H:%M}"
+    return f"{local_date(start.astimezone(tz), 'D d M H:i')}–{local_date(end.astimezone(tz), 'H:i')}"
 
 
 def _tell_each_liaison_once(run: SchedulingRun, meetings: dict[int, BilateralMeeting], rooms: dict[int, Room]) -> None:
     """One notice per liaison (once the publication commits) listing every meeting of their delegation(s) that
     this run placed, moved or dropped: a liaison whose delegation has three moved meetings reads one notice."""
-    lines: dict[Delegation, list[str]] = defaultdict(list)
+    # What each line says, written in each liaison's language when the notice is made: (moved | scheduled |
+    # dropped, partner, start, end, room, reason).
+    lines: dict[Delegation, list[tuple]] = defaultdict(list)
     for row in run.proposal:
         if row["unchanged"]:
             continue
         meeting = meetings[row["meeting"]]
-        verb = "moved to" if row["moved"] else "scheduled for"
-        when = _when(dt.datetime.fromisoformat(row["start"]), dt.datetime.fromisoformat(row["end"]))
+        what = "moved" if row["moved"] else "scheduled"
+        start, end = dt.datetime.fromisoformat(row["start"]), dt.datetime.fromisoformat(row["end"])
         for side, other in ((meeting.requester, meeting.counterpart), (meeting.counterpart, meeting.requester)):
-            lines[side].append(f"- With {other.partner}: {verb} {when} in {rooms[row['room']]}.")
+            lines[side].append((what, str(other.partner), start, end, str(rooms[row["room"]]), ""))
     for row in run.unplaced:
         if row["dropped"]:
             meeting = meetings[row["meeting"]]
             for side, other in ((meeting.requester, meeting.counterpart), (meeting.counterpart, meeting.requester)):
-                lines[side].append(
-                    f"- With {other.partner}: no longer scheduled ({row['reason']}). The protocol office will "
-                    "contact you."
-                )
+                lines[side].append(("dropped", str(other.partner), None, None, "", row["reason"]))
     if not lines:
         return
-    by_liaison: dict[int, tuple[User, dict[Delegation, list[str]]]] = {}
+    by_liaison: dict[int, tuple[User, dict[Delegation, list[tuple]]]] = {}
     for delegation, mine in lines.items():
         for liaison in delegation.liaisons.all():
             by_liaison.setdefault(liaison.pk, (liaison, {}))[1][delegation] = mine
     event = run.event
     base = settings.PLANNER_BASE_URL.rstrip("/")
     short = run.kind == SchedulingRun.Kind.SHORT_NOTICE
-    why = "at short notice" if short else "after a programme change"
-    lead = (
-        "Your bilateral meetings changed at short notice"
-        if short
-        else ("Your bilateral meetings changed after a change in the programme")
-    )
 
     def send() -> None:
-        for liaison, theirs in by_liaison.values():
-            text = []
-            for delegation, mine in theirs.items():
-                text += [f"{delegation.partner}:", *mine] if len(theirs) > 1 else mine
-            count = sum(len(mine) for mine in theirs.values())
+        languages = languages_of(by_liaison)
+        for liaison_id, (liaison, theirs) in by_liaison.items():
+            with translation.override(languages[liaison_id]):
+                text = []
+                for delegation, mine in theirs.items():
+                    said = [_replan_line(line) for line in mine]
+                    text += [f"{delegation.partner}:", *said] if len(theirs) > 1 else said
+                count = sum(len(mine) for mine in theirs.values())
+                values = {"count": local_digits(count), "event": event, "lines": "\n".join(text)}
+                if short:
+                    title = _("%(count)s bilateral meeting(s) changed at short notice at %(event)s") % values
+                    body = (
+                        _(
+                            "Your bilateral meetings changed at short notice:\n%(lines)s\nThey are in your "
+                            "delegation's programme."
+                        )
+                        % values
+                    )
+                else:
+                    title = _("%(count)s bilateral meeting(s) changed after a programme change at %(event)s") % values
+                    body = (
+                        _(
+                            "Your bilateral meetings changed after a change in the programme:\n%(lines)s\nThey are in "
+                            "your delegation's programme."
+                        )
+                        % values
+                    )
             notify_users(
                 users=[liaison],
                 topic=f"replan:{run.pk}",
-                title=f"{count} bilateral meeting(s) changed {why} at {event}"[:200],
-                body=lead + ":\n" + "\n".join(text) + "\nThey are in your delegation's programme.",
+                title=title[:200],
+                body=body,
                 link=base + reverse("portal:bilaterals", args=[next(iter(theirs)).pk]),
                 mail=True,
             )
 
     transaction.on_commit(send)
+
+
+def _replan_line(line: tuple) -> str:
+    """One meeting of a liaison's re-plan notice, in the active language."""
+    what, partner, start, end, room, reason = line
+    if what == "dropped":
+        return _("- With %(partner)s: no longer scheduled (%(reason)s). The protocol office will contact you.") % {
+            "partner": partner,
+            "reason": reason,
+        }
+    values = {"partner": partner, "when": _when(start, end), "room": room}
+    if what == "moved":
+        return _("- With %(partner)s: moved to %(when)s in %(room)s.") % values
+    return _("- With %(partner)s: scheduled for %(when)s in %(room)s.") % values
 
 
 def _check_hard_rules(run: SchedulingRun, keys: set[str]) -> None:
@@ -563,6 +647,6 @@ def _check_hard_rules(run: SchedulingRun, keys: set[str]) -> None:
     ]
     if broken:
         raise ValidationError(
-            {"status": "Publishing would break a hard rule: " + " ".join(c.message for c in broken[:3]) + " Nothing "
-             "was changed; run the scheduler again."}
+            {"status": _("Publishing would break a hard rule: %(clashes)s Nothing was changed; run the scheduler "
+                         "again.") % {"clashes": " ".join(c.message for c in broken[:3])}}
         )  # fmt: skip

@@ -13,20 +13,24 @@ import datetime as dt
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import CharField, DateTimeField, F, IntegerField, Q, Value
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from asemplanner.domain.audit import Actor, audit_entry, audit_log_many, instance_save
-from asemplanner.domain.notifications import notify_roles
+from asemplanner.i18n import local_digits
 from asemplanner.refs import Ref
 from delegations.domain.people import people_index
 from events.domain.conflicts import Clash, Commitment, Facts, OutageFacts, Severity, find_clashes
 from events.models import Conflict, Event, RoomOutage, TransferTime
 from planning.domain.commitments import bilateral_commitments, session_commitments, task_commitments
+from planning.domain.localized import notify_roles_each_language
 
 ENGINE = "conflict-engine"
 OPEN_STATES = (Conflict.Status.OPEN, Conflict.Status.ACKNOWLEDGED)
@@ -247,27 +251,44 @@ def _notify(conflicts: list[Conflict]) -> None:
             _notify_digest(role, theirs)
             continue
         for conflict in theirs:
-            notify_roles(
+            notify_roles_each_language(
                 roles=[role],
                 topic=f"conflict:{conflict.fingerprint}",
-                title=f"New clash: {conflict.get_kind_display()} — {conflict.resource_label}"[:200],
-                body=conflict.message,
+                render=partial(_notice, conflict),
                 link=f"/admin/events/conflict/{conflict.pk}/change/",
             )
 
 
+def _notice(conflict: Conflict) -> tuple[str, str]:
+    """A new clash's notice (title, body) in the active language: the recipient's."""
+    title = _("New clash: %(kind)s — %(resource)s") % {
+        "kind": conflict.get_kind_display(),
+        "resource": conflict.resource_label,
+    }
+    return title[:200], conflict.message
+
+
 def _notify_digest(role: str, conflicts: list[Conflict]) -> None:
-    kinds: dict[str, int] = {}
-    for conflict in conflicts:
-        kinds[conflict.get_kind_display()] = kinds.get(conflict.get_kind_display(), 0) + 1
     fingerprints = "|".join(sorted(c.fingerprint for c in conflicts))
-    lines = [f"- {n} × {kind}" for kind, n in sorted(kinds.items(), key=lambda item: -item[1])]
-    lines += ["", "The first of them:", *(f"- {c.message}" for c in conflicts[:DIGEST_AFTER])]
-    notify_roles(
+
+    def render() -> tuple[str, str]:
+        kinds: dict[str, int] = {}
+        for conflict in conflicts:
+            kinds[str(conflict.get_kind_display())] = kinds.get(str(conflict.get_kind_display()), 0) + 1
+        lines = [
+            _("- %(count)s × %(kind)s") % {"count": local_digits(n), "kind": kind}
+            for kind, n in sorted(kinds.items(), key=lambda item: -item[1])
+        ]
+        lines += ["", _("The first of them:"), *(f"- {c.message}" for c in conflicts[:DIGEST_AFTER])]
+        title = ngettext(
+            "%(count)s new clashes after one change", "%(count)s new clashes after one change", len(conflicts)
+        ) % {"count": local_digits(len(conflicts))}
+        return title, "\n".join(lines)
+
+    notify_roles_each_language(
         roles=[role],
         topic=f"conflicts:{hashlib.sha256(fingerprints.encode()).hexdigest()[:24]}",
-        title=f"{len(conflicts)} new clashes after one change",
-        body="\n".join(lines),
+        render=render,
         link="/admin/events/conflict/?status__exact=open",
     )
 
@@ -314,9 +335,11 @@ def conflict_acknowledge(*, conflict: Conflict, reason: str, by: Actor) -> Confl
     """Staff accept a clash knowingly (e.g. the leader leaves the plenary early). A reason is required."""
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationError({"acknowledge_reason": "Say why this clash is acceptable; the reason is kept on record."})
+        raise ValidationError(
+            {"acknowledge_reason": _("Say why this clash is acceptable; the reason is kept on record.")}
+        )
     if conflict.status == Conflict.Status.RESOLVED:
-        raise ValidationError({"status": "This clash is already resolved; there is nothing to acknowledge."})
+        raise ValidationError({"status": _("This clash is already resolved; there is nothing to acknowledge.")})
     conflict.status = Conflict.Status.ACKNOWLEDGED
     conflict.acknowledge_reason = reason
     conflict.acknowledged_at = timezone.now()

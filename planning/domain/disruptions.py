@@ -39,10 +39,10 @@ from django.db.models import Q
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from asemplanner.domain.audit import Actor, instance_save
 from asemplanner.domain.changes import Change, Route, Routes, on_commit_batch
-from asemplanner.domain.notifications import notify_roles
 from asemplanner.domain.queue import enqueue_on_commit
 from asemplanner.models import AuditEntry
 from asemplanner.roles import PROTOCOL, SECURITY
@@ -59,6 +59,7 @@ from planning.domain.bilateral_plans import (
     scheduling_run_start,
 )
 from planning.domain.conflict_checks import gather
+from planning.domain.localized import notify_roles_each_language
 from planning.models import Disruption
 from protocol.domain.task_generation import PRINCIPAL_RANK
 from protocol.models import BilateralMeeting, ProtocolTask, SchedulingRun
@@ -307,15 +308,25 @@ def detail_link(disruption: Disruption) -> str:
 
 def _tell_staff(disruption: Disruption) -> None:
     person, partner = disruption.person, disruption.person.delegation.partner
-    title = f"{disruption.get_kind_display()}: {person} ({partner})"
-    body = (
-        f"{person} ({partner}) {disruption.summary}. Reported by {disruption.reported_by or 'the system'}. "
-        "The impact and a bilateral re-plan are being prepared on the disruption page."
-    )
+
+    def render() -> tuple[str, str]:
+        """The notice in the active language (each recipient's)."""
+        title = _("%(kind)s: %(person)s (%(partner)s)") % {
+            "kind": disruption.get_kind_display(),
+            "person": person,
+            "partner": partner,
+        }
+        body = _(
+            "%(person)s (%(partner)s) %(summary)s. Reported by %(by)s. The impact and a bilateral re-plan are being "
+            "prepared on the disruption page."
+        ) % {"person": person, "partner": partner, "summary": disruption.summary,
+             "by": disruption.reported_by or _("the system")}  # fmt: skip
+        return title[:200], body
+
     link = detail_link(disruption)
     transaction.on_commit(
-        lambda: notify_roles(roles=TOLD_ROLES, topic=f"disruption:{disruption.pk}", title=title[:200], body=body,
-                             link=link)
+        lambda: notify_roles_each_language(roles=TOLD_ROLES, topic=f"disruption:{disruption.pk}", render=render,
+                                           link=link)
     )  # fmt: skip
 
 
@@ -523,8 +534,9 @@ def disruption_replan(*, disruption: Disruption, by: Actor) -> SchedulingRun | N
     disruption.impact = {**(disruption.impact or {}), **impact_compute(disruption), "assessed": True}
     if not principal_bilaterals(disruption).exists():
         raise ValidationError(
-            {"run": f"{disruption.person} has no scheduled or accepted bilateral at {disruption.event}: there is "
-             "nothing to re-plan. Close the disruption if nothing else needs doing."}
+            {"run": _("%(person)s has no scheduled or accepted bilateral at %(event)s: there is nothing to re-plan. "
+                      "Close the disruption if nothing else needs doing.")
+             % {"person": disruption.person, "event": disruption.event}}
         )  # fmt: skip
     run = _replan(disruption, by=by)
     instance_save(instance=disruption, by=by, action="planning.disruption.replanned")
@@ -542,10 +554,12 @@ def _locked(disruption: Disruption) -> Disruption:
 
 def _need_open(disruption: Disruption, verb: str) -> None:
     if disruption.status != Disruption.Status.OPEN:
-        raise ValidationError(
-            {"status": f"This disruption is {disruption.get_status_display().lower()}; only an open one can be "
-             f"{verb}."}
-        )  # fmt: skip
+        refusals = {
+            "re-planned": _("This disruption is %(status)s; only an open one can be re-planned."),
+            "published": _("This disruption is %(status)s; only an open one can be published."),
+            "closed": _("This disruption is %(status)s; only an open one can be closed."),
+        }
+        raise ValidationError({"status": refusals[verb] % {"status": disruption.get_status_display().lower()}})
 
 
 def run_stale_reasons(run: SchedulingRun) -> list[str]:
@@ -555,7 +569,13 @@ def run_stale_reasons(run: SchedulingRun) -> list[str]:
     bilaterals = BilateralMeeting.objects.filter(event=run.event_id)
     bilateral_type = ContentType.objects.get_for_model(BilateralMeeting)
     reasons = [
-        f"{entry.object_repr} ({entry.action.rsplit('.', 1)[-1]} by {entry.actor_name}, {fmt(entry.at)})"
+        _("%(what)s (%(action)s by %(who)s, %(when)s)")
+        % {
+            "what": entry.object_repr,
+            "action": entry.action.rsplit(".", 1)[-1],
+            "who": entry.actor_name,
+            "when": fmt(entry.at),
+        }
         for entry in AuditEntry.objects.filter(
             content_type=bilateral_type,
             object_id__in=[str(pk) for pk in bilaterals.values_list("pk", flat=True)],
@@ -570,7 +590,9 @@ def run_stale_reasons(run: SchedulingRun) -> list[str]:
         at__gt=since,
     ).order_by("at", "pk"):
         if set(entry.changes or {}) & set(TRAVEL_FIELDS):
-            reasons.append(f"the travel of {entry.object_repr} ({fmt(entry.at)})")
+            reasons.append(
+                _("the travel of %(person)s (%(when)s)") % {"person": entry.object_repr, "when": fmt(entry.at)}
+            )
     return reasons
 
 
@@ -585,32 +607,29 @@ def disruption_publish(*, disruption: Disruption, by: Actor, run: SchedulingRun 
     linked = disruption.run
     if linked is None:
         raise ValidationError(
-            {"run": "There is no re-plan to publish for this disruption. Press “Re-plan now”, or close the "
-             "disruption if nothing needs to move."}
+            {"run": _("There is no re-plan to publish for this disruption. Press “Re-plan now”, or close the "
+                      "disruption if nothing needs to move.")}
         )  # fmt: skip
     if run is not None and run.pk != linked.pk:
         raise ValidationError(
-            {"run": "A newer re-plan replaced the one you saw (the travel changed again). Look at the new proposal "
-             "and publish that one."}
+            {"run": _("A newer re-plan replaced the one you saw (the travel changed again). Look at the new "
+                      "proposal and publish that one.")}
         )  # fmt: skip
     if (disruption.impact or {}).get("replan", {}).get("state") == "waiting":
         raise ValidationError(
-            {"run": "A later travel change is waiting for its own re-plan (another run of the event was open); this "
-             "proposal does not know it. Publish once the new re-plan is ready."}
+            {"run": _("A later travel change is waiting for its own re-plan (another run of the event was open); "
+                      "this proposal does not know it. Publish once the new re-plan is ready.")}
         )  # fmt: skip
     linked = SchedulingRun.objects.select_for_update().get(pk=linked.pk)
     if linked.status != SchedulingRun.Status.READY:
         raise ValidationError(
-            {"run": f"The re-plan is {linked.get_status_display().lower()}"
-             + (f" ({linked.message})" if linked.status == SchedulingRun.Status.FAILED else "")
-             + "; only a ready re-plan can be published."
-             + (" Press “Re-plan now” for a new one." if linked.status not in OPEN_RUNS else " Wait for it to finish.")}
+            {"run": _not_ready(linked)}
         )  # fmt: skip
     stale = run_stale_reasons(linked)
     if stale:
         raise ValidationError(
-            {"run": "The programme changed since this re-plan was computed: " + "; ".join(stale[:5]) + ". Press "
-             "“Re-plan now” and publish the new proposal. Nothing was changed."}
+            {"run": _("The programme changed since this re-plan was computed: %(changes)s. Press “Re-plan now” "
+                      "and publish the new proposal. Nothing was changed.") % {"changes": "; ".join(stale[:5])}}
         )  # fmt: skip
     scheduling_run_publish(run=linked, by=by, notify=NOTIFY_PER_LIAISON)
     answered = Disruption.objects.select_for_update(of=("self",)).filter(run=linked, status=Disruption.Status.OPEN)
@@ -618,6 +637,23 @@ def disruption_publish(*, disruption: Disruption, by: Actor, run: SchedulingRun 
         each.status = Disruption.Status.PUBLISHED
         instance_save(instance=each, by=by, action="planning.disruption.published")
     return disruption
+
+
+def _not_ready(run: SchedulingRun) -> str:
+    """Why a run that is not ready cannot be published, and what to do."""
+    status = run.get_status_display().lower()
+    if run.status == SchedulingRun.Status.FAILED:  # a failed run is not open: a new one is the way on
+        return _(
+            "The re-plan is %(status)s (%(message)s); only a ready re-plan can be published. Press “Re-plan now” "
+            "for a new one."
+        ) % {"status": status, "message": run.message}
+    if run.status not in OPEN_RUNS:
+        return _(
+            "The re-plan is %(status)s; only a ready re-plan can be published. Press “Re-plan now” for a new one."
+        ) % {"status": status}
+    return _("The re-plan is %(status)s; only a ready re-plan can be published. Wait for it to finish.") % {
+        "status": status
+    }
 
 
 @transaction.atomic
@@ -668,12 +704,13 @@ def moved_meetings(run: SchedulingRun) -> list[dict[str, Any]]:
                 "start": dt.datetime.fromisoformat(row["start"]),
                 "end": dt.datetime.fromisoformat(row["end"]),
                 "room": rooms.get(row["room"]),
-                "what": "moves" if row["moved"] else "newly placed",
+                "what": _("moves") if row["moved"] else _("newly placed"),
             }
         )
+    lost = _("loses its place: %(reason)s")
     for row in dropped:
         meeting = found.get(row["meeting"])
         out.append({"meeting": meeting, "pk": row["meeting"], "now_start": meeting.start if meeting else None,
                     "now_end": meeting.end if meeting else None, "now_room": meeting.room if meeting else None,
-                    "start": None, "end": None, "room": None, "what": "loses its place: " + row["reason"]})  # fmt: skip
+                    "start": None, "end": None, "room": None, "what": lost % {"reason": row["reason"]}})  # fmt: skip
     return out

@@ -25,11 +25,13 @@ from dataclasses import dataclass, field
 
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from asemplanner.timeranges import local_day_bounds
 from delegations.domain.flights import LEGS, STATUSES, flight_key
 from delegations.models import Accreditation, Delegation, Person, Travel
 from events.models import Conflict, Event, RoomOutage, Session
+from planning.domain.localized import local_date
 from planning.domain.programme import DELEGATION_TASK_KINDS
 from planning.models import Disruption
 from protocol.models import BilateralMeeting, ProtocolTask
@@ -80,6 +82,7 @@ class TeamTask:
     start: dt.datetime
     end: dt.datetime
     status: str
+    motorcade: bool = False  # the board shows a motorcade's length
 
     @property
     def minutes(self) -> int:
@@ -213,9 +216,32 @@ def day_clamp(day: dt.date, first: dt.date | None, last: dt.date | None) -> tupl
     if first is None or last is None or first <= day <= last:
         return day, ""
     shown = first if day < first else last
-    return shown, (
-        f"{day:%d %b %Y} is outside the summit's days ({first:%d %b} – {last:%d %b %Y}, arrivals and departures "
-        f"included); showing {shown:%d %b %Y}."
+    return shown, day_clamp_note(day, first, last)
+
+
+def day_clamp_note(day: dt.date, first: dt.date, last: dt.date, *, run_of_show: bool = False) -> str:
+    """Why a day outside the summit's days is not shown (the board), or has no run-of-show (the PDF)."""
+    shown = first if day < first else last
+    dates = {
+        "day": local_date(day, "d M Y"),
+        "first": local_date(first, "d M"),
+        "last": local_date(last, "d M Y"),
+        "shown": local_date(shown, "d M Y"),
+    }
+    if run_of_show:
+        return (
+            _(
+                "%(day)s is outside the summit's days (%(first)s – %(last)s, arrivals and departures included); "
+                "there is no run-of-show for it; the nearest day is %(shown)s."
+            )
+            % dates
+        )
+    return (
+        _(
+            "%(day)s is outside the summit's days (%(first)s – %(last)s, arrivals and departures included); "
+            "showing %(shown)s."
+        )
+        % dates
     )
 
 
@@ -423,6 +449,7 @@ def _flight_row(party: _Party, tasks_by_person: dict[int, list[_Task]], moved: d
                     start=timezone.localtime(task.start),
                     end=timezone.localtime(task.end),
                     status=str(ProtocolTask.Status(task.status).label),
+                    motorcade=task.kind == ProtocolTask.Kind.MOTORCADE,
                 )
             )
         disruption = moved.get(traveller.person_id)
@@ -507,7 +534,8 @@ def _bilaterals(start: dt.datetime, end: dt.datetime) -> list[_BilateralRow]:
         if s is None or e is None:
             continue  # a placed meeting has its time (the model's rule)
         label = _venue_label(short or "", name or "")
-        result.append(_BilateralRow(pk, f"Bilateral {a} – {b}", req, cp, room or "", venue, label, s, e))
+        title = _("Bilateral %(requester)s – %(counterpart)s") % {"requester": a, "counterpart": b}
+        result.append(_BilateralRow(pk, title, req, cp, room or "", venue, label, s, e))
     return result
 
 
@@ -640,15 +668,19 @@ def _head_row(
     state = ""
     if current is None:
         if arrival is not None and at < arrival:
-            status = "delayed" if travel is not None and travel.arrival_status == "delayed" else ""
-            state = f"Not yet arrived ({'delayed, ' if status else ''}lands {timezone.localtime(arrival):%d %b %H:%M})"
+            lands = local_date(timezone.localtime(arrival), "d M H:i")
+            if travel is not None and travel.arrival_status == "delayed":
+                state = _("Not yet arrived (delayed, lands %(when)s)") % {"when": lands}
+            else:
+                state = _("Not yet arrived (lands %(when)s)") % {"when": lands}
         elif departure is not None and at >= departure:
-            state = "Departed"
+            state = _("Departed")
         elif travel is not None and travel.arrival_status == "at_hotel":
-            state = f"At the hotel ({travel.hotel})" if travel.hotel_id else "At the hotel"
+            state = _("At the hotel (%(hotel)s)") % {"hotel": travel.hotel} if travel.hotel_id else _("At the hotel")
         else:
             previous = [p for p in places if p.end <= at]
-            state = f"Free (last: {previous[-1].where or previous[-1].title})" if previous else "Free"
+            last_place = previous[-1].where or previous[-1].title if previous else ""
+            state = _("Free (last: %(where)s)") % {"where": last_place} if previous else _("Free")
     return HeadRow(
         person_id=head.pk,
         name=str(head),
@@ -712,7 +744,7 @@ def _venues(at: dt.datetime, sessions: Iterable[_SessionRow], bilaterals: Iterab
             by_venue[s.venue].append(VenueSlot(f"session:{s.pk}", s.title, s.room, s.start, s.end, s.start <= at))
     for b in bilaterals:
         if b.start < until and b.end > at:
-            by_venue[b.venue or "No venue"].append(
+            by_venue[b.venue or _("No venue")].append(
                 VenueSlot(f"bilateral:{b.pk}", b.title, b.room, b.start, b.end, b.start <= at)
             )
     return [

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django.db.models import Count, F, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from asemplanner.models import Notification
 from delegations.models import Accreditation, Delegation, Person
@@ -48,7 +49,7 @@ def attention_items(user) -> list[AttentionItem]:
     checks = [
         (
             "asemplanner.view_notification",
-            "Unread notices in your inbox",
+            _("Unread notices in your inbox"),
             Notification.objects.filter(recipient=user, read_at__isnull=True)
             if user.pk
             else Notification.objects.none(),
@@ -57,49 +58,49 @@ def attention_items(user) -> list[AttentionItem]:
         ),
         (
             "events.view_conflict",
-            "Open clashes (errors)",
+            _("Open clashes (errors)"),
             Conflict.objects.filter(status=Conflict.Status.OPEN, severity=Conflict.Severity.ERROR),
             "admin:events_conflict_changelist",
             "status__exact=open&severity__exact=error",
         ),
         (
             "events.view_conflict",
-            "Open clashes (warnings)",
+            _("Open clashes (warnings)"),
             Conflict.objects.filter(status=Conflict.Status.OPEN, severity=Conflict.Severity.WARNING),
             "admin:events_conflict_changelist",
             "status__exact=open&severity__exact=warning",
         ),
         (
             "delegations.view_accreditation",
-            "Accreditations waiting for approval",
+            _("Accreditations waiting for approval"),
             Accreditation.objects.filter(status=Accreditation.Status.REQUESTED),
             "admin:delegations_accreditation_changelist",
             "status__exact=requested",
         ),
         (
             "delegations.view_delegation",
-            "Delegations without a head of delegation",
+            _("Delegations without a head of delegation"),
             Delegation.objects.filter(head__isnull=True).exclude(status=Delegation.Status.DECLINED),
             "admin:delegations_delegation_changelist",
             "head__isnull=True",
         ),
         (
             "delegations.view_person",
-            "People without a badge photo",
+            _("People without a badge photo"),
             Person.objects.filter(photo=""),
             "admin:delegations_person_changelist",
             "photo__exact=",
         ),
         (
             "delegations.view_sensitive_person",
-            "People without passport data",
+            _("People without passport data"),
             Person.objects.filter(passport_number=""),
             "admin:delegations_person_changelist",
             "passport_number__exact=",
         ),
         (
             "events.view_session",
-            "Sessions expecting more people than the room holds",
+            _("Sessions expecting more people than the room holds"),
             Session.objects.exclude(status=Session.Status.CANCELLED).filter(
                 expected_attendance__gt=F("room__capacity")
             ),
@@ -108,28 +109,28 @@ def attention_items(user) -> list[AttentionItem]:
         ),
         (
             "protocol.view_bilateralmeeting",
-            "Bilateral requests waiting for an answer",
+            _("Bilateral requests waiting for an answer"),
             BilateralMeeting.objects.filter(status=BilateralMeeting.Status.REQUESTED),
             "admin:protocol_bilateralmeeting_changelist",
             "status__exact=requested",
         ),
         (
             "protocol.view_bilateralmeeting",
-            "Accepted bilaterals not yet scheduled",
+            _("Accepted bilaterals not yet scheduled"),
             BilateralMeeting.objects.filter(status=BilateralMeeting.Status.ACCEPTED),
             "admin:protocol_bilateralmeeting_changelist",
             "status__exact=accepted",
         ),
         (
             "planning.view_disruption",
-            "Open disruptions (a principal's arrival or departure moved)",
+            _("Open disruptions (a principal's arrival or departure moved)"),
             Disruption.objects.filter(status=Disruption.Status.OPEN),
             "admin:disruptions",
             "",
         ),
         (
             "protocol.view_protocoltask",
-            "Open protocol tasks with no team or assignee",
+            _("Open protocol tasks with no team or assignee"),
             ProtocolTask.objects.filter(status=ProtocolTask.Status.OPEN, team__isnull=True, assignee__isnull=True),
             "admin:protocol_protocoltask_changelist",
             "status__exact=open&team__isnull=True&assignee__isnull=True",

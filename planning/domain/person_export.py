@@ -15,6 +15,8 @@ from typing import Any
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table
@@ -29,6 +31,56 @@ PERSON_FIELDS = (
     "honorific", "given_name", "family_name", "function", "rank", "category", "nationality", "email", "phone",
     "languages", "passport_number", "passport_expiry", "date_of_birth", "created_at", "updated_at",
 )  # fmt: skip
+
+# The PDF's labels of the data's keys (the JSON keeps the keys: a machine reads them back).
+LABELS = {
+    "id": gettext_lazy("Id"),
+    "honorific": gettext_lazy("Honorific"),
+    "given_name": gettext_lazy("Given name"),
+    "family_name": gettext_lazy("Family name"),
+    "function": gettext_lazy("Function"),
+    "rank": gettext_lazy("Rank"),
+    "category": gettext_lazy("Category"),
+    "nationality": gettext_lazy("Nationality"),
+    "email": gettext_lazy("Email"),
+    "phone": gettext_lazy("Phone"),
+    "languages": gettext_lazy("Languages"),
+    "passport_number": gettext_lazy("Passport number"),
+    "passport_expiry": gettext_lazy("Passport expiry"),
+    "date_of_birth": gettext_lazy("Date of birth"),
+    "created_at": gettext_lazy("Created at"),
+    "updated_at": gettext_lazy("Updated at"),
+    "photo": gettext_lazy("Photo"),
+    "partner": gettext_lazy("Partner"),
+    "event": gettext_lazy("Event"),
+    "status": gettext_lazy("Status"),
+    "head_of_delegation": gettext_lazy("Head of delegation"),
+    "badge_number": gettext_lazy("Badge number"),
+    "badge_version": gettext_lazy("Badge version"),
+    "zones": gettext_lazy("Zones"),
+    "requested_at": gettext_lazy("Requested at"),
+    "approved_at": gettext_lazy("Approved at"),
+    "arrival_flight": gettext_lazy("Arrival flight"),
+    "arrival_at": gettext_lazy("Arrival at"),
+    "arrival_airport": gettext_lazy("Arrival airport"),
+    "departure_flight": gettext_lazy("Departure flight"),
+    "departure_at": gettext_lazy("Departure at"),
+    "departure_airport": gettext_lazy("Departure airport"),
+    "hotel": gettext_lazy("Hotel"),
+    "notes": gettext_lazy("Notes"),
+    "title": gettext_lazy("Title"),
+    "start": gettext_lazy("Start"),
+    "end": gettext_lazy("End"),
+    "where": gettext_lazy("Where"),
+    "at": gettext_lazy("At"),
+    "action": gettext_lazy("Action"),
+    "by": gettext_lazy("By"),
+    "changes": gettext_lazy("Changes"),
+}
+
+
+def _label(key: str) -> str:
+    return str(LABELS[key]) if key in LABELS else key.replace("_", " ").capitalize()
 
 
 def _text(value: Any) -> Any:
@@ -127,27 +179,32 @@ def person_export_pdf(person: Person) -> bytes:
     data = person_export_data(person)
     styles = stylesheet()
     buffer = io.BytesIO()
-    doc = SimpleDocTemplate(buffer, pagesize=A4, title=f"Personal data held about {person.full_name}")
+    doc = SimpleDocTemplate(
+        buffer, pagesize=A4, title=_("Personal data held about %(person)s") % {"person": person.full_name}
+    )
     story: list[Flowable] = [
-        Paragraph(markup(f"Personal data held about {person}", bold=True), styles["Title"]),
-        Paragraph(markup(f"Exported {data['exported_at']} from the ASEM summit planner."), styles["Normal"]),
+        Paragraph(markup(_("Personal data held about %(person)s") % {"person": person}, bold=True), styles["Title"]),
+        Paragraph(
+            markup(_("Exported %(when)s from the ASEM summit planner.") % {"when": data["exported_at"]}),
+            styles["Normal"],
+        ),
         Spacer(1, 6 * mm),
-        Paragraph("Person", styles["Heading2"]),
-        _rows([(name.replace("_", " ").capitalize(), value) for name, value in data["person"].items()]),
-        Paragraph("Delegation", styles["Heading2"]),
-        _rows([(name.replace("_", " ").capitalize(), value) for name, value in data["delegation"].items()]),
+        Paragraph(_("Person"), styles["Heading2"]),
+        _rows([(_label(name), value) for name, value in data["person"].items()]),
+        Paragraph(_("Delegation"), styles["Heading2"]),
+        _rows([(_label(name), value) for name, value in data["delegation"].items()]),
     ]
     sections = (
-        ("Accreditations", data["accreditations"]),
-        ("Travel and hotel", data["travel"]),
-        ("Programme", data["programme"]),
-        ("Audit trail", data["audit_trail"]),
+        (_("Accreditations"), data["accreditations"]),
+        (_("Travel and hotel"), data["travel"]),
+        (_("Programme"), data["programme"]),
+        (_("Audit trail"), data["audit_trail"]),
     )
     for title, items in sections:
         story.append(Paragraph(title, styles["Heading2"]))
         if not items:
-            story.append(Paragraph("None.", styles["Normal"]))
+            story.append(Paragraph(_("None."), styles["Normal"]))
         for item in items:
-            story += [_rows([(k.replace("_", " ").capitalize(), v) for k, v in item.items()]), Spacer(1, 3 * mm)]
+            story += [_rows([(_label(k), v) for k, v in item.items()]), Spacer(1, 3 * mm)]
     doc.build(story)
     return buffer.getvalue()

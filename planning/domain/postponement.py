@@ -23,19 +23,23 @@ import dataclasses
 import datetime as dt
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from functools import partial
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from asemplanner.domain.audit import Actor, audit_log, instance_save
-from asemplanner.domain.notifications import notify_users
+from asemplanner.i18n import local_digits
 from asemplanner.timeranges import fmt
 from delegations.models import Delegation
 from events.domain.conflicts import Clash, Commitment, EventFacts, Facts, Kind, find_clashes
 from events.models import Conflict, Event, Session
 from planning.domain.conflict_checks import gather
+from planning.domain.localized import notify_users_each_language
 from protocol.models import BilateralMeeting, BilateralWindow, ProtocolTask
 from reminders.models import Deadline, Reminder
 
@@ -82,7 +86,11 @@ class Problem:
     resolve: str
 
     def __str__(self) -> str:
-        return f"{self.what}: {self.reason} {self.resolve}"
+        return _("%(what)s: %(reason)s %(resolve)s") % {
+            "what": self.what,
+            "reason": self.reason,
+            "resolve": self.resolve,
+        }
 
 
 @dataclass
@@ -123,7 +131,7 @@ class Impact:
         return self.listable - len(self.changes)
 
     def summary(self) -> str:
-        return f"moved by {self.days} day(s): " + ", ".join(f"{n} {name}" for name, n in self.counts.items())
+        return _summary(self.days, self.counts)
 
 
 @dataclass
@@ -134,23 +142,54 @@ class Postponement:
     notified: int = 0
 
     def summary(self) -> str:
-        return f"moved by {self.days} day(s): " + ", ".join(f"{n} {name}" for name, n in self.moved.items())
+        return _summary(self.days, self.moved)
+
+
+# What moved, by the names the counts are kept under (the preview's template reads the keys).
+COUNT_LABELS = {
+    "events": gettext_lazy("%(count)s events"),
+    "sessions": gettext_lazy("%(count)s sessions"),
+    "bilaterals": gettext_lazy("%(count)s bilaterals"),
+    "bilateral windows": gettext_lazy("%(count)s bilateral windows"),
+    "protocol tasks": gettext_lazy("%(count)s protocol tasks"),
+    "deadlines": gettext_lazy("%(count)s deadlines"),
+    "pending reminders": gettext_lazy("%(count)s pending reminders"),
+}
+
+
+def _summary(days: int, counts: dict[str, int]) -> str:
+    """ "moved by 7 day(s): 2 events, 14 sessions, …" in the reader's language."""
+    parts = ", ".join(
+        str(COUNT_LABELS[name]) % {"count": n} if name in COUNT_LABELS else f"{n} {name}" for name, n in counts.items()
+    )
+    return ngettext("moved by %(days)s day(s): %(parts)s", "moved by %(days)s day(s): %(parts)s", abs(days)) % {
+        "days": days,
+        "parts": parts,
+    }
 
 
 def _days(*, event: Event, days: int | None, start_date: dt.date | None) -> tuple[int, str]:
     """The shift in days and the name of the field it came from, checked (non-zero, within ±MAX_DAYS)."""
     if (days is None) == (start_date is None):
-        raise ValidationError({"days": "Give either the number of days or the new first day, not both or neither."})
+        raise ValidationError({"days": _("Give either the number of days or the new first day, not both or neither.")})
     name = "days" if days is not None else "start_date"
     if start_date is not None:
         days = (start_date - event.start_date).days
         if days == 0:
-            raise ValidationError({name: f"{event} already starts on {fmt(start_date)}. Choose another date."})
+            raise ValidationError(
+                {
+                    name: _("%(event)s already starts on %(date)s. Choose another date.")
+                    % {"event": event, "date": fmt(start_date)}
+                }
+            )
     if not days:
-        raise ValidationError({name: "A shift of 0 days moves nothing. Enter a number of days other than 0."})
+        raise ValidationError({name: _("A shift of 0 days moves nothing. Enter a number of days other than 0.")})
     if abs(days) > MAX_DAYS:
         raise ValidationError(
-            {name: f"A shift of {days} days is outside the allowed range of −{MAX_DAYS} to +{MAX_DAYS} days."}
+            {
+                name: _("A shift of %(days)s days is outside the allowed range of −%(max)s to +%(max)s days.")
+                % {"days": days, "max": MAX_DAYS}
+            }  # fmt: skip
         )
     return days, name
 
@@ -160,22 +199,25 @@ def _events(event: Event, include_side_events: bool, field_name: str) -> tuple[l
     blocked = (Event.Status.CANCELLED, Event.Status.HELD)
     if event.status in blocked:
         raise ValidationError(
-            {field_name: f"{event} is {event.get_status_display().lower()}; only planned, confirmed or postponed "
-             "events can be postponed. Change its status first if it is really going ahead."}
+            {field_name: _("%(event)s is %(status)s; only planned, confirmed or postponed events can be postponed. "
+                           "Change its status first if it is really going ahead.")
+             % {"event": event, "status": event.get_status_display().lower()}}
         )  # fmt: skip
     if not include_side_events:
         return [event], []
     if event.kind != Event.Kind.SUMMIT:
         raise ValidationError(
-            {"include_side_events": f"{event} is a side event; only a summit moves with side events. "
-             f"Untick “with side events”, or choose its summit ({event.parent or 'none'})."}
+            {"include_side_events": _("%(event)s is a side event; only a summit moves with side events. "
+                                      "Untick “with side events”, or choose its summit (%(summit)s).")
+             % {"event": event, "summit": event.parent or _("none")}}
         )  # fmt: skip
     side = list(Event.objects.filter(parent=event).order_by("start_date", "acronym"))
     held = [e for e in side if e.status == Event.Status.HELD]
     if held:
         raise ValidationError(
-            {"include_side_events": f"Side event(s) {', '.join(map(str, held))} already took place and cannot move "
-             "with the summit. Postpone the summit alone, or correct their status."}
+            {"include_side_events": _("Side event(s) %(events)s already took place and cannot move with the summit. "
+                                      "Postpone the summit alone, or correct their status.")
+             % {"events": ", ".join(map(str, held))}}
         )  # fmt: skip
     moving = [e for e in side if e.status != Event.Status.CANCELLED]
     return [event, *moving], [e for e in side if e.status == Event.Status.CANCELLED]
@@ -205,9 +247,9 @@ def _refused(clash: Clash, moved_keys: set[str]) -> bool:
 
 def _problem(clash: Clash, facts: Facts) -> Problem:
     resolve = {
-        Kind.ROOM_DOUBLE_BOOKED: "Move or cancel the other booking first, or give the moved row another room.",
-        Kind.OUTSIDE_OPENING_HOURS: "Change the session's time or room, or the room's opening hours.",
-        Kind.OUTSIDE_EVENT_DATES: "Move the row within its event's dates first.",
+        Kind.ROOM_DOUBLE_BOOKED: _("Move or cancel the other booking first, or give the moved row another room."),
+        Kind.OUTSIDE_OPENING_HOURS: _("Change the session's time or room, or the room's opening hours."),
+        Kind.OUTSIDE_EVENT_DATES: _("Move the row within its event's dates first."),
     }[clash.kind]
     return Problem(what=facts.label(clash.resource), reason=clash.message, resolve=resolve)
 
@@ -299,8 +341,9 @@ def event_postpone(
     field_name = "days" if days is not None else "start_date"
     if impact.blocking:
         raise ValidationError(
-            {field_name: [f"Postponing by {impact.days} day(s) is refused: {len(impact.blocking)} problem(s) "
-                          "would remain. Resolve them, then try again."] + [str(p) for p in impact.blocking]}
+            {field_name: [_("Postponing by %(days)s day(s) is refused: %(count)s problem(s) would remain. Resolve "
+                            "them, then try again.") % {"days": impact.days, "count": len(impact.blocking)}]
+             + [str(p) for p in impact.blocking]}
         )  # fmt: skip
     days = impact.days
     tz = timezone.get_current_timezone()
@@ -390,18 +433,37 @@ def _notify_liaisons(*, primary: Event, events: list[Event], days: int) -> int:
     groups: dict[frozenset[int], list] = defaultdict(list)
     for user_id, their_events in events_of.items():
         groups[frozenset(their_events)].append(users[user_id])
-    direction = "later" if days > 0 else "earlier"
     topic = f"postponement:{primary.pk}:{primary.start_date.isoformat()}:{days}"
     sent = 0
     for event_ids, members in groups.items():
         mine = sorted((by_id[pk] for pk in event_ids), key=lambda e: (e.start_date, e.acronym))
-        lines = [f"- {e.acronym} ({e.name}): now {fmt(e.start_date)} to {fmt(e.end_date)}" for e in mine]
-        body = (
-            f"{primary} has been postponed by {abs(days)} day(s) ({direction}). Your delegation's event(s):\n"
-            + "\n".join(lines)
-            + "\nThe programme, bilaterals and deadlines moved with the same times of day. Your own travel did "
-            "not move: please update flights and hotel."
-        )
-        title = f"Postponed: {', '.join(e.acronym for e in mine)} now from {fmt(mine[0].start_date)}"
-        sent += notify_users(users=members, topic=topic, title=title[:200], body=body, link="/inbox/", mail=True)
+        render = partial(_liaison_notice, primary=primary, mine=mine, days=days)
+        sent += notify_users_each_language(users=members, topic=topic, render=render, link="/inbox/", mail=True)
     return sent
+
+
+def _liaison_notice(*, primary: Event, mine: list[Event], days: int) -> tuple[str, str]:
+    """A liaison's postponement notice (title, body) in the active language: the recipient's."""
+    lines = [
+        _("- %(acronym)s (%(name)s): now %(start)s to %(end)s")
+        % {"acronym": e.acronym, "name": e.name, "start": fmt(e.start_date), "end": fmt(e.end_date)}
+        for e in mine
+    ]
+    if days > 0:
+        text = _(
+            "%(event)s has been postponed by %(days)s day(s) (later). Your delegation's event(s):\n%(lines)s\nThe "
+            "programme, bilaterals and deadlines moved with the same times of day. Your own travel did not move: "
+            "please update flights and hotel."
+        )
+    else:
+        text = _(
+            "%(event)s has been postponed by %(days)s day(s) (earlier). Your delegation's event(s):\n%(lines)s\nThe "
+            "programme, bilaterals and deadlines moved with the same times of day. Your own travel did not move: "
+            "please update flights and hotel."
+        )
+    body = text % {"event": primary, "days": local_digits(abs(days)), "lines": "\n".join(lines)}
+    title = _("Postponed: %(events)s now from %(date)s") % {
+        "events": ", ".join(e.acronym for e in mine),
+        "date": fmt(mine[0].start_date),
+    }
+    return title[:200], body

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from icalendar import Calendar
 from icalendar import Event as CalendarEvent
 
@@ -21,7 +23,11 @@ from planning.domain.conflict_checks import gather
 from planning.domain.timeline.leader import commitment_places
 from protocol.models import ProtocolTask
 
-KINDS = {"session": "Programme", "bilateral": "Bilateral meeting", "task": "Protocol"}
+KINDS = {
+    "session": gettext_lazy("Programme"),
+    "bilateral": gettext_lazy("Bilateral meeting"),
+    "task": gettext_lazy("Protocol"),
+}
 DELEGATION_TASK_KINDS = (
     ProtocolTask.Kind.AIRPORT_RECEPTION,
     ProtocolTask.Kind.AIRPORT_FAREWELL,
@@ -42,7 +48,7 @@ class ProgrammeItem:
 
     @property
     def kind(self) -> str:
-        return KINDS[self.key.partition(":")[0]]
+        return str(KINDS[self.key.partition(":")[0]])
 
     @property
     def day(self) -> dt.date:
@@ -64,7 +70,7 @@ def programme_for(delegation: Delegation, *, person: Person | None = None) -> li
     )
     items = []
     for commitment in theirs:
-        kind, _, pk = commitment.key.partition(":")
+        kind, _sep, pk = commitment.key.partition(":")
         if kind == "task" and int(pk) not in shown_tasks:
             continue
         mine = [pk for pk in commitment.people if pk in members]
@@ -104,7 +110,11 @@ def programme_ics(items: list[ProgrammeItem], *, name: str) -> bytes:
         if item.where:
             entry.add("location", item.where)
         entry.add("categories", [item.kind])
-        entry.add("description", f"{item.kind} · {item.event}\nAttending: {', '.join(item.attendees)}")
+        entry.add(
+            "description",
+            _("%(kind)s · %(event)s\nAttending: %(people)s")
+            % {"kind": item.kind, "event": item.event, "people": ", ".join(item.attendees)},
+        )
         calendar.add_component(entry)
     calendar.add_missing_timezones()
     return calendar.to_ical()

@@ -37,10 +37,13 @@ from django.db import transaction
 from django.db.models import Q
 from django.http import Http404
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from asemplanner.domain.audit import Actor
 from asemplanner.domain.notifications import notify_users
+from asemplanner.i18n import languages_of, local_digits
 from asemplanner.timeranges import fmt, opening_hours_errors
 from delegations.models import Accreditation, Delegation, Person
 from events.domain.conflicts import Commitment, Kind, Severity, find_clashes
@@ -48,6 +51,7 @@ from events.domain.sessions import session_update
 from events.models import Conflict, Event, Room, RoomOutage, Session
 from planning.domain.bilateral_plans import problem_load
 from planning.domain.conflict_checks import OPEN_STATES, gather
+from planning.domain.localized import local_date
 from protocol.domain.bilaterals import bilateral_schedule
 from protocol.domain.scheduling import Busy, Placement, solve
 from protocol.models import BilateralMeeting, ProtocolTask
@@ -148,6 +152,8 @@ class Proposal:
 Interval = tuple[dt.datetime, dt.datetime]
 
 
+# A moved item of a liaison's notice: ("session" | "bilateral", title or partner, start, end, room).
+Line = tuple[str, str, dt.datetime, dt.datetime, str]
 Held = tuple[Interval, str, bool]  # when, what, and whether the span already holds a bilateral's changeover
 
 
@@ -171,7 +177,8 @@ def _room_bookings(
         .exclude(pk__in=list(moving_sessions))
     )
     for room, start, end, title in sessions.values_list("room_id", "start", "end", "title"):
-        held[room].append(((start, end), f"“{title}” {fmt(start)}–{timezone.localtime(end):%H:%M}", False))
+        when = f"{fmt(start)}–{local_date(timezone.localtime(end), 'H:i')}"
+        held[room].append(((start, end), _("“%(title)s” %(when)s") % {"title": title, "when": when}, False))
     meetings = (
         BilateralMeeting.objects.filter(
             room_id__in=rooms, status__in=BilateralMeeting.PLACED, start__lt=hi + pad, end__gt=lo - pad
@@ -185,13 +192,19 @@ def _room_bookings(
         held[room].append(
             (
                 (placed_at - pad, placed_until + pad),
-                f"the bilateral {a} – {b} {fmt(placed_at)} (with its changeover)",
+                _("the bilateral %(requester)s – %(counterpart)s %(when)s (with its changeover)")
+                % {"requester": a, "counterpart": b, "when": fmt(placed_at)},
                 True,
             )
         )
     outages = RoomOutage.objects.filter(room_id__in=rooms, lifted_at__isnull=True, start__lt=hi + pad, end__gt=lo - pad)
     for room, start, end, reason in outages.values_list("room_id", "start", "end", "reason"):
-        held[room].append(((start, end), f"out of service {fmt(start)}–{fmt(end)} ({reason})", False))
+        what = _("out of service %(start)s–%(end)s (%(reason)s)") % {
+            "start": fmt(start),
+            "end": fmt(end),
+            "reason": reason,
+        }
+        held[room].append(((start, end), what, False))
     return held
 
 
@@ -320,32 +333,42 @@ def _session_moves(impact: Impact) -> list[SessionMove]:
                 )
                 fitting.append((rank, room, minutes))
         if not fitting:
-            reasons = ", ".join(f"{n} {why}" for why, n in sorted(refused.items(), key=lambda kv: -kv[1]))
+            reasons = ", ".join(_refusal(why, n) for why, n in sorted(refused.items(), key=lambda kv: -kv[1])) or _(
+                "none exist"
+            )
             moves.append(
                 SessionMove(
                     session,
                     None,
-                    f"No room fits: {needed} seats needed, {fmt(session.start)}–"
-                    f"{timezone.localtime(session.end):%H:%M}; of {len(rooms)} other rooms {reasons or 'none exist'}. "
-                    "Move it by hand (another time), or shorten the outage.",
+                    _(
+                        "No room fits: %(needed)s seats needed, %(start)s–%(end)s; of %(rooms)s other rooms "
+                        "%(reasons)s. Move it by hand (another time), or shorten the outage."
+                    )
+                    % {
+                        "needed": needed,
+                        "start": fmt(session.start),
+                        "end": local_date(timezone.localtime(session.end), "H:i"),
+                        "rooms": len(rooms),
+                        "reasons": reasons,
+                    },
                     needed,
                 )
             )
             continue
         _rank, room, minutes = min(fitting, key=lambda item: item[0])
-        proposed[room.pk].append(((session.start, session.end), f"“{session.title}” (relocated here)", False))
+        proposed[room.pk].append(
+            ((session.start, session.end), _("“%(title)s” (relocated here)") % {"title": session.title}, False)
+        )
         if room.venue_id == venue:
-            why = f"same venue, {room.capacity} seats for {needed}"
+            why = _("same venue, %(capacity)s seats for %(needed)s") % {"capacity": room.capacity, "needed": needed}
         elif minutes is not None:
-            why = (
-                f"nearest free room: {minutes} min from {session.room.venue} by motorcade, "
-                f"{room.capacity} seats for {needed}"
-            )
+            why = _(
+                "nearest free room: %(minutes)s min from %(venue)s by motorcade, %(capacity)s seats for %(needed)s"
+            ) % {"minutes": minutes, "venue": session.room.venue, "capacity": room.capacity, "needed": needed}
         else:
-            why = (
-                f"no room free at {session.room.venue}; no transfer time known to {room.venue}, "
-                f"{room.capacity} seats for {needed}"
-            )
+            why = _(
+                "no room free at %(venue)s; no transfer time known to %(other)s, %(capacity)s seats for %(needed)s"
+            ) % {"venue": session.room.venue, "other": room.venue, "capacity": room.capacity, "needed": needed}
         moves.append(SessionMove(session, room, why, needed))
     order = {s.pk: i for i, s in enumerate(impact.sessions)}
     return sorted(moves, key=lambda m: order[m.session.pk])
@@ -371,16 +394,20 @@ def _bilateral_moves(impact: Impact, sessions: list[SessionMove]) -> tuple[list[
         for meeting in hit_meetings:
             placement = placed.get(meeting.pk)
             if placement is None:
-                reason = unplaced.get(meeting.pk, "The scheduler found no place in time.")
-                moves.append(BilateralMove(meeting, None, None, None, f"No place found: {reason}"))
+                reason = unplaced.get(meeting.pk, _("The scheduler found no place in time."))
+                moves.append(BilateralMove(meeting, None, None, None, _("No place found: %(why)s") % {"why": reason}))
                 continue
             room = rooms[placement.room]
             same = meeting.start == placement.start
-            why = ("same time, " if same else f"moved to {fmt(placement.start)}, ") + (
-                "same venue"
-                if meeting.room is not None and room.venue_id == meeting.room.venue_id
-                else f"at {room.venue}"
-            )
+            same_venue = meeting.room is not None and room.venue_id == meeting.room.venue_id
+            if same and same_venue:
+                why = _("same time, same venue")
+            elif same:
+                why = _("same time, at %(venue)s") % {"venue": room.venue}
+            elif same_venue:
+                why = _("moved to %(when)s, same venue") % {"when": fmt(placement.start)}
+            else:
+                why = _("moved to %(when)s, at %(venue)s") % {"when": fmt(placement.start), "venue": room.venue}
             moves.append(BilateralMove(meeting, room, placement.start, placement.end, why))
     return moves, seconds
 
@@ -468,7 +495,18 @@ class Accepted:
 
 def _when(start: dt.datetime, end: dt.datetime) -> str:
     tz = timezone.get_current_timezone()
-    return f"{start.astimezone(tz):%a %d %b %H:%M}–{end.astimezone(tz):%H:%M}"
+    return f"{local_date(start.astimezone(tz), 'D d M H:i')}–{local_date(end.astimezone(tz), 'H:i')}"
+
+
+def _refusal(why: str, count: int) -> str:
+    """How many rooms were refused for one reason, in the reader's language ("3 too small")."""
+    texts = {
+        "too small": _("%(count)s too small"),
+        "closed at those hours": _("%(count)s closed at those hours"),
+        "in a zone its audience may not enter": _("%(count)s in a zone its audience may not enter"),
+        "busy then": _("%(count)s busy then"),
+    }
+    return texts[why] % {"count": count}
 
 
 @transaction.atomic
@@ -483,11 +521,16 @@ def relocations_accept(
     start). All or nothing: any refusal (an item no longer hit, a target room busy now, too small, closed)
     raises with every reason and changes nothing."""
     if not session_moves and not bilateral_moves:
-        raise ValidationError({"moves": "Tick at least one proposed move to accept, or leave the page to accept none."})
+        raise ValidationError(
+            {"moves": _("Tick at least one proposed move to accept, or leave the page to accept none.")}
+        )
     outage = RoomOutage.objects.select_for_update(of=("self",)).select_related("room__venue").get(pk=outage.pk)
     if not outage.is_active:
         raise ValidationError(
-            {"moves": f"{outage.room} is back in service (the outage was lifted); nothing needs to move."}
+            {
+                "moves": _("%(room)s is back in service (the outage was lifted); nothing needs to move.")
+                % {"room": outage.room}
+            }
         )
     targets = {*session_moves.values(), *(room for room, _start in bilateral_moves.values())}
     # Lock the target rooms (pk order: two accepts cannot deadlock), so nothing is booked into them between
@@ -522,19 +565,28 @@ def relocations_accept(
             or not _overlaps(session.start, session.end, outage)
         ):
             errors.append(
-                f"Session {pk} is no longer in {outage.room} during the outage (moved or cancelled meanwhile)."
+                _("Session %(pk)s is no longer in %(room)s during the outage (moved or cancelled meanwhile).")
+                % {"pk": pk, "room": outage.room}
             )
             continue
         room = locked.get(room_pk)
         if room is None or room.pk == outage.room_id:
-            errors.append(f"“{session.title}”: choose a room other than the one out of service.")
+            errors.append(_("“%(title)s”: choose a room other than the one out of service.") % {"title": session.title})
             continue
         if session.expected_attendance and room.capacity < session.expected_attendance:
-            errors.append(f"“{session.title}”: {room} holds {room.capacity}, it expects {session.expected_attendance}.")
+            errors.append(
+                _("“%(title)s”: %(room)s holds %(capacity)s, it expects %(expected)s.")
+                % {
+                    "title": session.title,
+                    "room": room,
+                    "capacity": room.capacity,
+                    "expected": session.expected_attendance,
+                }
+            )
         hours = opening_hours_errors(
             session.start, session.end, opens_at=room.opens_at, closes_at=room.closes_at, what=str(room)
         )
-        errors += [f"“{session.title}”: {message}" for message in hours.values()]
+        errors += [_("“%(title)s”: %(why)s") % {"title": session.title, "why": message} for message in hours.values()]
         wanted.append((f"session:{pk}", room, session.start, session.end, f"“{session.title}”"))
     for pk, (room_pk, start) in bilateral_moves.items():
         meeting = meetings.get(pk)
@@ -546,11 +598,17 @@ def relocations_accept(
             or meeting.end is None
             or not _overlaps(meeting.start, meeting.end, outage)
         ):
-            errors.append(f"Bilateral {pk} is no longer in {outage.room} during the outage (moved meanwhile).")
+            errors.append(
+                _("Bilateral %(pk)s is no longer in %(room)s during the outage (moved meanwhile).")
+                % {"pk": pk, "room": outage.room}
+            )
             continue
         room = locked.get(room_pk)
         if room is None:  # its own room stays possible at a time clear of the outage (checked below)
-            errors.append(f"{meeting}: room {room_pk} does not exist; reload the proposal.")
+            errors.append(
+                _("%(meeting)s: room %(room)s does not exist; reload the proposal.")
+                % {"meeting": meeting, "room": room_pk}
+            )
             continue
         end = start + dt.timedelta(minutes=meeting.duration_minutes)
         wanted.append((f"bilateral:{pk}", room, start, end, str(meeting)))
@@ -569,9 +627,12 @@ def relocations_accept(
             is_bilateral = key.startswith("bilateral:")
             busy = _busy_with(held[room.pk] + taken[room.pk], start, end, bilateral=is_bilateral)
             if busy:
-                errors.append(f"{label}: {room} is busy then ({busy}); it became busy meanwhile. Reload the proposal.")
+                errors.append(
+                    _("%(what)s: %(room)s is busy then (%(busy)s); it became busy meanwhile. Reload the proposal.")
+                    % {"what": label, "room": room, "busy": busy}
+                )
             span = (start - pad, end + pad) if is_bilateral else (start, end)
-            taken[room.pk].append((span, f"{label}, also accepted now", is_bilateral))
+            taken[room.pk].append((span, _("%(what)s, also accepted now") % {"what": label}, is_bilateral))
     if errors:
         raise ValidationError({"moves": errors})
 
@@ -611,7 +672,7 @@ def _recheck(keys: set[str]) -> tuple[list[str], list[Commitment]]:
     ]
     broken = [c for c in errors if c.kind in HARD_ROOM_RULES]
     if broken:
-        raise ValidationError({"moves": [f"Not moved: {c.message}" for c in broken[:5]]})
+        raise ValidationError({"moves": [_("Not moved: %(clash)s") % {"clash": c.message} for c in broken[:5]]})
     # Clashes already on record (a leader arriving late for the session anyway) are not news.
     known = set(
         Conflict.objects.filter(fingerprint__in=[c.fingerprint for c in errors], status__in=OPEN_STATES).values_list(
@@ -637,14 +698,13 @@ def _tell_liaisons(
     """One notice per liaison, after the commit, listing every moved item of their delegation(s): the sessions
     their people attend and their bilaterals. Returns the usernames told."""
     by_key = {c.key: c for c in commitments}
-    lines: dict[int, list[str]] = defaultdict(list)  # delegation → lines
-    people_lines: list[tuple[tuple[int, ...], str]] = []
+    # delegation → lines, kept as what they say and written in each liaison's language when the notice is made
+    lines: dict[int, list[Line]] = defaultdict(list)
+    people_lines: list[tuple[tuple[int, ...], Line]] = []
     for pk, room_pk in session_moves.items():
         session = sessions[pk]
         people = by_key[f"session:{pk}"].people if f"session:{pk}" in by_key else ()
-        people_lines.append(
-            (people, f"- “{session.title}” {_when(session.start, session.end)}: now in {rooms[room_pk]}.")
-        )
+        people_lines.append((people, ("session", session.title, session.start, session.end, str(rooms[room_pk]))))
     delegation_of = dict(
         Person.objects.filter(pk__in={p for people, _l in people_lines for p in people}).values_list(
             "pk", "delegation_id"
@@ -658,12 +718,10 @@ def _tell_liaisons(
         if meeting.start is None or meeting.end is None:  # bilateral_schedule() has just set both
             raise ValueError(f"{meeting} was scheduled without a start and end.")
         for side, other in ((meeting.requester, meeting.counterpart), (meeting.counterpart, meeting.requester)):
-            lines[side.pk].append(
-                f"- Bilateral with {other.partner}: now {_when(meeting.start, meeting.end)} in {rooms[room_pk]}."
-            )
+            lines[side.pk].append(("bilateral", str(other.partner), meeting.start, meeting.end, str(rooms[room_pk])))
     if not lines:
         return []
-    liaisons: dict[int, tuple[Any, list[str], int]] = {}
+    liaisons: dict[int, tuple[Any, list[Line], int]] = {}
     through = Delegation.liaisons.through
     users = get_user_model().objects.in_bulk(
         set(through.objects.filter(delegation_id__in=list(lines)).values_list("user_id", flat=True))
@@ -681,14 +739,29 @@ def _tell_liaisons(
     reason, room = outage.reason, outage.room
 
     def send() -> None:
-        for user, mine, delegation_id in liaisons.values():
+        languages = languages_of(liaisons)
+        for user_id, (user, mine, delegation_id) in liaisons.items():
+            with translation.override(languages[user_id]):
+                title = ngettext(
+                    "%(count)s item(s) of your programme moved: %(room)s is out of service",
+                    "%(count)s item(s) of your programme moved: %(room)s is out of service",
+                    len(mine),
+                ) % {"count": local_digits(len(mine)), "room": room}
+                body = _(
+                    "%(room)s is out of service %(start)s–%(end)s (%(reason)s). Moved:\n%(lines)s\nThe times are "
+                    "unchanged unless stated; your delegation's programme shows the new rooms."
+                ) % {
+                    "room": room,
+                    "start": fmt(outage.start),
+                    "end": fmt(outage.end),
+                    "reason": reason,
+                    "lines": "\n".join(_line(line) for line in mine),
+                }
             notify_users(
                 users=[user],
                 topic=topic,
-                title=f"{len(mine)} item(s) of your programme moved: {room} is out of service"[:200],
-                body=f"{room} is out of service {fmt(outage.start)}–{fmt(outage.end)} ({reason}). Moved:\n"
-                + "\n".join(mine)
-                + "\nThe times are unchanged unless stated; your delegation's programme shows the new rooms.",
+                title=title[:200],
+                body=body,
                 link=base + reverse("portal:programme", args=[delegation_id]),
                 mail=True,
             )
@@ -697,11 +770,23 @@ def _tell_liaisons(
     return sorted(user.get_username() for user, _m, _d in liaisons.values())
 
 
+def _line(line: Line) -> str:
+    """One moved item of a liaison's notice, in the active language."""
+    kind, what, start, end, room = line
+    if kind == "session":
+        return _("- “%(title)s” %(when)s: now in %(room)s.") % {"title": what, "when": _when(start, end), "room": room}
+    return _("- Bilateral with %(partner)s: now %(when)s in %(room)s.") % {
+        "partner": what,
+        "when": _when(start, end),
+        "room": room,
+    }
+
+
 def access_outage(user: Any, pk: int) -> RoomOutage:
     """The outage, for staff who may view rooms out of service; anyone else: 404 (the page does not exist)."""
     if not (user.is_authenticated and user.has_perm("events.view_roomoutage")):
-        raise Http404("No such room outage.")
+        raise Http404(_("No such room outage."))
     outage = RoomOutage.objects.select_related("room__venue", "created_by").filter(pk=pk).first()
     if outage is None:
-        raise Http404("No such room outage.")
+        raise Http404(_("No such room outage."))
     return outage

@@ -16,17 +16,21 @@ import io
 from dataclasses import dataclass
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table
 from reportlab.platypus.flowables import Flowable
 
+from asemplanner.i18n import local_digits
 from asemplanner.typesetting import markup, stylesheet
 from delegations.models import Delegation, Person, Travel, travel_window
 from delegations.validators import ARRIVAL_STATUSES, DEPARTURE_STATUSES
 from events.domain.conflicts import Commitment
 from planning.domain.conflict_checks import gather
+from planning.domain.localized import local_date
 from planning.domain.programme import DELEGATION_TASK_KINDS
 from planning.domain.timeline.axis import day_bounds
 from planning.domain.timeline.leader import (
@@ -39,14 +43,14 @@ from planning.domain.timeline.leader import (
 from protocol.models import ProtocolTask
 
 KIND_LABELS = {
-    "arrival": "Arrival",
-    "departure": "Departure",
-    "session": "Programme",
-    "bilateral": "Bilateral",
-    "task": "Protocol",
-    "motorcade": "Motorcade",
-    "transfer": "Transfer",
-    "overlap": "Overlap",
+    "arrival": gettext_lazy("Arrival"),
+    "departure": gettext_lazy("Departure"),
+    "session": gettext_lazy("Programme"),
+    "bilateral": gettext_lazy("Bilateral"),
+    "task": gettext_lazy("Protocol"),
+    "motorcade": gettext_lazy("Motorcade"),
+    "transfer": gettext_lazy("Transfer"),
+    "overlap": gettext_lazy("Overlap"),
 }
 
 
@@ -62,7 +66,7 @@ class RunItem:
 
     @property
     def kind_label(self) -> str:
-        return KIND_LABELS[self.kind]
+        return str(KIND_LABELS[self.kind])
 
 
 @dataclass(frozen=True)
@@ -103,20 +107,27 @@ def run_of_show(*, person: Person, day: dt.date) -> RunOfShow:
         if isinstance(entry, TransferEntry):
             needed = entry.transfer_minutes
             if needed is None:
-                note = "No transfer time on record for this route: ask the protocol office"
+                note = _("No transfer time on record for this route: ask the protocol office")
             elif entry.severity == "error":
-                note = f"Too short: {entry.gap_minutes} min between the two, {needed} min by road"
+                note = _("Too short: %(gap)s min between the two, %(needed)s min by road") % {
+                    "gap": entry.gap_minutes,
+                    "needed": needed,
+                }
             else:
                 # When the motorcade must leave to arrive with the protocol buffer in hand.
                 leave = entry.end - dt.timedelta(minutes=needed + entry.buffer_minutes)
-                note = f"Leave by {leave:%H:%M}" + (" (tight: less than the buffer)" if entry.severity else "")
+                values = {"time": local_date(leave, "H:i")}
+                if entry.severity:
+                    note = _("Leave by %(time)s (tight: less than the buffer)") % values
+                else:
+                    note = _("Leave by %(time)s") % values
             items.append(
                 RunItem(
                     kind="transfer",
                     start=entry.start,
                     end=entry.end,
                     title=f"{entry.origin} → {entry.destination}",
-                    where="By motorcade",
+                    where=_("By motorcade"),
                     minutes=needed,
                     note=note,
                 )
@@ -128,13 +139,14 @@ def run_of_show(*, person: Person, day: dt.date) -> RunOfShow:
                     kind="overlap",
                     start=entry.start,
                     end=None,
-                    title=f"{entry.following} starts {entry.minutes} min before {entry.previous} ends",
+                    title=_("%(following)s starts %(minutes)s min before %(previous)s ends")
+                    % {"following": entry.following, "minutes": entry.minutes, "previous": entry.previous},
                     where="",
-                    note="Clash: ask the protocol office",
+                    note=_("Clash: ask the protocol office"),
                 )
             )
         elif isinstance(entry, CommitmentEntry):
-            prefix, _, pk = entry.key.partition(":")
+            prefix, _sep, pk = entry.key.partition(":")
             kind = prefix
             minutes = None
             if prefix == "task" and kinds.get(int(pk)) == ProtocolTask.Kind.MOTORCADE:
@@ -145,10 +157,12 @@ def run_of_show(*, person: Person, day: dt.date) -> RunOfShow:
     travel = _travel(person)
     day_start, day_end = day_bounds(day)
     if travel is not None:
+        arrives = (_("Arrives"), _("Arrives on %(flight)s"))
+        departs = (_("Departs"), _("Departs on %(flight)s"))
         legs = (
-            ("arrival", "Arrives", travel.arrival_at, travel.arrival_flight, travel.arrival_airport,
+            ("arrival", arrives, travel.arrival_at, travel.arrival_flight, travel.arrival_airport,
              ARRIVAL_STATUSES.get(travel.arrival_status, travel.arrival_status)),
-            ("departure", "Departs", travel.departure_at, travel.departure_flight, travel.departure_airport,
+            ("departure", departs, travel.departure_at, travel.departure_flight, travel.departure_airport,
              DEPARTURE_STATUSES.get(travel.departure_status, travel.departure_status)),
         )  # fmt: skip
         for kind, verb, moment, flight, airport, status in legs:
@@ -158,7 +172,7 @@ def run_of_show(*, person: Person, day: dt.date) -> RunOfShow:
                         kind=kind,
                         start=timezone.localtime(moment),
                         end=None,
-                        title=f"{verb}{f' on {flight}' if flight else ''}",
+                        title=verb[1] % {"flight": flight} if flight else verb[0],
                         where=str(airport or ""),
                         note=status,
                     )
@@ -190,44 +204,56 @@ def run_of_show_pdf(show: RunOfShow) -> bytes:
     styles = stylesheet()
     small = styles["BodyText"].clone("small", fontSize=9, leading=11)
     buffer = io.BytesIO()
-    title = f"Run-of-show: {show.name} ({show.partner}), {show.day:%A %d %B %Y}"
+    title = _("Run-of-show: %(name)s (%(partner)s), %(day)s") % {
+        "name": show.name,
+        "partner": show.partner,
+        "day": local_date(show.day, "l d F Y"),
+    }
     doc = SimpleDocTemplate(
         buffer, pagesize=A4, title=title, leftMargin=15 * mm, rightMargin=15 * mm, topMargin=15 * mm
     )
     generated = timezone.localtime()
     story: list[Flowable] = [
-        Paragraph(_pdf_text(f"Run-of-show — {show.name}", bold=True), styles["Title"]),
+        Paragraph(_pdf_text(_("Run-of-show — %(name)s") % {"name": show.name}, bold=True), styles["Title"]),
         Paragraph(
             _pdf_text(f"{show.function + ', ' if show.function else ''}{show.partner} · {show.event}"), styles["Normal"]
         ),
         Paragraph(
-            _pdf_text(f"{show.day:%A %d %B %Y}" + (f" · Hotel: {show.hotel}" if show.hotel else ""), bold=True),
+            _pdf_text(
+                _("%(day)s · Hotel: %(hotel)s") % {"day": local_date(show.day, "l d F Y"), "hotel": show.hotel}
+                if show.hotel
+                else local_date(show.day, "l d F Y"),
+                bold=True,
+            ),
             styles["Heading2"],
         ),  # fmt: skip
         Paragraph(
             _pdf_text(
-                f"For the motorcade and the liaison. Times are Phnom Penh time (UTC+07:00). Printed "
-                f"{generated:%d %b %Y %H:%M}: the day still changes, print it again before you leave."
+                _(
+                    "For the motorcade and the liaison. Times are Phnom Penh time (UTC+07:00). Printed %(when)s: the "
+                    "day still changes, print it again before you leave."
+                )
+                % {"when": local_date(generated, "d M Y H:i")}
             ),
             small,
         ),
         Spacer(1, 5 * mm),
     ]
-    header = ["Time", "What", "Where", "Min.", "Notes"]
+    header = [_("Time"), _("What"), _("Where"), pgettext("minutes, a column heading", "Min."), _("Notes")]
     rows = [[Paragraph(f"<b>{h}</b>", small) for h in header]]
     for item in show.items:
-        time = f"{item.start:%H:%M}" + (f"–{item.end:%H:%M}" if item.end else "")
+        time = local_date(item.start, "H:i") + (f"–{local_date(item.end, 'H:i')}" if item.end else "")
         rows.append(
             [
                 Paragraph(_pdf_text(time), small),
                 Paragraph(_pdf_text(f"{item.kind_label}: {item.title}"), small),
                 Paragraph(_pdf_text(item.where or "—"), small),
-                Paragraph(_pdf_text(str(item.minutes) if item.minutes is not None else ""), small),
+                Paragraph(_pdf_text(local_digits(item.minutes) if item.minutes is not None else ""), small),
                 Paragraph(_pdf_text(item.note), small),
             ]
         )
     if not show.items:
-        rows.append([Paragraph(_pdf_text("Nothing planned for this day."), small), "", "", "", ""])
+        rows.append([Paragraph(_pdf_text(_("Nothing planned for this day.")), small), "", "", "", ""])
     table = Table(rows, colWidths=[24 * mm, 62 * mm, 46 * mm, 12 * mm, 36 * mm], repeatRows=1)
     style = [
         ("VALIGN", (0, 0), (-1, -1), "TOP"),

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from asemplanner.domain.audit import Actor
 from asemplanner.timeranges import fmt
@@ -37,15 +38,23 @@ def short_notice_start(*, meeting: BilateralMeeting, allow_moves: bool, by: Acto
         .get(pk=meeting.pk)
     )
     if meeting.status == BilateralMeeting.Status.SCHEDULED:
-        where = f" for {fmt(meeting.start)} in {meeting.room}" if meeting.start and meeting.room else ""
-        raise ValidationError(
-            {"meeting": f"{meeting} is already scheduled{where}. A short-notice placement is for an accepted request "
-             "without a place; to move a scheduled meeting, edit it or re-plan the event."}
-        )  # fmt: skip
+        if meeting.start and meeting.room:
+            refusal = _(
+                "%(meeting)s is already scheduled for %(when)s in %(room)s. A short-notice placement is for an "
+                "accepted request without a place; to move a scheduled meeting, edit it or re-plan the event."
+            ) % {"meeting": meeting, "when": fmt(meeting.start), "room": meeting.room}
+        else:
+            refusal = _(
+                "%(meeting)s is already scheduled. A short-notice placement is for an accepted request without a "
+                "place; to move a scheduled meeting, edit it or re-plan the event."
+            ) % {"meeting": meeting}
+        raise ValidationError({"meeting": refusal})
     if meeting.status != BilateralMeeting.Status.ACCEPTED:
         raise ValidationError(
-            {"meeting": f"{meeting} is {meeting.get_status_display().lower()}; only a request accepted by "
-             f"{meeting.counterpart.partner} can be placed at short notice."}
+            {"meeting": _("%(meeting)s is %(status)s; only a request accepted by %(partner)s can be placed at "
+                          "short notice.")
+             % {"meeting": meeting, "status": meeting.get_status_display().lower(),
+                "partner": meeting.counterpart.partner}}
         )  # fmt: skip
     try:
         return scheduling_run_start(
@@ -68,19 +77,20 @@ def short_notice_publish(*, run: SchedulingRun, by: Actor) -> SchedulingRun:
         raise ValueError(f"Run {run.pk} is a {run.get_kind_display().lower()} run, not a short-notice one.")
     if run.status != SchedulingRun.Status.READY:
         raise ValidationError(
-            {"status": f"This short-notice run is {run.get_status_display().lower()}; only a ready one can be "
-             "published."}
+            {"status": _("This short-notice run is %(status)s; only a ready one can be published.")
+             % {"status": run.get_status_display().lower()}}
         )  # fmt: skip
     if not any(row["meeting"] in run.only and not row["unchanged"] for row in run.proposal):
         reasons = "; ".join(row["reason"] for row in run.unplaced if row["meeting"] in run.only)
         raise ValidationError(
-            {"status": f"The scheduler found no place for the request: {reasons or 'no reason given'} Nothing "
-             "to publish; allow moving published meetings, or change the request, and place it again."}
+            {"status": _("The scheduler found no place for the request: %(reasons)s Nothing to publish; allow moving "
+                         "published meetings, or change the request, and place it again.")
+             % {"reasons": reasons or _("no reason given")}}
         )  # fmt: skip
     stale = run_stale_reasons(run)
     if stale:
         raise ValidationError(
-            {"status": "The programme changed since this placement was computed: " + "; ".join(stale[:5]) + ". "
-             "Place it again and publish the new proposal. Nothing was changed."}
+            {"status": _("The programme changed since this placement was computed: %(changes)s. Place it again and "
+                         "publish the new proposal. Nothing was changed.") % {"changes": "; ".join(stale[:5])}}
         )  # fmt: skip
     return scheduling_run_publish(run=run, by=by, notify=NOTIFY_PER_LIAISON)

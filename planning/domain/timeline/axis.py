@@ -15,6 +15,7 @@ from functools import reduce
 
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from events.models import Conflict
 
@@ -124,7 +125,7 @@ def worst(clashes: Iterable[OpenClash]) -> str:
 
 def marker(severity: str) -> str:
     """The text that says what the red or amber outline says, for readers who cannot see colour."""
-    return {"error": "⚠ clash", "warning": "⚠ warning"}.get(severity, "")
+    return {"error": _("⚠ clash"), "warning": _("⚠ warning")}.get(severity, "")
 
 
 def open_clashes(*, keys: Iterable[str] = (), resource: str = "", link: Link = no_link) -> list[OpenClash]:

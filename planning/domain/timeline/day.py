@@ -9,8 +9,11 @@ from dataclasses import dataclass
 
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from asemplanner.i18n import local_digits
 from events.models import Conflict, Event, Session
+from planning.domain.localized import local_date
 from planning.domain.timeline.axis import (
     Axis,
     Link,
@@ -53,8 +56,8 @@ class Bar:
     @property
     def times(self) -> str:
         same_day = self.start.date() == self.end.date()
-        end = f"{self.end:%H:%M}" if same_day else f"{self.end:%d %b %H:%M}"
-        return f"{self.start:%H:%M}–{end}"
+        end = local_date(self.end, "H:i") if same_day else local_date(self.end, "d M H:i")
+        return f"{local_date(self.start, 'H:i')}–{end}"
 
     @property
     def tooltip(self) -> str:
@@ -139,10 +142,10 @@ class DayTimeline:
         """Rooms by venue, then teams: drawn by one loop in the template."""
         sections = []
         if self.venues:
-            sections.append(Section("rooms", "Rooms", "Room", self.venues))
+            sections.append(Section("rooms", _("Rooms"), _("Room"), self.venues))
         if self.teams:
             teams = (RowGroup(name="", full_name="", rows=self.teams),)
-            sections.append(Section("teams", "Protocol tasks by team", "Team", teams))
+            sections.append(Section("teams", _("Protocol tasks by team"), _("Team"), teams))
         return sections
 
 
@@ -262,7 +265,10 @@ def day_timeline(*, day: dt.date, event: str = "", link: Link = no_link) -> DayT
         room = room_of[room_id]
         venue_of[room.venue_id] = room.venue
         bars, n_lanes = _bars(rooms[room_id], axis, link, by_key)
-        title = f"{room.get_kind_display()}, {room.capacity} seats"
+        title = _("%(kind)s, %(capacity)s seats") % {
+            "kind": room.get_kind_display(),
+            "capacity": local_digits(room.capacity),
+        }
         venues[room.venue_id].append(
             Row(label=room.name, url=link(f"room:{room_id}"), bars=tuple(bars), lanes=n_lanes, title=title)
         )
@@ -277,11 +283,11 @@ def day_timeline(*, day: dt.date, event: str = "", link: Link = no_link) -> DayT
         team = team_of[team_id]
         team_rows.append(
             Row(
-                label=team.name if team else "No team",
+                label=team.name if team else _("No team"),
                 url=link(f"team:{team_id}") if team else "",
                 bars=tuple(bars),
                 lanes=n_lanes,
-                title=team.get_kind_display() if team else "Tasks not yet given to a team",
+                title=team.get_kind_display() if team else _("Tasks not yet given to a team"),
             )
         )
 

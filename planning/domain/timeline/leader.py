@@ -13,11 +13,14 @@ from typing import ClassVar
 
 from django.db.models import Count
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from asemplanner.i18n import local_digits
 from delegations.models import Delegation
 from events.domain.conflicts import Commitment, Facts
 from events.models import Conflict, Event, Venue
 from planning.domain.conflict_checks import gather
+from planning.domain.localized import local_date
 from planning.domain.timeline.axis import (
     OPEN_STATES,
     Axis,
@@ -58,7 +61,7 @@ def summit_leaders(*, with_clashes: bool = False) -> tuple[Event | None, list[Le
     counts: dict[tuple[str, str], int] = {}
     if with_clashes and heads:
         rows = (
-            Conflict.objects.filter(status__in=OPEN_STATES, resource__in=[f"person:{p.pk}" for p, _ in heads])
+            Conflict.objects.filter(status__in=OPEN_STATES, resource__in=[f"person:{p.pk}" for p, _head in heads])
             .values_list("resource", "severity")
             .annotate(n=Count("pk"))
             .order_by()
@@ -140,7 +143,7 @@ class TransferEntry:
 
     @property
     def marker(self) -> str:
-        return {"error": "⚠ too short", "warning": "⚠ tight"}.get(self.severity, "")
+        return {"error": _("⚠ too short"), "warning": _("⚠ tight")}.get(self.severity, "")
 
     @property
     def shortfall_minutes(self) -> int:
@@ -195,7 +198,7 @@ class Segment:
     @property
     def marker(self) -> str:
         if self.kind == "transfer":
-            return {"error": "⚠ too short", "warning": "⚠ tight"}.get(self.severity, "")
+            return {"error": _("⚠ too short"), "warning": _("⚠ tight")}.get(self.severity, "")
         return marker(self.severity)
 
 
@@ -340,17 +343,23 @@ def leader_day(*, person_id: int, day: dt.date, link: Link = no_link) -> LeaderD
     bars = []
     for shown, lane in zip([e for e in entries if isinstance(e, CommitmentEntry)], assigned, strict=True):
         left, width, _clipped = axis.place(shown.start, shown.end)
-        tooltip = "\n".join([shown.title, f"{shown.start:%H:%M}–{shown.end:%H:%M} · {shown.room or shown.venue}"])
+        when = f"{local_date(shown.start, 'H:i')}–{local_date(shown.end, 'H:i')}"
+        tooltip = "\n".join([shown.title, f"{when} · {shown.room or shown.venue}"])
         kind = shown.key.partition(":")[0]
         bars.append(Segment(shown.title, left, width, lane, shown.severity, shown.url, kind, tooltip))
     transfers = []
     for entry in entries:
         if isinstance(entry, TransferEntry) and entry.needed_minutes is not None:
             left, width, _clipped = axis.place(entry.start, entry.start + dt.timedelta(minutes=entry.needed_minutes))
-            tooltip = (
-                f"{entry.origin} → {entry.destination}: {entry.transfer_minutes} min + {entry.buffer_minutes} min "
-                f"buffer needed, {entry.gap_minutes} min available"
-            )
+            tooltip = _(
+                "%(origin)s → %(destination)s: %(transfer)s min + %(buffer)s min buffer needed, %(gap)s min available"
+            ) % {
+                "origin": entry.origin,
+                "destination": entry.destination,
+                "transfer": local_digits(entry.transfer_minutes),
+                "buffer": local_digits(entry.buffer_minutes),
+                "gap": local_digits(entry.gap_minutes),
+            }
             label = f"{entry.origin} → {entry.destination}"
             transfers.append(Segment(label, left, width, 0, entry.severity, "", "transfer", tooltip))
 

@@ -15,7 +15,8 @@ document.addEventListener("DOMContentLoaded", function () {
     const updated = board.querySelector("[data-ops-updated]");
     if (updated && !updated.dataset.stale) {
       updated.dataset.stale = "1";
-      updated.textContent = updated.textContent + " (could not refresh; retrying)";
+      // The text comes translated from the page (data-stale-text), in the reader's language.
+      updated.textContent = updated.textContent + (board.dataset.staleText || " (could not refresh; retrying)");
     }
   };
   const refresh = function () {

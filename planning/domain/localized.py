@@ -1,0 +1,48 @@
+"""Texts in the reader's language: dates as Django's locale writes them, and notices to staff roles rendered in
+each recipient's own language."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Callable
+
+from django.contrib.auth import get_user_model
+from django.utils import dateformat, translation
+
+from asemplanner.domain.notifications import notify_users
+from asemplanner.i18n import languages_of, local_digits
+
+
+def local_date(value: dt.date | dt.datetime, fmt: str) -> str:
+    """`value` in Django's date format `fmt` ("d M Y", "H:i") with the active language's month and day names
+    and digits: "16 Nov 2020" in English, Khmer names and digits on Khmer pages."""
+    return local_digits(dateformat.format(value, fmt))
+
+
+def notify_roles_each_language(
+    *, roles: list[str], topic: str, render: Callable[[], tuple[str, str]], link: str
+) -> int:
+    """`notify_roles` with the title and body rendered in each recipient's language: `render()` is called once per
+    language spoken among them (two queries to find the staff and their languages). Returns the new notices."""
+    users = list(get_user_model().objects.filter(is_active=True, is_staff=True, groups__name__in=roles).distinct())
+    return notify_users_each_language(users=users, topic=topic, render=render, link=link)
+
+
+def notify_users_each_language(
+    *, users: list, topic: str, render: Callable[[], tuple[str, str]], link: str = "", mail: bool | None = None
+) -> int:
+    """`notify_users` with the title and body rendered in each recipient's language (one query for the
+    languages)."""
+    if not users:
+        return 0
+    languages = languages_of(u.pk for u in users)
+    by_language: dict[str, list] = defaultdict(list)
+    for user in users:
+        by_language[languages[user.pk]].append(user)
+    made = 0
+    for language, theirs in sorted(by_language.items()):
+        with translation.override(language):
+            title, body = render()
+        made += notify_users(users=theirs, topic=topic, title=title, body=body, link=link, mail=mail)
+    return made
