@@ -65,7 +65,8 @@ class ConflictsOnPageMixin(admin.ModelAdmin):
             level = messages.ERROR if conflict.severity == Conflict.Severity.ERROR else messages.WARNING
             self.message_user(
                 request,
-                _("Clash — %(kind)s: %(message)s") % {"kind": conflict.get_kind_display(), "message": conflict.message},
+                _("Clash — %(kind)s: %(message)s")
+                % {"kind": conflict.get_kind_display(), "message": conflict.display_message},
                 level=level,
             )
 
@@ -104,7 +105,7 @@ class AcknowledgeForm(forms.Form):
 
 @admin.register(Conflict)
 class ConflictAdmin(AuditedModelAdmin):
-    list_display = ("severity_badge", "kind", "message", "event", "status", "starts_at")
+    list_display = ("severity_badge", "kind", "shown_message", "event", "status", "starts_at")
     list_filter = ("status", "severity", "kind", "event")
     search_fields = ("message", "resource_label", "resource", "first", "second")
     date_hierarchy = "starts_at"
@@ -116,6 +117,11 @@ class ConflictAdmin(AuditedModelAdmin):
         "resolved_at",
     )  # fmt: skip
     readonly_fields = fields
+
+    @admin.display(description=gettext_lazy("message"), ordering="message")
+    def shown_message(self, conflict: Conflict) -> str:
+        """The clash in the reader's language (the stored English for the API and the trail)."""
+        return conflict.display_message
 
     @admin.display(description=gettext_lazy("severity"), ordering="severity")
     def severity_badge(self, conflict: Conflict) -> str:
