@@ -14,6 +14,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_celery_beat.admin import IntervalScheduleAdmin, SolarScheduleAdmin
 from django_celery_beat.models import IntervalSchedule, SolarSchedule
 from django_otp.plugins.otp_static.models import StaticDevice
@@ -155,11 +157,11 @@ class AuditEntryAdmin(ReadOnlyModelAdmin):
         # Only the view permission (Django would also accept change, which no one should hold here).
         return request.user.has_perm("asemplanner.view_auditentry")
 
-    @admin.display(description="when", ordering="at")
+    @admin.display(description=gettext_lazy("when"), ordering="at")
     def when(self, entry: AuditEntry):
         return entry.at
 
-    @admin.display(description="who", ordering="actor_name")
+    @admin.display(description=gettext_lazy("who"), ordering="actor_name")
     def who(self, entry: AuditEntry) -> str:
         return entry.actor_name
 
@@ -174,7 +176,7 @@ class AuditEntryAdmin(ReadOnlyModelAdmin):
         content_types = ContentType.objects.get_for_models(*viewable, for_concrete_models=True).values()
         return super().get_queryset(request).annotate(linkable=Q(content_type__in=[ct.pk for ct in content_types]))
 
-    @admin.display(description="object")
+    @admin.display(description=gettext_lazy("object"))
     def object_link(self, entry: AuditEntry) -> str:
         """Model and object, linked to the object's admin page when its model has one the user may view."""
         label = format_html("{}: {}", entry.content_type, entry.object_repr)
@@ -184,7 +186,7 @@ class AuditEntryAdmin(ReadOnlyModelAdmin):
         url = reverse(f"{self.admin_site.name}:{ct.app_label}_{ct.model}_change", args=[quote(entry.object_id)])
         return format_html('<a href="{}">{}</a>', url, label)
 
-    @admin.display(description="changes (before → after)")
+    @admin.display(description=gettext_lazy("changes (before → after)"))
     def changes_display(self, entry: AuditEntry) -> str:
         return render_changes(entry.changes)
 
@@ -231,19 +233,24 @@ class PlannerUserAdmin(AuditedModelAdmin, UserAdmin):
     actions = ["reset_second_factor", "sign_out_everywhere"]
 
     @admin.action(
-        description="Reset the second factor (lost phone): enrol again at next sign-in", permissions=["change"]
+        description=gettext_lazy("Reset the second factor (lost phone): enrol again at next sign-in"),
+        permissions=["change"],
     )
     def reset_second_factor(self, request, queryset):
         for user in queryset:
             removed = second_factor_reset(user=user, by=request.user)
-            self.message_user(request, f"{user}: second factor reset ({removed} device(s) removed), sessions ended.")
+            self.message_user(
+                request,
+                _("%(user)s: second factor reset (%(removed)s device(s) removed), sessions ended.")
+                % {"user": user, "removed": removed},
+            )
 
-    @admin.action(description="Sign out everywhere (end all their sessions)", permissions=["change"])
+    @admin.action(description=gettext_lazy("Sign out everywhere (end all their sessions)"), permissions=["change"])
     def sign_out_everywhere(self, request, queryset):
         for user in queryset:
             keep = request.session.session_key if user.pk == request.user.pk else None
             ended = user_sessions_end(user=user, by=request.user, keep=keep)
-            self.message_user(request, f"{user}: {ended} session(s) ended.")
+            self.message_user(request, _("%(user)s: %(ended)s session(s) ended.") % {"user": user, "ended": ended})
 
     # Granting oneself roles, permissions or superuser is impossible: on one's own page these are read-only (and
     # privileges_granted refuses a self-grant that got past the form).
@@ -269,19 +276,20 @@ class PlannerUserAdmin(AuditedModelAdmin, UserAdmin):
         super().save_related(request, form, formsets, change)
         gained = privileges_granted(user=form.instance, before=request._privileges_before, by=request.user)
         if gained:
-            told = (
-                "every other admin has been told (inbox)"
-                if other_admins(request.user)
-                else "there is no other admin to tell: add a second admin so grants are seen by another pair of eyes"
-            )
-            self.message_user(
-                request,
-                f"Granted {', '.join(sorted(gained))} to {form.instance.get_username()}; {told}; the grant is in "
-                "the audit trail.",
-                messages.WARNING,
-            )
+            values = {"granted": ", ".join(sorted(gained)), "user": form.instance.get_username()}
+            if other_admins(request.user):
+                text = _(
+                    "Granted %(granted)s to %(user)s; every other admin has been told (inbox); the grant is in the "
+                    "audit trail."
+                )
+            else:
+                text = _(
+                    "Granted %(granted)s to %(user)s; there is no other admin to tell: add a second admin so grants "
+                    "are seen by another pair of eyes; the grant is in the audit trail."
+                )
+            self.message_user(request, text % values, messages.WARNING)
 
-    @admin.display(description="roles")
+    @admin.display(description=gettext_lazy("roles"))
     def roles(self, user) -> str:
         return ", ".join(group.name for group in user.groups.all())
 
@@ -319,11 +327,11 @@ class PlannerGroupAdmin(AuditedModelAdmin, GroupAdmin):
             .annotate(n_members=Count("user", distinct=True), n_permissions=Count("permissions", distinct=True))
         )
 
-    @admin.display(description="members", ordering="n_members")
+    @admin.display(description=gettext_lazy("members"), ordering="n_members")
     def n_members(self, group: _GroupWithCounts) -> int:
         return group.n_members
 
-    @admin.display(description="permissions", ordering="n_permissions")
+    @admin.display(description=gettext_lazy("permissions"), ordering="n_permissions")
     def n_permissions(self, group: _GroupWithCounts) -> int:
         return group.n_permissions
 
@@ -357,13 +365,13 @@ class NotificationAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).filter(recipient=request.user)
 
-    @admin.display(description="new", boolean=True)
+    @admin.display(description=gettext_lazy("new"), boolean=True)
     def unread(self, notification: Notification) -> bool:
         return notification.read_at is None
 
-    @admin.display(description="act on it")
+    @admin.display(description=gettext_lazy("act on it"))
     def open_link(self, notification: Notification) -> str:
-        return format_html('<a href="{}">open</a>', notification.link) if notification.link else "—"
+        return format_html('<a href="{}">{}</a>', notification.link, _("open")) if notification.link else "—"
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -375,7 +383,7 @@ class NotificationAdmin(admin.ModelAdmin):
         notifications_mark_read(queryset=self.get_queryset(request).filter(pk=unquote(object_id)))
         return super().change_view(request, object_id, form_url, extra_context)
 
-    @admin.action(description="Mark selected as read", permissions=["change"])
+    @admin.action(description=gettext_lazy("Mark selected as read"), permissions=["change"])
     def mark_read(self, request, queryset):
         count = notifications_mark_read(queryset=queryset)
-        self.message_user(request, f"Marked {count} notice(s) read.")
+        self.message_user(request, _("Marked %(count)s notice(s) read.") % {"count": count})

@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
 
 
 class AsemplannerConfig(AppConfig):
@@ -7,7 +8,7 @@ class AsemplannerConfig(AppConfig):
 
     default = True
     name = "asemplanner"
-    verbose_name = "Planner"
+    verbose_name = _("Planner")
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:

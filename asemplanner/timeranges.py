@@ -11,6 +11,7 @@ import datetime as dt
 
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 Errors = dict[str, str]
 
@@ -34,11 +35,16 @@ def range_errors(start, end, *, start_field: str = "start", end_field: str = "en
         return {}
     if isinstance(start, dt.datetime) and end <= start:
         return {
-            end_field: f"Ends at {fmt(end)}, which is not after its start ({fmt(start)}). "
-            "Enter an end later than the start."
+            end_field: _(
+                "Ends at %(end)s, which is not after its start (%(start)s). Enter an end later than the start."
+            )
+            % {"end": fmt(end), "start": fmt(start)}
         }
     if not isinstance(start, dt.datetime) and end < start:
-        return {end_field: f"Ends on {fmt(end)}, before its start ({fmt(start)}). Enter an end on or after the start."}
+        return {
+            end_field: _("Ends on %(end)s, before its start (%(start)s). Enter an end on or after the start.")
+            % {"end": fmt(end), "start": fmt(start)}
+        }
     return {}
 
 
@@ -68,11 +74,17 @@ def within_days_errors(
     if not (start_outside or end_outside):
         return {}  # the common case, checked for every commitment of a scan: no message text to build
     errors: Errors = {}
-    allowed = f"{what} runs {fmt(first)} to {fmt(last)}"
+    values = {"what": what, "first": fmt(first), "last": fmt(last)}
     if start_outside:
-        errors[start_field] = f"Starts at {fmt(start)}, outside the dates of {allowed}."
+        errors[start_field] = _("Starts at %(at)s, outside the dates of %(what)s runs %(first)s to %(last)s.") % {
+            **values,
+            "at": fmt(start),
+        }
     if end_outside:
-        errors[end_field] = f"Ends at {fmt(end)}, outside the dates of {allowed}."
+        errors[end_field] = _("Ends at %(at)s, outside the dates of %(what)s runs %(first)s to %(last)s.") % {
+            **values,
+            "at": fmt(end),
+        }
     return errors
 
 
@@ -98,10 +110,16 @@ def opening_hours_errors(
     end_outside = not same_day or end_time > closes_at
     if not (start_outside or end_outside):
         return {}
-    hours = f"{what} is open {fmt(opens_at)}–{fmt(closes_at)}"
+    values = {"what": what, "opens": fmt(opens_at), "closes": fmt(closes_at)}
     errors: Errors = {}
     if start_outside:
-        errors[start_field] = f"Starts at {fmt(local_start.time())}, but {hours}."
+        errors[start_field] = _("Starts at %(at)s, but %(what)s is open %(opens)s–%(closes)s.") % {
+            **values,
+            "at": fmt(local_start.time()),
+        }
     if end_outside:
-        errors[end_field] = f"Ends at {fmt(local_end)}, but {hours}."
+        errors[end_field] = _("Ends at %(at)s, but %(what)s is open %(opens)s–%(closes)s.") % {
+            **values,
+            "at": fmt(local_end),
+        }
     return errors

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from badges.admin_printability import printability_urls
 from delegations.admin_flights import flights_urls
@@ -19,9 +20,9 @@ from protocol.admin_taskboard import taskboard_urls
 
 
 class PlannerAdminSite(admin.AdminSite):
-    site_header = "ASEM13 Summit Planner"
-    site_title = "ASEM13 Planner"
-    index_title = "Summit overview"
+    site_header = _("ASEM13 Summit Planner")
+    site_title = _("ASEM13 Planner")
+    index_title = _("Summit overview")
     index_template = "admin/planner_index.html"
 
     def has_permission(self, request):

@@ -301,7 +301,9 @@ LOGOUT_REDIRECT_URL = "login"
 # language cookie the switch sets, else Accept-Language; anything else falls back to English.
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("km", "ខ្មែរ")]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# config/ is no installed app (its admin config is named django.contrib.admin), so its catalogue (the admin
+# site's titles) is listed here for Django to find; makemessages writes config/*.py's messages there.
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "config" / "locale"]
 LANGUAGE_COOKIE_NAME = "planner_language"
 LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 LANGUAGE_COOKIE_SECURE = not DEBUG

@@ -13,6 +13,10 @@ from django.contrib.auth.password_validation import password_validators_help_tex
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.functional import lazy
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
@@ -55,16 +59,16 @@ class ResetRequestView(auth_views.PasswordResetView):
 
 
 class AcceptInvitationForm(forms.Form):
-    first_name = forms.CharField(label="Given name(s)", max_length=150)
-    last_name = forms.CharField(label="Family name", max_length=150)
+    first_name = forms.CharField(label=gettext_lazy("Given name(s)"), max_length=150)
+    last_name = forms.CharField(label=gettext_lazy("Family name"), max_length=150)
     password1 = forms.CharField(
-        label="Choose a password",
+        label=gettext_lazy("Choose a password"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text=password_validators_help_text_html(),
+        help_text=lazy(password_validators_help_text_html, SafeString)(),  # in the language of the request
     )
     password2 = forms.CharField(
-        label="The same password again",
+        label=gettext_lazy("The same password again"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
@@ -73,7 +77,7 @@ class AcceptInvitationForm(forms.Form):
         super().clean()
         data = self.cleaned_data
         if data.get("password1") and data.get("password2") and data["password1"] != data["password2"]:
-            self.add_error("password2", "The two passwords differ. Type the same password twice.")
+            self.add_error("password2", _("The two passwords differ. Type the same password twice."))
         return data
 
 
@@ -94,15 +98,15 @@ def accept_invitation(request, token: str):
     form = None if signed_in or sign_in_first else AcceptInvitationForm(request.POST or None)
     problem = ""
     if sign_in_first:
-        problem = (
-            f"{invitation.email} already has an account. Sign in with it (the link below brings you back here), "
+        problem = _(
+            "%(email)s already has an account. Sign in with it (the link below brings you back here), "
             "then accept the invitation. Forgotten the password? Reset it from the sign-in page."
-        )
+        ) % {"email": invitation.email}
     elif invitation.status != "pending":
         problem = {
-            "accepted": "This invitation has already been used. Sign in with the password you chose.",
-            "revoked": "This invitation was withdrawn or replaced by a newer one. Use the newest mail.",
-            "expired": "This invitation has expired. Ask the organising committee for a new one.",
+            "accepted": _("This invitation has already been used. Sign in with the password you chose."),
+            "revoked": _("This invitation was withdrawn or replaced by a newer one. Use the newest mail."),
+            "expired": _("This invitation has expired. Ask the organising committee for a new one."),
         }[invitation.status]
     elif request.method == "POST" and (form is None or form.is_valid()):  # no form when signed in
         data = form.cleaned_data if form is not None else {}
@@ -122,7 +126,10 @@ def accept_invitation(request, token: str):
         else:
             if not signed_in:
                 login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            messages.success(request, f"Welcome. You are now a liaison officer of {invitation.delegation}.")
+            messages.success(
+                request,
+                _("Welcome. You are now a liaison officer of %(delegation)s.") % {"delegation": invitation.delegation},
+            )
             return redirect("portal:dashboard", invitation.delegation_id)
     status = 410 if problem and invitation.status != "pending" else 200
     return render(

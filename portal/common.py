@@ -12,6 +12,7 @@ import functools
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from delegations.domain.access import access_delegation
@@ -21,11 +22,11 @@ WRITE = ("POST",)
 FORM = ("GET", "HEAD", "POST")
 
 NAV = [
-    ("dashboard", "Overview"),
-    ("members", "Members"),
-    ("accreditations", "Accreditations"),
-    ("bilaterals", "Bilaterals"),
-    ("programme", "Programme"),
+    ("dashboard", _("Overview")),
+    ("members", _("Members")),
+    ("accreditations", _("Accreditations")),
+    ("bilaterals", _("Bilaterals")),
+    ("programme", _("Programme")),
 ]
 
 

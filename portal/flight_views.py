@@ -12,7 +12,10 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from asemplanner.i18n import local_digits
 from asemplanner.timeranges import fmt
 from delegations.domain.access import access_person
 from delegations.domain.flights import STATUSES, flight_status_set
@@ -25,15 +28,18 @@ LIAISON_STATUSES = {"arrival": ("delayed", "landed", "at_hotel"), "departure": (
 
 
 class FlightStatusForm(forms.Form):
-    leg = forms.ChoiceField(choices=[("arrival", "Arrival"), ("departure", "Departure")], widget=forms.HiddenInput)
+    leg = forms.ChoiceField(
+        choices=[("arrival", gettext_lazy("Arrival")), ("departure", gettext_lazy("Departure"))],
+        widget=forms.HiddenInput,
+    )
     status = forms.ChoiceField(
         choices=sorted({*STATUSES["arrival"].items(), *STATUSES["departure"].items()}),
-        error_messages={"invalid_choice": "‘%(value)s’ is not a flight status; use the buttons."},
+        error_messages={"invalid_choice": gettext_lazy("‘%(value)s’ is not a flight status; use the buttons.")},
     )
     at = LocalDateTimeField(
-        label="Time (Phnom Penh)",
+        label=gettext_lazy("Time (Phnom Penh)"),
         required=False,
-        help_text="Delayed: the expected time. Landed or departed: the actual time (now if left empty).",
+        help_text=gettext_lazy("Delayed: the expected time. Landed or departed: the actual time (now if left empty)."),
     )
 
     def clean(self) -> dict[str, Any]:
@@ -41,8 +47,12 @@ class FlightStatusForm(forms.Form):
         data = self.cleaned_data
         leg, status = data.get("leg"), data.get("status")
         if leg and status and status not in LIAISON_STATUSES[leg]:
-            allowed = ", ".join(STATUSES[leg][s].lower() for s in LIAISON_STATUSES[leg])
-            self.add_error("status", f"A liaison marks a{'n' if leg == 'arrival' else ''} {leg} {allowed}.")
+            allowed = ", ".join(str(STATUSES[leg][s]).lower() for s in LIAISON_STATUSES[leg])
+            if leg == "arrival":
+                refusal = _("A liaison marks an arrival %(allowed)s.")
+            else:
+                refusal = _("A liaison marks a departure %(allowed)s.")
+            self.add_error("status", refusal % {"allowed": allowed})
         if data.get("at") is not None:
             data["at"] = timezone.make_aware(data["at"])  # the airport's time: Phnom Penh, the planner's zone
         return data
@@ -55,7 +65,7 @@ def member_flight(request, delegation, person_id):
     travel = getattr(person, "travel", None)
     form = FlightStatusForm(request.POST)
     if travel is None:
-        messages.error(request, f"No travel is on file for {person}: save the flights first.")
+        messages.error(request, _("No travel is on file for %(person)s: save the flights first.") % {"person": person})
         return redirect("portal:member_travel", delegation.pk, person.pk)
     if form.is_valid():
         leg, status = form.cleaned_data["leg"], form.cleaned_data["status"]
@@ -68,9 +78,19 @@ def member_flight(request, delegation, person_id):
         else:
             first = party[0]
             at = first.arrival_at if leg == "arrival" else first.departure_at
-            who = str(person) + (f" and {len(party) - 1} more on the same flight" if len(party) > 1 else "")
-            when = f" ({fmt(at)})" if at and status != "at_hotel" else ""
-            messages.success(request, f"{who}: {leg} {STATUSES[leg][status].lower()}{when}. Protocol sees it now.")
+            marked = str(STATUSES[leg][status]).lower()
+            if at and status != "at_hotel":
+                marked += f" ({local_digits(fmt(at))})"
+            values = {"person": person, "more": local_digits(len(party) - 1), "marked": marked}
+            if len(party) > 1 and leg == "arrival":
+                text = _("%(person)s and %(more)s more on the same flight: arrival %(marked)s. Protocol sees it now.")
+            elif len(party) > 1:
+                text = _("%(person)s and %(more)s more on the same flight: departure %(marked)s. Protocol sees it now.")
+            elif leg == "arrival":
+                text = _("%(person)s: arrival %(marked)s. Protocol sees it now.")
+            else:
+                text = _("%(person)s: departure %(marked)s. Protocol sees it now.")
+            messages.success(request, text % values)
             return redirect("portal:member_travel", delegation.pk, person.pk)
     return page(
         request,

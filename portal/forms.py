@@ -16,9 +16,14 @@ from django import forms
 from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.functional import lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from asemplanner.choices import LIAISON_CATEGORIES
 from asemplanner.forms import form_field
+from asemplanner.i18n import local_digits
 from delegations.models import Delegation, Person, Travel
 from events.models import Event, Venue
 
@@ -78,11 +83,17 @@ class PersonForm(DomainModelForm):
             "date_of_birth": WriteOnlyDateInput(),
             "phone": forms.TextInput({"type": "tel"}),
         }
-        labels = {"given_name": "Given name(s)", "family_name": "Family name", "languages": "Interpretation needs"}
+        labels = {
+            "given_name": gettext_lazy("Given name(s)"),
+            "family_name": gettext_lazy("Family name"),
+            "languages": gettext_lazy("Interpretation needs"),
+        }
         help_texts = {
-            "nationality": "Three capital letters (ISO 3166), e.g. FRA, KHM.",
-            "category": "Decides the badge and where it admits its holder.",
-            "passport_number": "As printed in the passport. Only the security and accreditation offices see it.",
+            "nationality": gettext_lazy("Three capital letters (ISO 3166), e.g. FRA, KHM."),
+            "category": gettext_lazy("Decides the badge and where it admits its holder."),
+            "passport_number": gettext_lazy(
+                "As printed in the passport. Only the security and accreditation offices see it."
+            ),
         }
 
     SENSITIVE = Person.SENSITIVE_FIELDS
@@ -97,8 +108,8 @@ class PersonForm(DomainModelForm):
         for name in self.SENSITIVE:
             self.initial[name] = None  # never sent back to the browser
             if stored and getattr(self.instance, name):
-                self.fields[name].help_text = "On file. Leave empty to keep it, or enter a new value to replace it."
-                self.fields[name].widget.attrs["placeholder"] = "On file"
+                self.fields[name].help_text = _("On file. Leave empty to keep it, or enter a new value to replace it.")
+                self.fields[name].widget.attrs["placeholder"] = _("On file")
 
     def _keep(self, name: str):
         value = self.cleaned_data.get(name)
@@ -121,7 +132,9 @@ class PersonForm(DomainModelForm):
 
 class HeadForm(forms.Form):
     head = forms.ModelChoiceField(
-        queryset=Person.objects.none(), label="Head of delegation", empty_label="Choose a member"
+        queryset=Person.objects.none(),
+        label=gettext_lazy("Head of delegation"),
+        empty_label=gettext_lazy("Choose a member"),
     )
 
     def __init__(self, *args, delegation: Delegation, **kwargs):
@@ -133,8 +146,8 @@ class HeadForm(forms.Form):
 
 class PhotoForm(forms.Form):
     photo = forms.FileField(
-        label="Photo",
-        help_text=(
+        label=gettext_lazy("Photo"),
+        help_text=gettext_lazy(
             "A recent passport-style photo, JPEG or PNG, at most 5 MB and at least 240 × 320 pixels. "
             "It is checked and re-saved without its metadata (such as location)."
         ),
@@ -148,9 +161,10 @@ def time_zone_choices() -> list[tuple[str, str]]:
     regions = ("Europe/", "Asia/", "Australia/", "Pacific/Auckland")
     names = sorted(z for z in zoneinfo.available_timezones() if z.startswith(regions))
     first = settings.TIME_ZONE
-    return [(first, f"{first.split('/')[-1].replace('_', ' ')} time ({first})"), ("UTC", "UTC")] + [
-        (name, name.replace("_", " ")) for name in names if name != first
-    ]
+    city = first.split("/")[-1].replace("_", " ")
+    # Lazy: the list is cached once per process, the label is read in each request's language.
+    own = lazy(lambda: _("%(city)s time (%(zone)s)") % {"city": city, "zone": first}, str)()
+    return [(first, own), ("UTC", "UTC")] + [(name, name.replace("_", " ")) for name in names if name != first]
 
 
 class LocalDateTimeField(forms.DateTimeField):
@@ -169,16 +183,18 @@ class LocalDateTimeField(forms.DateTimeField):
 
 
 class TravelForm(DomainModelForm):
-    arrival_at = LocalDateTimeField(label="Arrival (date and time)", required=False)
-    arrival_zone = forms.ChoiceField(label="Time zone of the arrival time", choices=(), required=False)
-    departure_at = LocalDateTimeField(label="Departure (date and time)", required=False)
-    departure_zone = forms.ChoiceField(label="Time zone of the departure time", choices=(), required=False)
+    arrival_at = LocalDateTimeField(label=gettext_lazy("Arrival (date and time)"), required=False)
+    arrival_zone = forms.ChoiceField(label=gettext_lazy("Time zone of the arrival time"), choices=(), required=False)
+    departure_at = LocalDateTimeField(label=gettext_lazy("Departure (date and time)"), required=False)
+    departure_zone = forms.ChoiceField(
+        label=gettext_lazy("Time zone of the departure time"), choices=(), required=False
+    )
     also_for = forms.ModelMultipleChoiceField(
         queryset=Person.objects.none(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        label="Same flights and hotel for",
-        help_text="Members travelling together: their travel is set to the same.",
+        label=gettext_lazy("Same flights and hotel for"),
+        help_text=gettext_lazy("Members travelling together: their travel is set to the same."),
     )
 
     class Meta:
@@ -195,8 +211,11 @@ class TravelForm(DomainModelForm):
             "hotel",
             "also_for",
         ]
-        labels = {"arrival_flight": "Arrival flight", "departure_flight": "Departure flight"}
-        help_texts = {"arrival_flight": "e.g. PG931", "departure_flight": "e.g. PG932"}
+        labels = {
+            "arrival_flight": gettext_lazy("Arrival flight"),
+            "departure_flight": gettext_lazy("Departure flight"),
+        }
+        help_texts = {"arrival_flight": gettext_lazy("e.g. PG931"), "departure_flight": gettext_lazy("e.g. PG932")}
 
     def __init__(self, *args, person: Person, **kwargs):
         super().__init__(*args, **kwargs)
@@ -234,14 +253,20 @@ class TravelForm(DomainModelForm):
             if aware.astimezone(dt.UTC).astimezone(tz).replace(tzinfo=None) != value:
                 self.add_error(
                     f"{name}_at",
-                    f"{value:%H:%M} on {value:%d %b %Y} does not exist in {zone}: the clocks go forward then. "
-                    "Check the time, or the time zone.",
+                    _(
+                        "%(time)s on %(date)s does not exist in %(zone)s: the clocks go forward then. "
+                        "Check the time, or the time zone."
+                    )
+                    % {"time": f"{value:%H:%M}", "date": date_format(value, "d M Y"), "zone": zone},
                 )
             elif value.replace(tzinfo=tz, fold=1).utcoffset() != aware.utcoffset():
                 self.add_error(
                     f"{name}_at",
-                    f"{value:%H:%M} on {value:%d %b %Y} happens twice in {zone}: the clocks go back then. Enter it "
-                    "in UTC, or in Phnom Penh time.",
+                    _(
+                        "%(time)s on %(date)s happens twice in %(zone)s: the clocks go back then. Enter it "
+                        "in UTC, or in Phnom Penh time."
+                    )
+                    % {"time": f"{value:%H:%M}", "date": date_format(value, "d M Y"), "zone": zone},
                 )
             else:
                 data[f"{name}_at"] = aware
@@ -264,13 +289,15 @@ class EventChoiceField(forms.ModelChoiceField):
 
 class AccreditationRequestForm(forms.Form):
     people = forms.ModelMultipleChoiceField(
-        queryset=Person.objects.none(), widget=forms.CheckboxSelectMultiple, label="Members"
+        queryset=Person.objects.none(), widget=forms.CheckboxSelectMultiple, label=gettext_lazy("Members")
     )
-    event = EventChoiceField(queryset=Event.objects.none(), label="Event", empty_label="Choose an event")
+    event = EventChoiceField(
+        queryset=Event.objects.none(), label=gettext_lazy("Event"), empty_label=gettext_lazy("Choose an event")
+    )
     category = forms.ChoiceField(
-        choices=[("", "Each member's own category"), *LIAISON_CATEGORIES],
+        choices=[("", gettext_lazy("Each member's own category")), *LIAISON_CATEGORIES],
         required=False,
-        label="Category",
+        label=gettext_lazy("Category"),
     )
 
     def __init__(self, *args, delegation: Delegation, **kwargs):
@@ -293,16 +320,24 @@ class DelegationChoiceField(forms.ModelChoiceField):
 
 
 class BilateralRequestForm(forms.Form):
-    DURATIONS = [(15, "15 minutes"), (20, "20 minutes"), (30, "30 minutes"), (45, "45 minutes"), (60, "1 hour"),
-                 (90, "1 hour 30 minutes")]  # fmt: skip
-    PRIORITIES = [(5, "5 — essential"), (4, "4 — high"), (3, "3 — normal"), (2, "2 — low"), (1, "1 — if time allows")]
+    DURATIONS = [(15, gettext_lazy("15 minutes")), (20, gettext_lazy("20 minutes")), (30, gettext_lazy("30 minutes")),
+                 (45, gettext_lazy("45 minutes")), (60, gettext_lazy("1 hour")),
+                 (90, gettext_lazy("1 hour 30 minutes"))]  # fmt: skip
+    PRIORITIES = [(5, gettext_lazy("5 — essential")), (4, gettext_lazy("4 — high")), (3, gettext_lazy("3 — normal")),
+                  (2, gettext_lazy("2 — low")), (1, gettext_lazy("1 — if time allows"))]  # fmt: skip
 
     counterpart = DelegationChoiceField(
-        queryset=Delegation.objects.none(), label="Meet with", empty_label="Choose a delegation"
+        queryset=Delegation.objects.none(),
+        label=gettext_lazy("Meet with"),
+        empty_label=gettext_lazy("Choose a delegation"),
     )
-    duration = forms.TypedChoiceField(choices=DURATIONS, coerce=int, initial=30, label="Duration")
-    priority = forms.TypedChoiceField(choices=PRIORITIES, coerce=int, initial=3, label="Priority for your delegation")
-    subject = forms.CharField(max_length=300, required=False, label="Subject", help_text="e.g. Trade and climate")
+    duration = forms.TypedChoiceField(choices=DURATIONS, coerce=int, initial=30, label=gettext_lazy("Duration"))
+    priority = forms.TypedChoiceField(
+        choices=PRIORITIES, coerce=int, initial=3, label=gettext_lazy("Priority for your delegation")
+    )
+    subject = forms.CharField(
+        max_length=300, required=False, label=gettext_lazy("Subject"), help_text=gettext_lazy("e.g. Trade and climate")
+    )
 
     WINDOWS = 3
 
@@ -318,14 +353,14 @@ class BilateralRequestForm(forms.Form):
         )
         event = delegation.event
         days = [event.start_date + dt.timedelta(days=n) for n in range((event.end_date - event.start_date).days + 1)]
-        day_choices = [("", "—")] + [(d.isoformat(), f"{d:%a} {d.day} {d:%b %Y}") for d in days]
+        day_choices = [("", "—")] + [(d.isoformat(), local_digits(date_format(d, "D j M Y"))) for d in days]
         for n in range(1, self.WINDOWS + 1):
-            self.fields[f"window{n}_day"] = forms.ChoiceField(choices=day_choices, required=False, label="Day")
+            self.fields[f"window{n}_day"] = forms.ChoiceField(choices=day_choices, required=False, label=_("Day"))
             self.fields[f"window{n}_from"] = forms.TimeField(
-                required=False, label="From", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+                required=False, label=_("From"), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
             )
             self.fields[f"window{n}_to"] = forms.TimeField(
-                required=False, label="To", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+                required=False, label=_("To"), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
             )
 
     def window_groups(self):
@@ -344,7 +379,10 @@ class BilateralRequestForm(forms.Form):
             if not (day or start or end):
                 continue
             if not (day and start and end):
-                self.add_error(f"window{n}_day", f"Preferred window {n}: give the day, a from time and a to time.")
+                self.add_error(
+                    f"window{n}_day",
+                    _("Preferred window %(n)s: give the day, a from time and a to time.") % {"n": local_digits(n)},
+                )
                 continue
             date = dt.date.fromisoformat(day)
             windows.append((dt.datetime.combine(date, start, tzinfo=tz), dt.datetime.combine(date, end, tzinfo=tz)))

@@ -12,7 +12,10 @@ from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
+from asemplanner.i18n import local_digits
 from delegations.domain.access import access_member_import
 from delegations.domain.member_import.checking import CATEGORY_LABELS, RANK_LABELS, places_left
 from delegations.domain.member_import.columns import COLUMNS, REQUIRED
@@ -39,8 +42,8 @@ TEMPLATE_TYPES = {
 
 class ImportForm(forms.Form):
     file = forms.FileField(
-        label="Delegation list (.xlsx or .csv)",
-        help_text=(
+        label=gettext_lazy("Delegation list (.xlsx or .csv)"),
+        help_text=gettext_lazy(
             "An Excel workbook (the first sheet is read) or a CSV file. Row 1 names the columns: Given name, "
             "Family name and Function are required; the others are optional. One member per row."
         ),
@@ -50,8 +53,9 @@ class ImportForm(forms.Form):
     )
 
 
-def _plural(n: int, one: str, many: str) -> str:
-    return f"{n:,} {one if n == 1 else many}"
+def _count(n: int) -> str:
+    """A count as people read it: 1,234 (with Khmer digits on Khmer pages)."""
+    return local_digits(f"{n:,}")
 
 
 @write_limit
@@ -78,7 +82,7 @@ def upload(request, delegation):
         file_name=file_name,
         file_errors=[error for error in errors if error.file_level],
         row_errors=row_errors[:SHOWN_ERRORS],
-        row_errors_count=_plural(len(row_errors), "problem", "problems"),
+        row_errors_count=ngettext("%(n)s problem", "%(n)s problems", len(row_errors)) % {"n": _count(len(row_errors))},
         more_errors=max(len(row_errors) - SHOWN_ERRORS, 0),
         has_errors=bool(errors),
         places_left=places_left(delegation),
@@ -117,7 +121,7 @@ def preview(request, delegation, import_id):
         expired=expired,
         people=people[:SHOWN_ROWS],
         more_people=max(len(people) - SHOWN_ROWS, 0),
-        count=_plural(member_import.n_rows, "member", "members"),
+        count=ngettext("%(n)s member", "%(n)s members", member_import.n_rows) % {"n": _count(member_import.n_rows)},
         places_left=left,
         left_after=max(left - member_import.n_rows, 0),
     )
@@ -133,8 +137,12 @@ def confirm(request, delegation, import_id):
         for message in exc.messages[:SHOWN_ERRORS]:
             messages.error(request, message)
         return redirect("portal:import_preview", delegation.pk, member_import.pk)
-    added = _plural(len(people), "member was", "members were")
-    messages.success(request, f"{added} added from {member_import.file_name}. Next: their photos and travel.")
+    text = ngettext(
+        "%(n)s member was added from %(file)s. Next: their photos and travel.",
+        "%(n)s members were added from %(file)s. Next: their photos and travel.",
+        len(people),
+    )
+    messages.success(request, text % {"n": _count(len(people)), "file": member_import.file_name})
     return redirect("portal:members", delegation.pk)
 
 
@@ -148,5 +156,5 @@ def discard(request, delegation, import_id):
         for message in exc.messages:
             messages.error(request, message)
         return redirect("portal:import_preview", delegation.pk, member_import.pk)
-    messages.success(request, f"{member_import.file_name} was discarded; nobody was added.")
+    messages.success(request, _("%(file)s was discarded; nobody was added.") % {"file": member_import.file_name})
     return redirect("portal:import_upload", delegation.pk)

@@ -14,11 +14,12 @@ import math
 
 from django.conf import settings
 from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
 from django_ratelimit import UNSAFE
 from django_ratelimit.core import get_usage
 
 GROUP = "portal.write"
-UNITS = {"s": "second", "m": "minute", "h": "hour", "d": "day"}
+UNITS = {"s": _("second"), "m": _("minute"), "h": _("hour"), "d": _("day")}
 
 
 def write_limit(view):

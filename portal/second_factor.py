@@ -21,6 +21,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
@@ -38,16 +40,19 @@ from asemplanner.domain.signin import (
     totp_enrolment_start,
     user_sessions_end,
 )
+from asemplanner.i18n import local_digits
 from portal.common import attach_errors
 
 
 class TokenForm(forms.Form):
     token = forms.CharField(
-        label="Code",
+        label=gettext_lazy("Code"),
         max_length=40,
         strip=True,
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autocapitalize": "none", "autofocus": True}),
-        help_text="The 6 digits your authenticator app shows for ASEM13 Planner, or one of your recovery codes.",
+        help_text=gettext_lazy(
+            "The 6 digits your authenticator app shows for ASEM13 Planner, or one of your recovery codes."
+        ),
     )
 
 
@@ -71,7 +76,7 @@ def _next(request: HttpRequest) -> str:
 
 def _qr_svg(uri: str) -> str:
     out = io.BytesIO()
-    segno.make(uri, error="m").save(out, kind="svg", scale=5, xmldecl=False, svgns=True, title="Enrolment QR code")
+    segno.make(uri, error="m").save(out, kind="svg", scale=5, xmldecl=False, svgns=True, title=_("Enrolment QR code"))
     return out.getvalue().decode()
 
 
@@ -82,7 +87,13 @@ def locked_out(request: HttpRequest, response: HttpResponse | None = None, crede
     if request.path.startswith("/api/"):
         seconds = max(1, int((until - timezone.now()).total_seconds())) if until else 60
         response = JsonResponse(
-            {"error": {"code": "locked_out", "message": "Too many failed attempts from this address.", "fields": {}}},
+            {
+                "error": {
+                    "code": "locked_out",
+                    "message": _("Too many failed attempts from this address."),
+                    "fields": {},
+                }
+            },
             status=429,
         )
         response["Retry-After"] = str(seconds)
@@ -102,7 +113,7 @@ def locked_out(request: HttpRequest, response: HttpResponse | None = None, crede
 def second_factor_enrol(request: HttpRequest):
     user = _user(request)
     if second_factor_enrolled(user):
-        messages.info(request, "This account has an authenticator app already.")
+        messages.info(request, _("This account has an authenticator app already."))
         return redirect("second_factor_verify" if not _verified(user) else "account_security")
     device = totp_enrolment_start(user=user)
     form = TokenForm(request.POST or None)
@@ -181,5 +192,10 @@ def account_security(request: HttpRequest):
 def sign_out_other_sessions(request: HttpRequest):
     user = _user(request)
     ended = user_sessions_end(user=user, by=user, keep=request.session.session_key)
-    messages.success(request, f"Signed out {ended} other session{'s' if ended != 1 else ''}. This one goes on.")
+    text = ngettext(
+        "Signed out %(n)s other session. This one goes on.",
+        "Signed out %(n)s other sessions. This one goes on.",
+        ended,
+    )
+    messages.success(request, text % {"n": local_digits(ended)})
     return redirect("account_security")

@@ -11,10 +11,13 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.formats import date_format
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
+from asemplanner.i18n import local_digits
 from delegations.domain.access import access_accreditation, access_person, liaison_delegations
 from delegations.domain.delegations import (
     accreditation_withdraw,
@@ -86,9 +89,9 @@ def set_head(request, delegation):
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
-            messages.success(request, f"{form.cleaned_data['head']} now leads the delegation.")
+            messages.success(request, _("%(person)s now leads the delegation.") % {"person": form.cleaned_data["head"]})
     else:
-        messages.error(request, "Choose one of the delegation's members as head of delegation.")
+        messages.error(request, _("Choose one of the delegation's members as head of delegation."))
     return redirect("portal:members", delegation.pk)
 
 
@@ -103,7 +106,7 @@ def member_add(request, delegation):
         except ValidationError as exc:
             attach_errors(form, exc)
         else:
-            messages.success(request, f"{person} was added. Next: a photo for the badge.")
+            messages.success(request, _("%(person)s was added. Next: a photo for the badge.") % {"person": person})
             return redirect("portal:member_photo", delegation.pk, person.pk)
     return page(request, "portal/member_form.html", delegation, form=form, person=None)
 
@@ -121,7 +124,7 @@ def member_edit(request, delegation, person_id):
             person.refresh_from_db()
             attach_errors(form, exc)
         else:
-            messages.success(request, f"Saved the changes to {person}.")
+            messages.success(request, _("Saved the changes to %(person)s.") % {"person": person})
             return redirect("portal:members", delegation.pk)
     return page(request, "portal/member_form.html", delegation, form=form, person=person)
 
@@ -136,7 +139,7 @@ def member_remove(request, delegation, person_id):
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
             return redirect("portal:member_edit", delegation.pk, person.pk)
-        messages.success(request, f"{person} is no longer a member of the delegation.")
+        messages.success(request, _("%(person)s is no longer a member of the delegation.") % {"person": person})
         return redirect("portal:members", delegation.pk)
     return page(request, "portal/member_remove.html", delegation, person=person)
 
@@ -153,7 +156,7 @@ def member_photo(request, delegation, person_id):
             person.refresh_from_db()
             attach_errors(form, exc)
         else:
-            messages.success(request, f"The photo of {person} was saved.")
+            messages.success(request, _("The photo of %(person)s was saved.") % {"person": person})
             return redirect("portal:members", delegation.pk)
     return page(request, "portal/member_photo.html", delegation, form=form, person=person)
 
@@ -178,8 +181,11 @@ def member_travel(request, delegation, person_id):
         except ValidationError as exc:
             attach_errors(form, exc)
         else:
-            who = f"{person} and {len(companions)} more" if companions else str(person)
-            messages.success(request, f"Travel saved for {who}.")
+            if companions:
+                text = _("Travel saved for %(person)s and %(more)s more.")
+            else:
+                text = _("Travel saved for %(person)s.")
+            messages.success(request, text % {"person": person, "more": local_digits(len(companions))})
             return redirect("portal:members", delegation.pk)
     return page(request, "portal/member_travel.html", delegation, form=form, person=person)
 
@@ -198,7 +204,8 @@ def accreditations(request, delegation):
         else:
             messages.success(
                 request,
-                f"Requested {len(people)} accreditation(s) for {event}. The accreditation office approves them.",
+                _("Requested %(count)s accreditation(s) for %(event)s. The accreditation office approves them.")
+                % {"count": local_digits(len(people)), "event": event},
             )
             return redirect("portal:accreditations", delegation.pk)
     rows = (
@@ -218,7 +225,11 @@ def accreditation_withdraw_view(request, delegation, accreditation_id):
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, f"Withdrew the request for {accreditation.person} at {accreditation.event}.")
+        messages.success(
+            request,
+            _("Withdrew the request for %(person)s at %(event)s.")
+            % {"person": accreditation.person, "event": accreditation.event},
+        )
     return redirect("portal:accreditations", delegation.pk)
 
 
@@ -270,13 +281,15 @@ def bilateral_new(request, delegation):
         else:
             messages.success(
                 request,
-                f"Requested a bilateral with {meeting.counterpart.partner}. Their liaison officers have been told.",
+                _("Requested a bilateral with %(partner)s. Their liaison officers have been told.")
+                % {"partner": meeting.counterpart.partner},
             )
             return redirect("portal:bilaterals", delegation.pk)
     return page(request, "portal/bilateral_form.html", delegation, form=form)
 
 
 def _bilateral_action(request, delegation, bilateral_id, act, done: str):
+    """`done` is the whole success sentence with a %(partner)s placeholder (translated by the caller)."""
     meeting = access_bilateral(delegation, bilateral_id)
     try:
         act(meeting)
@@ -284,7 +297,7 @@ def _bilateral_action(request, delegation, bilateral_id, act, done: str):
         messages.error(request, " ".join(exc.messages))
     else:
         other = meeting.counterpart if meeting.requester_id == delegation.pk else meeting.requester
-        messages.success(request, f"{done} the bilateral with {other.partner}.")
+        messages.success(request, done % {"partner": other.partner})
     return redirect("portal:bilaterals", delegation.pk)
 
 
@@ -294,7 +307,7 @@ def bilateral_accept_view(request, delegation, bilateral_id):
     def act(meeting):
         bilateral_accept(meeting=meeting, delegation=delegation, by=request.user)
 
-    return _bilateral_action(request, delegation, bilateral_id, act, "Accepted")
+    return _bilateral_action(request, delegation, bilateral_id, act, _("Accepted the bilateral with %(partner)s."))
 
 
 @write_limit
@@ -303,7 +316,7 @@ def bilateral_decline_view(request, delegation, bilateral_id):
     def act(meeting):
         bilateral_decline(meeting=meeting, delegation=delegation, by=request.user)
 
-    return _bilateral_action(request, delegation, bilateral_id, act, "Declined")
+    return _bilateral_action(request, delegation, bilateral_id, act, _("Declined the bilateral with %(partner)s."))
 
 
 @write_limit
@@ -312,7 +325,7 @@ def bilateral_cancel_view(request, delegation, bilateral_id):
     def act(meeting):
         bilateral_cancel(meeting=meeting, delegation=delegation, by=request.user)
 
-    return _bilateral_action(request, delegation, bilateral_id, act, "Called off")
+    return _bilateral_action(request, delegation, bilateral_id, act, _("Called off the bilateral with %(partner)s."))
 
 
 # --- Programme ------------------------------------------------------------------------------------
@@ -330,7 +343,7 @@ def run_of_show_view(request, delegation):
     delegation's own head (another delegation's is a 404 by the access check)."""
     head = delegation.head
     if head is None:
-        messages.error(request, "Your delegation has no head of delegation yet: choose one under Members first.")
+        messages.error(request, _("Your delegation has no head of delegation yet: choose one under Members first."))
         return redirect("portal:programme", delegation_id=delegation.pk)
     first, last = run_of_show_days(delegation)
     raw = request.GET.get("day", "").strip()
@@ -342,8 +355,16 @@ def run_of_show_view(request, delegation):
         shown = raw if len(raw) <= 40 else raw[:40] + "…"
         messages.error(
             request,
-            f"“{shown}” is not a day of the run-of-show: give a date from {first:%d %b} to {last:%d %b %Y} as "
-            f"YYYY-MM-DD, e.g. {first.isoformat()}.",
+            _(
+                "“%(shown)s” is not a day of the run-of-show: give a date from %(first)s to %(last)s as "
+                "YYYY-MM-DD, e.g. %(example)s."
+            )
+            % {
+                "shown": shown,
+                "first": local_digits(date_format(first, "d M")),
+                "last": local_digits(date_format(last, "d M Y")),
+                "example": first.isoformat(),
+            },
         )
         return redirect("portal:programme", delegation_id=delegation.pk)
     response = HttpResponse(run_of_show_pdf(run_of_show(person=head, day=day)), content_type="application/pdf")
@@ -362,7 +383,7 @@ def _calendar(items, *, name: str, filename: str) -> HttpResponse:
 
 @delegation_view(section="programme")
 def programme_calendar(request, delegation):
-    name = f"{delegation.event} programme — {delegation.partner}"
+    name = _("%(event)s programme — %(who)s") % {"event": delegation.event, "who": delegation.partner}
     filename = slugify(f"{delegation.event}-{delegation.partner.code}-programme")
     return _calendar(programme_for(delegation), name=name, filename=filename)
 
@@ -370,6 +391,6 @@ def programme_calendar(request, delegation):
 @delegation_view(section="programme")
 def member_calendar(request, delegation, person_id):
     person = access_person(delegation, person_id)
-    name = f"{delegation.event} programme — {person.full_name}"
+    name = _("%(event)s programme — %(who)s") % {"event": delegation.event, "who": person.full_name}
     filename = slugify(f"{delegation.event}-{person.full_name}-programme")
     return _calendar(programme_for(delegation, person=person), name=name, filename=filename)

@@ -8,6 +8,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count, Q
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from asemplanner.admin import AuditedModelAdmin, ReadOnlyModelAdmin
 from reminders.domain.sending import reminders_retry
@@ -25,6 +27,7 @@ class DeadlineAdmin(AuditedModelAdmin):
 
 class ReminderRuleForm(forms.ModelForm):
     offset = forms.CharField(
+        label=gettext_lazy("Offset"),
         max_length=20,
         help_text=OFFSET_HELP,
         widget=forms.TextInput(attrs={"placeholder": "D-7", "size": 8}),
@@ -83,8 +86,8 @@ class ReminderRuleAdmin(AuditedModelAdmin):
     list_select_related = ("event",)
     fieldsets = (
         (None, {"fields": ("name", "active", "what", "event", "offset")}),
-        ("To whom", {"fields": ("to_role", "to_assignee", "to_liaisons")}),
-        ("Through what", {"fields": ("by_email", "in_inbox", "subject_template", "body_template")}),
+        (gettext_lazy("To whom"), {"fields": ("to_role", "to_assignee", "to_liaisons")}),
+        (gettext_lazy("Through what"), {"fields": ("by_email", "in_inbox", "subject_template", "body_template")}),
     )
 
     def get_queryset(self, request):
@@ -94,22 +97,22 @@ class ReminderRuleAdmin(AuditedModelAdmin):
             .annotate(pending_count=Count("reminders", filter=Q(reminders__status__in=Reminder.OPEN)))
         )
 
-    @admin.display(description="when", ordering="offset_minutes")
+    @admin.display(description=gettext_lazy("when"), ordering="offset_minutes")
     def offset_text(self, rule: ReminderRule) -> str:
         return rule_offset_label(rule)
 
-    @admin.display(description="to whom")
+    @admin.display(description=gettext_lazy("to whom"))
     def recipients_text(self, rule: ReminderRule) -> str:
-        parts = [f"role {rule.to_role}"] if rule.to_role else []
-        parts += ["assignee"] if rule.to_assignee else []
-        parts += ["liaisons"] if rule.to_liaisons else []
+        parts = [_("role %(role)s") % {"role": rule.to_role}] if rule.to_role else []
+        parts += [_("assignee")] if rule.to_assignee else []
+        parts += [_("liaisons")] if rule.to_liaisons else []
         return ", ".join(parts)
 
-    @admin.display(description="through")
+    @admin.display(description=gettext_lazy("through"))
     def channels(self, rule: ReminderRule) -> str:
-        return " + ".join(name for name, on in (("email", rule.by_email), ("inbox", rule.in_inbox)) if on)
+        return " + ".join(name for name, on in ((_("email"), rule.by_email), (_("inbox"), rule.in_inbox)) if on)
 
-    @admin.display(description="pending", ordering="pending_count")
+    @admin.display(description=gettext_lazy("pending"), ordering="pending_count")
     def pending(self, rule: _WithPendingCount) -> int:
         return rule.pending_count
 
@@ -126,28 +129,32 @@ class ReminderAdmin(ReadOnlyModelAdmin):
     actions = ["retry"]
     readonly_fields = [f.name for f in Reminder._meta.fields]
 
-    @admin.display(description="status", ordering="status")
+    @admin.display(description=gettext_lazy("status"), ordering="status")
     def status_text(self, reminder: Reminder) -> str:
         if reminder.status == Reminder.Status.FAILED:
             return format_html('<strong style="color:#ba2121">{}</strong>', reminder.get_status_display())
         return reminder.get_status_display()
 
-    @admin.display(description="late", ordering="late")
+    @admin.display(description=gettext_lazy("late"), ordering="late")
     def late_text(self, reminder: Reminder) -> str:
-        return "late" if reminder.late else ""
+        return _("late") if reminder.late else ""
 
-    @admin.display(description="last error")
+    @admin.display(description=gettext_lazy("last error"))
     def error(self, reminder: Reminder) -> str:
         text = reminder.last_error
         return text if len(text) <= 90 else text[:87] + "…"
 
-    @admin.action(description="Retry the selected failed reminders", permissions=["retry"])
+    @admin.action(description=gettext_lazy("Retry the selected failed reminders"), permissions=["retry"])
     def retry(self, request, queryset):
         count = reminders_retry(queryset=queryset, by=request.user)
         if count:
-            self.message_user(request, f"{count} reminder(s) put back in line; the next sweep sends them.")
+            self.message_user(
+                request, _("%(count)s reminder(s) put back in line; the next sweep sends them.") % {"count": count}
+            )
         else:
-            self.message_user(request, "None of the selected reminders had failed; nothing changed.", messages.WARNING)
+            self.message_user(
+                request, _("None of the selected reminders had failed; nothing changed."), messages.WARNING
+            )
 
     def has_retry_permission(self, request) -> bool:
         return request.user.has_perm("reminders.change_reminder")

@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class RemindersConfig(AppConfig):
     name = "reminders"
-    verbose_name = "Reminders and deadlines"
+    verbose_name = _("Reminders and deadlines")
 
     def ready(self) -> None:
         # Loaded once the models are: the follow-ups name model classes.

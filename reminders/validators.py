@@ -13,6 +13,9 @@ from typing import Any
 
 from django.template import Context, Engine, TemplateSyntaxError
 from django.utils import timezone
+from django.utils.functional import lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext
 
 from asemplanner.roles import STAFF_ROLES
 from asemplanner.timeranges import fmt
@@ -20,7 +23,7 @@ from asemplanner.timeranges import fmt
 Errors = dict[str, str]
 
 # --- Offsets --------------------------------------------------------------------------------------
-OFFSET_HELP = (
+OFFSET_HELP = gettext_lazy(
     "Write D-21 (21 days before), T-24h, T-1h, T-30m (before), T+2h or D+2 (after); D counts days, T takes d, h or m."
 )
 _OFFSET = re.compile(r"^\s*(?P<base>[DT])\s*(?P<sign>[+-])\s*(?P<amount>\d{1,5})\s*(?P<unit>[dhm]?)\s*$", re.I)
@@ -32,13 +35,13 @@ def offset_parse(text: str) -> int:
     """'D-21' → -30240 minutes. Raises ValueError with a message for the user."""
     match = _OFFSET.match(text or "")
     if not match:
-        raise ValueError(f"“{text}” is not an offset. {OFFSET_HELP}")
+        raise ValueError(_("“%(text)s” is not an offset. %(help)s") % {"text": text, "help": OFFSET_HELP})
     unit = match["unit"].lower() or ("d" if match["base"].upper() == "D" else "")
     if not unit:
-        raise ValueError(f"“{text}” needs a unit after the number: d, h or m (e.g. T-24h).")
+        raise ValueError(_("“%(text)s” needs a unit after the number: d, h or m (e.g. T-24h).") % {"text": text})
     minutes = int(match["amount"]) * _UNIT_MINUTES[unit]
     if minutes > MAX_OFFSET_MINUTES:
-        raise ValueError(f"“{text}” is more than a year; offsets go up to 366 days.")
+        raise ValueError(_("“%(text)s” is more than a year; offsets go up to 366 days.") % {"text": text})
     return -minutes if match["sign"] == "-" else minutes
 
 
@@ -74,7 +77,9 @@ PLACEHOLDERS = {
     "missing": "passport data for 2 of 4 members: Jean Martin, Claire Dubois",
     "link": "https://planner.example/inbox/",
 }
-PLACEHOLDER_HELP = "Placeholders: " + ", ".join(f"{{{{ {name} }}}}" for name in PLACEHOLDERS)
+_NAMES = ", ".join(f"{{{{ {name} }}}}" for name in PLACEHOLDERS)
+# Lazy: a form's help text and the messages below read it in the language of the moment.
+PLACEHOLDER_HELP = lazy(lambda: _("Placeholders: %(names)s") % {"names": _NAMES}, str)()
 
 
 class TemplateProblem(Exception):
@@ -93,18 +98,33 @@ def template_render(source: str, context: dict[str, Any]) -> str:
 def template_errors(source: str, *, field_label: str) -> str | None:
     """None when the template renders with every placeholder; else what is wrong and what is allowed."""
     if not (source or "").strip():
-        return f"The {field_label} is empty. Write the message; {PLACEHOLDER_HELP}."
+        return _("The %(field)s is empty. Write the message; %(help)s.") % {
+            "field": field_label,
+            "help": PLACEHOLDER_HELP,
+        }
     try:
         rendered = _STRICT.from_string(source).render(Context(PLACEHOLDERS, autoescape=False))
     except TemplateSyntaxError as exc:
-        return f"The {field_label} cannot be read: {str(exc).rstrip('.')}. {PLACEHOLDER_HELP}."
+        return _("The %(field)s cannot be read: %(error)s. %(help)s.") % {
+            "field": field_label,
+            "error": str(exc).rstrip("."),
+            "help": PLACEHOLDER_HELP,
+        }
     except Exception as exc:  # noqa: BLE001
-        return f"The {field_label} cannot be rendered: {str(exc).rstrip('.')}. {PLACEHOLDER_HELP}."
+        return _("The %(field)s cannot be rendered: %(error)s. %(help)s.") % {
+            "field": field_label,
+            "error": str(exc).rstrip("."),
+            "help": PLACEHOLDER_HELP,
+        }
     unknown = sorted(set(re.findall(r"\x00([^\x00]*)\x00", rendered)))
     if unknown:
-        return f"Unknown placeholder(s) in the {field_label}: {', '.join(unknown)}. {PLACEHOLDER_HELP}."
+        return _("Unknown placeholder(s) in the %(field)s: %(names)s. %(help)s.") % {
+            "field": field_label,
+            "names": ", ".join(unknown),
+            "help": PLACEHOLDER_HELP,
+        }
     if not rendered.strip():
-        return f"The {field_label} renders as empty text. {PLACEHOLDER_HELP}."
+        return _("The %(field)s renders as empty text. %(help)s.") % {"field": field_label, "help": PLACEHOLDER_HELP}
     return None
 
 
@@ -136,28 +156,34 @@ def event_starts_at(event) -> dt.datetime:
 def rule_errors(rule) -> Errors:
     errors: Errors = {}
     if rule.to_role and rule.to_role not in STAFF_ROLES:
-        errors["to_role"] = f"“{rule.to_role}” is not a staff role. Choose one of: {', '.join(STAFF_ROLES)}."
+        errors["to_role"] = _("“%(role)s” is not a staff role. Choose one of: %(roles)s.") % {
+            "role": rule.to_role,
+            "roles": ", ".join(STAFF_ROLES),
+        }
     if not (rule.to_role or rule.to_assignee or rule.to_liaisons):
-        errors["to_role"] = "Nobody would receive this reminder: choose a role, the assignee or the liaisons."
+        errors["to_role"] = _("Nobody would receive this reminder: choose a role, the assignee or the liaisons.")
     what_label = dict(rule.What.choices).get(rule.what, rule.what)
     if rule.what and rule.to_assignee and rule.what not in HAS_ASSIGNEE:
-        errors["to_assignee"] = (
-            f"{what_label} has no assignee. The assignee exists for protocol tasks and bilaterals "
+        errors["to_assignee"] = _(
+            "%(what)s has no assignee. The assignee exists for protocol tasks and bilaterals "
             "(their protocol officer); choose a role instead."
-        )
+        ) % {"what": what_label}
     if rule.what and rule.to_liaisons and rule.what not in HAS_LIAISONS | HAS_LIAISONS_SOMETIMES:
-        errors["to_liaisons"] = (
-            f"{what_label} concerns no single delegation, so it has no liaisons. "
+        errors["to_liaisons"] = _(
+            "%(what)s concerns no single delegation, so it has no liaisons. "
             "Liaisons receive liaison deadlines, protocol tasks and bilaterals; choose a role instead."
-        )
+        ) % {"what": what_label}
     if not (rule.by_email or rule.in_inbox):
-        errors["by_email"] = "Choose at least one channel: email, the inbox, or both."
-    for field, label in (("subject_template", "subject"), ("body_template", "body")):
+        errors["by_email"] = _("Choose at least one channel: email, the inbox, or both.")
+    for field, label in (
+        ("subject_template", pgettext("reminder template", "subject")),
+        ("body_template", pgettext("reminder template", "body")),
+    ):
         problem = template_errors(getattr(rule, field), field_label=label)
         if problem:
             errors[field] = problem
     if rule.offset_minutes is not None and abs(rule.offset_minutes) > MAX_OFFSET_MINUTES:
-        errors["offset_minutes"] = "Offsets go up to 366 days either way."
+        errors["offset_minutes"] = _("Offsets go up to 366 days either way.")
     elif rule.offset_minutes is not None and rule.event_id and rule.what:
         errors |= _offset_after_event_errors(rule)
     return errors
@@ -174,16 +200,28 @@ def _offset_after_event_errors(rule) -> Errors:
         deadline = event.deadlines.filter(kind=kind).first()
         if deadline and deadline.due_at + offset >= end:
             return {
-                "offset_minutes": f"{label} from the {deadline.get_kind_display().lower()} deadline "
-                f"({fmt(deadline.due_at)}) lands on {fmt(deadline.due_at + offset)}, after {event} ends "
-                f"({fmt(event.end_date)}). Choose an offset before the end of the event."
+                "offset_minutes": _(
+                    "%(offset)s from the %(kind)s deadline (%(due)s) lands on %(lands)s, after %(event)s ends "
+                    "(%(end)s). Choose an offset before the end of the event."
+                )
+                % {
+                    "offset": label,
+                    "kind": deadline.get_kind_display().lower(),
+                    "due": fmt(deadline.due_at),
+                    "lands": fmt(deadline.due_at + offset),
+                    "event": event,
+                    "end": fmt(event.end_date),
+                }
             }
         return {}
     earliest = event_starts_at(event) + offset
     if earliest >= end:
         return {
-            "offset_minutes": f"{label} after a start lands after {event} ends ({fmt(event.end_date)}) even for "
-            f"the first item of its first day. Choose a shorter offset, or one before the start (T-…)."
+            "offset_minutes": _(
+                "%(offset)s after a start lands after %(event)s ends (%(end)s) even for "
+                "the first item of its first day. Choose a shorter offset, or one before the start (T-…)."
+            )
+            % {"offset": label, "event": event, "end": fmt(event.end_date)}
         }
     return {}
 
@@ -194,7 +232,7 @@ def deadline_errors(deadline) -> Errors:
     event = deadline.event
     if deadline.due_at >= event_ends_at(event):
         return {
-            "due_at": f"{fmt(deadline.due_at)} is after {event} ends ({fmt(event.end_date)}). "
-            "A deadline must fall before the end of its event."
+            "due_at": _("%(due)s is after %(event)s ends (%(end)s). A deadline must fall before the end of its event.")
+            % {"due": fmt(deadline.due_at), "event": event, "end": fmt(event.end_date)}
         }
     return {}

@@ -14,6 +14,7 @@ from django.contrib.auth.models import Permission, User
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from asemplanner.domain.audit import audit_log
 from asemplanner.domain.notifications import notify_users
@@ -55,8 +56,8 @@ def privileges_granted(*, user: User, before: set[str], by: User) -> set[str]:
         return gained
     if user.pk == by.pk:
         raise PermissionDenied(
-            f"You cannot grant yourself {', '.join(sorted(gained))}: another admin must do it, and every other "
-            "admin is told."
+            _("You cannot grant yourself %(granted)s: another admin must do it, and every other admin is told.")
+            % {"granted": ", ".join(sorted(gained))}
         )
     audit_log(
         action="auth.user.privilege_granted",
@@ -68,8 +69,12 @@ def privileges_granted(*, user: User, before: set[str], by: User) -> set[str]:
     notify_users(
         users=others,
         topic=f"privilege:{user.pk}:{'+'.join(sorted(gained))}:{by.pk}",
-        title=f"{by.get_username()} granted {user.get_username()}: {', '.join(sorted(gained))}",
-        body=(
+        # Worded for each admin in their own language.
+        title=lambda: (
+            _("%(by)s granted %(user)s: %(granted)s")
+            % {"by": by.get_username(), "user": user.get_username(), "granted": ", ".join(sorted(gained))}
+        ),
+        body=lambda: _(
             "This account can now read passport data or manage users. If you did not expect this grant, take it "
             "back on the user's page and ask who made it."
         ),

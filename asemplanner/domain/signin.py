@@ -24,6 +24,8 @@ from django.db import transaction
 from django.db.models import Max, Q
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_otp import DEVICE_ID_SESSION_KEY, devices_for_user, user_has_device
 from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -40,7 +42,9 @@ SEEN_AT = "planner_seen_at"
 # Set at sign-in (and at a liaison's enrolment): this session must pass the second factor. Kept in the session
 # so a liaison's pages ask the database nothing more than before.
 FACTOR_REQUIRED = "planner_second_factor"
-CODE_HELP = "Type the 6 digits your authenticator app shows now for ASEM13 Planner, or one of your recovery codes."
+CODE_HELP = gettext_lazy(
+    "Type the 6 digits your authenticator app shows now for ASEM13 Planner, or one of your recovery codes."
+)
 
 
 # --- Second factor ---------------------------------------------------------------------------------------------
@@ -58,7 +62,9 @@ def second_factor_enrolled(user: Any) -> bool:
 def totp_enrolment_start(*, user: User) -> TOTPDevice:
     """The device an enrolment confirms: the pending one (the QR code stays the same on a reload), or a new one."""
     if second_factor_enrolled(user):
-        raise ValidationError("This account has an authenticator app already. Ask an admin to reset it to change it.")
+        raise ValidationError(
+            _("This account has an authenticator app already. Ask an admin to reset it to change it.")
+        )
     pending = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-pk").first()
     return pending or TOTPDevice.objects.create(user=user, name=APP_DEVICE_NAME, confirmed=False)
 
@@ -73,13 +79,22 @@ def totp_enrolment_confirm(*, user: User, device: TOTPDevice, token: str) -> lis
     the static device, which deletes each when used). A wrong code changes nothing."""
     device = TOTPDevice.objects.select_for_update().get(pk=device.pk)
     if device.user_id != user.pk or device.confirmed:
-        raise ValidationError("This enrolment is no longer open. Start again from the enrolment page.")
+        raise ValidationError(_("This enrolment is no longer open. Start again from the enrolment page."))
     code = _clean_token(token)
     if not (code.isdigit() and len(code) == device.digits):
-        raise ValidationError({"token": f"The code must be the {device.digits} digits your app shows; got {token!r}."})
+        raise ValidationError(
+            {
+                "token": _("The code must be the %(digits)s digits your app shows; got %(token)s.")
+                % {"digits": device.digits, "token": repr(token)}
+            }
+        )
     if not device.verify_token(code):
         raise ValidationError(
-            {"token": "That code is not the one your app shows now (wrong or expired). Type the 6 digits it shows now."}
+            {
+                "token": _(
+                    "That code is not the one your app shows now (wrong or expired). Type the 6 digits it shows now."
+                )
+            }
         )
     device.confirmed = True
     device.save(update_fields=["confirmed"])
@@ -128,15 +143,18 @@ def second_factor_check(*, user: User, token: str) -> Device:
     Raises a ValidationError on the `token` field saying what was wrong; a refused code changes nothing."""
     code = _clean_token(token)
     if not code:
-        raise ValidationError({"token": "Type a code. " + CODE_HELP})
+        raise ValidationError({"token": _("Type a code. %(help)s") % {"help": CODE_HELP}})
     if code.isdigit():
         for device in TOTPDevice.objects.filter(user=user, confirmed=True):
             if device.verify_token(code):
                 return device
         raise ValidationError(
             {
-                "token": f"The code {code} is wrong, expired (codes last 30 seconds) or already used. "
-                "Wait for the next code in your app and type it."
+                "token": _(
+                    "The code %(code)s is wrong, expired (codes last 30 seconds) or already used. "
+                    "Wait for the next code in your app and type it."
+                )
+                % {"code": code}
             }
         )
     for static in StaticDevice.objects.filter(user=user, confirmed=True):
@@ -144,8 +162,10 @@ def second_factor_check(*, user: User, token: str) -> Device:
             return static
     raise ValidationError(
         {
-            "token": "That recovery code is not one of yours or was used already; each works once. "
-            "Use another code from your list, or the 6 digits from your app."
+            "token": _(
+                "That recovery code is not one of yours or was used already; each works once. "
+                "Use another code from your list, or the 6 digits from your app."
+            )
         }
     )
 
@@ -205,12 +225,14 @@ def session_expiry(*, session: SessionBase, user: Any, now: dt.datetime | None =
     now_ts = (now or timezone.now()).timestamp()
     signed_in_at = session.get(SIGNED_IN_AT)
     if signed_in_at is None:
-        return "Your session predates the sign-in time limits. Sign in again."
+        return _("Your session predates the sign-in time limits. Sign in again.")
     if now_ts - signed_in_at > settings.PLANNER_SESSION_MAX_HOURS * 3600:
-        return f"Sessions end {settings.PLANNER_SESSION_MAX_HOURS} hours after signing in. Sign in again."
+        return _("Sessions end %(hours)s hours after signing in. Sign in again.") % {
+            "hours": settings.PLANNER_SESSION_MAX_HOURS
+        }
     idle = settings.PLANNER_STAFF_IDLE_MINUTES if user.is_staff else settings.PLANNER_LIAISON_IDLE_MINUTES
     if now_ts - session.get(SEEN_AT, signed_in_at) > idle * 60:
-        return f"You were signed out after {idle} minutes without activity. Sign in again."
+        return _("You were signed out after %(minutes)s minutes without activity. Sign in again.") % {"minutes": idle}
     return ""
 
 

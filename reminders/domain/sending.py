@@ -35,13 +35,15 @@ from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.db.models import Case, F, Q, When
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from asemplanner.domain.audit import audit_entry, audit_log_many
 from asemplanner.domain.queue import enqueue_on_commit
+from asemplanner.i18n import languages_of, local_digits
 from asemplanner.models import Notification
 from asemplanner.refs import Ref
 from asemplanner.timeranges import fmt
+from reminders.defaults import template_for_recipient
 from reminders.domain.subjects import (
     SUBJECT_KIND,
     Scope,
@@ -149,7 +151,10 @@ class _Skip(Exception):  # noqa: N818 — a reason, not an error
 
 
 def _compose(reminder: Reminder, subjects, missing_delegations, missing_events) -> tuple[str, str]:
-    """Title and body of what to send; _Skip when it is no longer needed; TemplateProblem when unrenderable."""
+    """Title and body of what to send; _Skip when it is no longer needed; TemplateProblem when unrenderable.
+
+    Called in the recipient's language: the words the planner fills in (what, when, what is missing) and a
+    rule's default texts (reminders/defaults.py) come out in it; a rule's own texts are sent as written."""
     if not reminder.recipient.is_active:
         raise _Skip(f"{reminder.recipient.username}'s account is switched off")
     if reminder.purpose == Reminder.Purpose.CHANGE_NOTICE:
@@ -160,7 +165,9 @@ def _compose(reminder: Reminder, subjects, missing_delegations, missing_events) 
     if not rule.active:
         raise _Skip(f"its rule “{rule}” was switched off")
     if SUBJECT_KIND[rule.what] != reminder.subject_kind:
-        raise _Skip(f"its rule “{rule}” now reminds of something else ({rule.get_what_display().lower()})")
+        with translation.override(None):  # the reason is kept for staff as recorded, in English
+            what = rule.get_what_display().lower()
+        raise _Skip(f"its rule “{rule}” now reminds of something else ({what})")
     subject = subjects.get(Ref(reminder.subject_kind, reminder.subject_id))
     if subject is None:
         raise _Skip(f"{reminder.about or 'its subject'} is no longer scheduled (cancelled, done, or unscheduled)")
@@ -179,7 +186,7 @@ def _compose(reminder: Reminder, subjects, missing_delegations, missing_events) 
         "recipient": user.get_full_name() or user.username,
         "event": subject.event_label,
         "what": describe(rule.what, subject),
-        "when": fmt(reminder.anchor_at),
+        "when": local_digits(fmt(reminder.anchor_at)),
         "offset": rule_offset_label(rule),
         "delegation": subject.label if subject.kind == "delegation" else "",
         "missing": missing,
@@ -188,7 +195,7 @@ def _compose(reminder: Reminder, subjects, missing_delegations, missing_events) 
     parts = []
     for source, label in ((rule.subject_template, "subject"), (rule.body_template, "body")):
         try:
-            text = template_render(source, context)
+            text = template_render(template_for_recipient(source), context)
         except TemplateProblem as exc:
             raise TemplateProblem(f"The {label} of rule “{rule}” failed: {exc} {FIX_RULE}") from exc
         if not text:
@@ -215,14 +222,23 @@ def reminders_send(*, ids: list[int], claim: dt.datetime | None = None, now: dt.
         return result
     refs = {Ref(r.subject_kind, r.subject_id) for r in batch}
     subjects = subjects_load(Scope(refs=frozenset(refs)))
-    missing_delegations = missing_for_delegations({pk for kind, pk in refs if kind == "delegation"})
-    missing_events = missing_for_events({pk for kind, pk in refs if kind == "event"})
+    # Each message in its recipient's language (one query for the batch); what is missing is worded once
+    # per language present in the batch, not once per reminder.
+    languages = languages_of({r.recipient_id for r in batch})
+    missing: dict[str, tuple[dict, dict]] = {}
+    for language in sorted(set(languages.values())):
+        with translation.override(language):
+            missing[language] = (
+                missing_for_delegations({pk for kind, pk in refs if kind == "delegation"}),
+                missing_for_events({pk for kind, pk in refs if kind == "event"}),
+            )
     mail = get_connection(fail_silently=False)
     with contextlib.suppress(*MAIL_ERRORS):
         mail.open()  # one connection for the batch; if it cannot open, each send says why and is retried
     try:
         for reminder in batch:
-            outcome = _send_one(reminder, clock, mail, subjects, missing_delegations, missing_events)
+            language = languages[reminder.recipient_id]
+            outcome = _send_one(reminder, language, clock, mail, subjects, *missing[language])
             result.outcomes[outcome] += 1
     finally:
         with contextlib.suppress(*MAIL_ERRORS):
@@ -231,7 +247,7 @@ def reminders_send(*, ids: list[int], claim: dt.datetime | None = None, now: dt.
     return result
 
 
-def _send_one(reminder, clock, mail, subjects, missing_delegations, missing_events) -> str:
+def _send_one(reminder, language, clock, mail, subjects, missing_delegations, missing_events) -> str:
     mine = Reminder.objects.select_for_update(skip_locked=True).filter(
         pk=reminder.pk, status=Reminder.Status.QUEUED, queued_at=reminder.queued_at
     )
@@ -245,7 +261,8 @@ def _send_one(reminder, clock, mail, subjects, missing_delegations, missing_even
             # The row as it is now (a sync may have moved it since the batch was read).
             reminder.due_at, reminder.anchor_at, reminder.about = fresh["due_at"], fresh["anchor_at"], fresh["about"]
             try:
-                title, body = _compose(reminder, subjects, missing_delegations, missing_events)
+                with translation.override(language):
+                    title, body = _compose(reminder, subjects, missing_delegations, missing_events)
             except _Skip as reason:
                 mine.update(status=Reminder.Status.SKIPPED, last_error=f"Not sent: {reason}.")
                 return "skipped"

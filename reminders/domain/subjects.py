@@ -13,7 +13,11 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Q
+from django.utils.functional import lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
+from asemplanner.i18n import local_digits
 from asemplanner.refs import Ref
 from asemplanner.roles import STAFF_ROLES
 from delegations.domain.readiness import readiness_for_delegations
@@ -34,6 +38,12 @@ SUBJECT_KIND = {
     "bilateral": "bilateral",
     "session": "session",
 }
+
+
+def _worded(message: str, **values) -> str:
+    """A label worded in the language active when it is read (the sender reads it in the recipient's), not when
+    the subjects are loaded. `message` is marked for translation where it is written."""
+    return lazy(lambda: _(message) % values, str)()
 
 
 @dataclass
@@ -112,7 +122,8 @@ def subjects_load(scope: Scope) -> dict[Ref, Subject]:
             Event.Status.CANCELLED,
             Event.Status.HELD,
         ):
-            subject = base("event", event.pk, event.pk, f"{event} accreditations", deadlines=deadlines[event.pk])
+            label = _worded(gettext_noop("%(event)s accreditations"), event=str(event))
+            subject = base("event", event.pk, event.pk, label, deadlines=deadlines[event.pk])
             subjects[subject.ref] = subject
     delegations = _event_filter(
         Delegation.objects.exclude(status=Delegation.Status.DECLINED).select_related("partner"), scope, "delegation"
@@ -132,7 +143,8 @@ def subjects_load(scope: Scope) -> dict[Ref, Subject]:
     for s in _event_filter(sessions, scope, "session"):
         if s.event_id not in events:
             continue
-        subject = base("session", s.pk, s.event_id, f"{s.title} in {s.room}", start=s.start)
+        label = _worded(gettext_noop("%(title)s in %(room)s"), title=s.title, room=str(s.room))
+        subject = base("session", s.pk, s.event_id, label, start=s.start)
         subjects[subject.ref] = subject
     tasks = ProtocolTask.objects.filter(status__in=[ProtocolTask.Status.OPEN, ProtocolTask.Status.IN_PROGRESS])
     for t in _event_filter(tasks, scope, "task"):
@@ -158,7 +170,18 @@ def subjects_load(scope: Scope) -> dict[Ref, Subject]:
             "bilateral",
             b.pk,
             b.event_id,
-            f"Bilateral {b.requester.partner} – {b.counterpart.partner}" + (f" in {b.room}" if b.room else ""),
+            _worded(
+                gettext_noop("Bilateral %(requester)s – %(counterpart)s in %(room)s"),
+                requester=str(b.requester.partner),
+                counterpart=str(b.counterpart.partner),
+                room=str(b.room),
+            )
+            if b.room
+            else _worded(
+                gettext_noop("Bilateral %(requester)s – %(counterpart)s"),
+                requester=str(b.requester.partner),
+                counterpart=str(b.counterpart.partner),
+            ),
             start=b.start,
             assignee_id=b.protocol_officer_id,
             liaison_ids=liaisons[b.requester_id] | liaisons[b.counterpart_id],
@@ -211,10 +234,15 @@ def missing_for_events(event_ids: set[int]) -> dict[int, str]:
         .annotate(n=Count("pk"))
         .values_list("event_id", "n")
     )
-    return {pk: (f"{waiting[pk]} accreditation(s) waiting for approval" if waiting.get(pk) else "") for pk in event_ids}
+    return {pk: (_waiting(waiting[pk]) if waiting.get(pk) else "") for pk in event_ids}
+
+
+def _waiting(n: int) -> str:
+    return _("%(n)s accreditation(s) waiting for approval") % {"n": local_digits(n)}
 
 
 def describe(what: str, subject: Subject) -> str:
+    """What a reminder is about, in the language active now (the sync stores it in English)."""
     kind = DEADLINE_WHATS.get(what)
     if kind:
         label = dict(Deadline.Kind.choices)[kind]

@@ -21,8 +21,11 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Q
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
+from asemplanner.i18n import languages_of, local_digits
 from asemplanner.refs import Ref
 from asemplanner.timeranges import fmt
 from reminders.domain.subjects import (
@@ -88,12 +91,19 @@ def _in_scope(scope: Scope) -> Q:
     if scope.all:
         return Q()
     condition = Q(event_id__in=scope.events)
-    for kind in {k for k, _ in scope.refs}:
+    for kind in {k for k, _pk in scope.refs}:
         condition |= Q(subject_kind=kind, subject_id__in=scope.ids(kind))
     return condition
 
 
 def reminders_sync(*, scope: Scope, now: dt.datetime | None = None) -> SyncResult:
+    # What a reminder is about is stored as people know it, in the planner's own language whoever's request
+    # ran the sync: otherwise a Khmer page's save would relabel every reminder (and the labels would flap).
+    with translation.override(None):
+        return _sync(scope=scope, now=now)
+
+
+def _sync(*, scope: Scope, now: dt.datetime | None) -> SyncResult:
     now = now or timezone.now()
     result = SyncResult()
     # The rows are read before the subjects, and every move is conditional on the row being as read: a sync
@@ -179,12 +189,14 @@ class _Notices:
     second move (or a move back) gets its own notice while two syncs seeing the same move make only one."""
 
     TEXT = {
-        "moved": ("Changed: {about} is now {new}", "{about} has moved from {old} to {new}.\n"
-                  "You were reminded of the earlier time; please note the new one."),
-        "cancelled": ("Cancelled: {about} ({old})", "{about} ({old}), which you were reminded of, has been "
-                      "cancelled or withdrawn. Nothing is needed from you for it."),
-        "reinstated": ("Back on: {about} ({new})", "{about}, which you were told was cancelled, is on again: "
-                       "{new}."),
+        "moved": (gettext_noop("Changed: %(about)s is now %(new)s"),
+                  gettext_noop("%(about)s has moved from %(old)s to %(new)s.\n"
+                               "You were reminded of the earlier time; please note the new one.")),
+        "cancelled": (gettext_noop("Cancelled: %(about)s (%(old)s)"),
+                      gettext_noop("%(about)s (%(old)s), which you were reminded of, has been "
+                                   "cancelled or withdrawn. Nothing is needed from you for it.")),
+        "reinstated": (gettext_noop("Back on: %(about)s (%(new)s)"),
+                       gettext_noop("%(about)s, which you were told was cancelled, is on again: %(new)s.")),
     }  # fmt: skip
 
     def __init__(self, now: dt.datetime) -> None:
@@ -207,10 +219,13 @@ class _Notices:
             .annotate(n=Count("pk"))
         }
         rows = []
+        # Each notice is worded now, in its recipient's language (one query for all of them).
+        languages = languages_of({recipient for _kind, _pk, recipient in self.pending})
         for ref, (kind, row, new_anchor, about) in self.pending.items():
             about = about or f"The {row.subject_kind}"
-            title, body = self.TEXT[kind]
-            words = {"about": about, "old": fmt(row.anchor_at), "new": fmt(new_anchor)}
+            with translation.override(languages[row.recipient_id]):
+                title, body = (_(text) for text in self.TEXT[kind])
+                words = {"about": about, "old": local_digits(fmt(row.anchor_at)), "new": local_digits(fmt(new_anchor))}
             rows.append(
                 Reminder(
                     key=f"{kind}:{ref[0]}:{ref[1]}:u{ref[2]}:n{counts.get(ref, 0) + 1}",
@@ -223,8 +238,8 @@ class _Notices:
                     recipient_id=row.recipient_id,
                     anchor_at=new_anchor,
                     due_at=self.now,
-                    title=title.format(**words)[:300],
-                    body=body.format(**words),
+                    title=(title % words)[:300],
+                    body=body % words,
                 )
             )
         return len(Reminder.objects.bulk_create(rows, ignore_conflicts=True))
