@@ -52,17 +52,30 @@ from delegations.models import Accreditation
 BATCH_MAX = 200  # each badge's photo is decoded and placed: a sheet of 200 takes a few seconds
 
 
+# Text parameters are plain text: a NUL character is refused with 400 (badges/domain/badges.py), so the schema
+# says so and a generated request with one is a negative case.
+PLAIN_TEXT = "^[^\\x00]*$"
+
+
 class BadgeList(StationView):
     @extend_schema(
         operation_id="badges_list",
         summary="Approved badges of the token's event, a page at a time",
         parameters=[
-            OpenApiParameter("event", str, description="Event acronym; another event than the token's is not found."),
+            OpenApiParameter(
+                "event",
+                {"type": "string", "pattern": PLAIN_TEXT},
+                description="Event acronym; another event than the token's is not found.",
+            ),
             OpenApiParameter("status", str, enum=[str(s) for s in Accreditation.HAS_BADGE]),
             OpenApiParameter("category", str, enum=Category.values),
-            OpenApiParameter("delegation", str, description="Partner code, e.g. FRA"),
             OpenApiParameter(
-                "q", {"type": "string", "maxLength": 100}, description="Part of a name, or a badge number"
+                "delegation", {"type": "string", "pattern": PLAIN_TEXT}, description="Partner code, e.g. FRA"
+            ),
+            OpenApiParameter(
+                "q",
+                {"type": "string", "maxLength": 100, "pattern": PLAIN_TEXT},
+                description="Part of a name, or a badge number",
             ),
             OpenApiParameter(
                 "cursor",
