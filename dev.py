@@ -52,8 +52,10 @@ def ensure_environment() -> None:
     if shutil.which("pkg-config") and subprocess.run(["pkg-config", "--exists", "icu-i18n"]).returncode == 0:
         extras = "dev,icu"  # PyICU builds against the system's ICU (collation in French and Khmer)
     else:
-        say("ICU's development files are missing (Debian: apt-get install libicu-dev pkg-config g++): the order of "
-            "precedence in French and Khmer falls back to code-point order until PyICU is installed")
+        say(
+            "ICU's development files are missing (Debian: apt-get install libicu-dev pkg-config g++): the order of "
+            "precedence in French and Khmer falls back to code-point order until PyICU is installed"
+        )
     subprocess.run([PYTHON, "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[{extras}]"], check=True)
     STAMP.write_text(wanted)
 
