@@ -96,6 +96,8 @@ class Precedence:
         label = str(Event.PrecedenceRule(self.event.precedence_rule).label)
         if self.event.precedence_rule == Event.PrecedenceRule.DRAWN_LETTER:
             return f"{label} ({self.event.precedence_start_letter})"
+        if self.event.precedence_rule == Event.PrecedenceRule.ALPHABETICAL and self.event.precedence_language != "en":
+            return _("Alphabetical by partner name in %(language)s") % {"language": self.language_label}
         return str(label)
 
     @property

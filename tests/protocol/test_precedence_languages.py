@@ -143,3 +143,4 @@ def test_the_precedence_page_shows_the_names_and_order_of_the_language(client, s
     assert "Names in <strong>French</strong>, sorted as that language sorts them (ICU collation)" in page
     assert page.index("Allemagne") < page.index("Autriche") < page.index("Viet Nam")
     assert "Germany" not in page
+    assert "Alphabetical by partner name in French" in page and "in English" not in page
