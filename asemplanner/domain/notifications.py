@@ -54,15 +54,16 @@ def notify_users(*, users, topic: str, title: Text, body: Text = "", link: str =
 
 
 def _worded(users, title: Text, body: Text) -> dict[int, tuple[str, str]]:
-    """Each recipient's title and body: worded in their language when given as functions."""
+    """Each recipient's title and body: worded once per language spoken among them when given as functions (one
+    query for the languages), as given otherwise."""
     if not (callable(title) or callable(body)):
         return {u.pk: (str(title), str(body)) for u in users}
     languages = languages_of(u.pk for u in users) if users else {}
-    worded = {}
-    for user in users:
-        with translation.override(languages[user.pk]):
-            worded[user.pk] = (title() if callable(title) else title, body() if callable(body) else body)
-    return worded
+    by_language: dict[str, tuple[str, str]] = {}
+    for language in sorted(set(languages.values())):
+        with translation.override(language):
+            by_language[language] = (title() if callable(title) else title, body() if callable(body) else body)
+    return {user.pk: by_language[languages[user.pk]] for user in users}
 
 
 def notifications_mark_read(*, queryset) -> int:

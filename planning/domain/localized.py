@@ -4,14 +4,13 @@ each recipient's own language."""
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from collections.abc import Callable
 
 from django.contrib.auth import get_user_model
 from django.utils import dateformat, translation
 
 from asemplanner.domain.notifications import notify_users
-from asemplanner.i18n import languages_of, local_digits
+from asemplanner.i18n import local_digits
 
 
 def local_date(value: dt.date | dt.datetime, fmt: str) -> str:
@@ -32,17 +31,17 @@ def notify_roles_each_language(
 def notify_users_each_language(
     *, users: list, topic: str, render: Callable[[], tuple[str, str]], link: str = "", mail: bool | None = None
 ) -> int:
-    """`notify_users` with the title and body rendered in each recipient's language (one query for the
-    languages)."""
-    if not users:
-        return 0
-    languages = languages_of(u.pk for u in users)
-    by_language: dict[str, list] = defaultdict(list)
-    for user in users:
-        by_language[languages[user.pk]].append(user)
-    made = 0
-    for language, theirs in sorted(by_language.items()):
-        with translation.override(language):
-            title, body = render()
-        made += notify_users(users=theirs, topic=topic, title=title, body=body, link=link, mail=mail)
-    return made
+    """`notify_users` with the title and body rendered together in each recipient's language (`render()` once per
+    language spoken among them; notify_users finds the languages in one query)."""
+    rendered: dict[str | None, tuple[str, str]] = {}
+
+    def part(index: int) -> Callable[[], str]:
+        def worded() -> str:
+            language = translation.get_language()
+            if language not in rendered:
+                rendered[language] = render()
+            return rendered[language][index]
+
+        return worded
+
+    return notify_users(users=users, topic=topic, title=part(0), body=part(1), link=link, mail=mail)

@@ -9,12 +9,10 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
-from django.utils import translation
 from django.utils.translation import gettext as _
 
 from asemplanner.domain.audit import Actor, instance_save, instances_create
 from asemplanner.domain.notifications import notify_users
-from asemplanner.i18n import languages_of
 from delegations.models import Delegation
 from protocol.models import BilateralMeeting, BilateralWindow
 
@@ -95,19 +93,14 @@ def _tell_liaisons(meeting: BilateralMeeting, delegation: Delegation, *, verb: s
     liaisons, inside that language, so each liaison reads the notice (and its stored copy) in their own."""
 
     def send() -> None:
-        liaisons = list(delegation.liaisons.all())
-        languages = languages_of(user.pk for user in liaisons)
-        link = settings.PLANNER_BASE_URL.rstrip("/") + reverse("portal:bilaterals", args=[delegation.pk])
-        for language in sorted(set(languages.values())):
-            with translation.override(language):
-                notify_users(
-                    users=[user for user in liaisons if languages[user.pk] == language],
-                    topic=f"bilateral:{meeting.pk}:{verb}",
-                    title=(title() if callable(title) else title)[:200],
-                    body=body() if callable(body) else body,
-                    link=link,
-                    mail=True,
-                )
+        notify_users(
+            users=list(delegation.liaisons.all()),
+            topic=f"bilateral:{meeting.pk}:{verb}",
+            title=(lambda: title()[:200]) if callable(title) else title[:200],
+            body=body,
+            link=settings.PLANNER_BASE_URL.rstrip("/") + reverse("portal:bilaterals", args=[delegation.pk]),
+            mail=True,
+        )
 
     transaction.on_commit(send)
 
