@@ -13,6 +13,8 @@ English (Babel's python-format check).
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -114,10 +116,11 @@ class Report:
     untranslated: list[str] = field(default_factory=list)  # "file: msgid"
     fuzzy: list[str] = field(default_factory=list)
     format_errors: list[str] = field(default_factory=list)
+    msgfmt_errors: list[str] = field(default_factory=list)  # what GNU msgfmt --check says (compilemessages' check)
 
     @property
     def ok(self) -> bool:
-        return not (self.stale or self.untranslated or self.fuzzy or self.format_errors)
+        return not (self.stale or self.untranslated or self.fuzzy or self.format_errors or self.msgfmt_errors)
 
     def lines(self) -> list[str]:
         out: list[str] = []
@@ -126,6 +129,7 @@ class Report:
             ("untranslated", self.untranslated),
             ("fuzzy (check the translation, then remove the fuzzy flag)", self.fuzzy),
             ("placeholders differ from the English", self.format_errors),
+            ("msgfmt --check (what compilemessages would refuse)", self.msgfmt_errors),
         ):
             out.extend(f"{title}: {item}" for item in items)
         return out
@@ -176,6 +180,11 @@ def check_catalogues() -> Report:
                 report.fuzzy.append(f"{relative}: {msgid!r}")
             for error in message.check(catalog):
                 report.format_errors.append(f"{relative}: {msgid!r}: {error}")
+        msgfmt = shutil.which("msgfmt")
+        if msgfmt:
+            run = subprocess.run([msgfmt, "--check", "-o", os.devnull, str(po)], capture_output=True, text=True)  # noqa: S603 — our own files
+            if run.returncode:
+                report.msgfmt_errors.append(f"{relative}: {run.stderr.strip()}")
     return report
 
 

@@ -32,6 +32,7 @@ class Command(BaseCommand):
             if not report.ok:
                 raise CommandError(
                     f"Catalogues not ready: {len(report.stale)} stale, {len(report.untranslated)} untranslated, "
-                    f"{len(report.fuzzy)} fuzzy, {len(report.format_errors)} with placeholder errors."
+                    f"{len(report.fuzzy)} fuzzy, {len(report.format_errors)} with placeholder errors, "
+                    f"{len(report.msgfmt_errors)} refused by msgfmt."
                 )
             self.stdout.write("Catalogues are complete and match the code.")
