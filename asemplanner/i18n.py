@@ -8,11 +8,13 @@ rendered in the recipient's language with `override_for(user)`.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from django.conf import settings
 from django.utils import translation
+from django.utils.formats import date_format
 
 from asemplanner.models import UserPreference
 
@@ -80,3 +82,9 @@ def local_digits(text: object, language: str | None = None) -> str:
     language = language or translation.get_language() or settings.LANGUAGE_CODE
     value = str(text)
     return value.translate(KHMER_DIGITS) if supported(language) == "km" else value
+
+
+def local_date(value: dt.date | dt.datetime, fmt: str = "DATE_FORMAT") -> str:
+    """`value` in a Django date format ("d M Y", "H:i", or a format name such as "DATE_FORMAT") with the active
+    language's month and day names and digits: "16 Nov 2020" in English, Khmer names and digits on Khmer pages."""
+    return local_digits(date_format(value, fmt))

@@ -14,13 +14,12 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db.models.functions import TruncDate
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 
 from asemplanner.admin import ReadOnlyModelAdmin
 from asemplanner.forms import form_field
-from asemplanner.i18n import local_digits
+from asemplanner.i18n import local_date
 from asemplanner.timeranges import local_day_bounds
 from badges.domain.tokens import token_create, token_errors, token_revoke, token_scopes_allowed
 from badges.models import DeviceToken, PrintRecord, ScanLog
@@ -186,7 +185,7 @@ class ScanDayFilter(admin.SimpleListFilter):
         # order_by() first: the model's ordering would otherwise join the DISTINCT and repeat each day
         days = ScanLog.objects.order_by().annotate(day=TruncDate("scanned_at")).values_list("day", flat=True).distinct()
         # The active language's day and month names (and Khmer digits on Khmer pages); "Mon 16 Nov 2020" in English.
-        return [(day.isoformat(), local_digits(date_format(day, "D d M Y"))) for day in sorted(days, reverse=True)[:60]]
+        return [(day.isoformat(), local_date(day, "D d M Y")) for day in sorted(days, reverse=True)[:60]]
 
     def queryset(self, request, queryset):
         value = self.value()

@@ -15,10 +15,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 
-from django.utils.formats import date_format
 from django.utils.translation import gettext
 
-from asemplanner.i18n import local_digits
+from asemplanner.i18n import local_date, local_digits
 
 
 def when(value: dt.datetime, tz: dt.tzinfo, pattern: str = "d M H:i") -> dict[str, str]:
@@ -33,7 +32,7 @@ def number(value: object) -> dict[str, str]:
 def _argument(value: object) -> object:
     if isinstance(value, Mapping):
         if "at" in value:
-            return local_digits(date_format(dt.datetime.fromisoformat(value["at"]), value.get("format", "d M H:i")))
+            return local_date(dt.datetime.fromisoformat(value["at"]), value.get("format", "d M H:i"))
         if "n" in value:
             return local_digits(value["n"])
     return value

@@ -18,8 +18,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from asemplanner.admin_pages import site_pages
+from asemplanner.i18n import local_date
 from delegations.models import Person
-from planning.domain.localized import local_date
 from planning.domain.timeline.axis import Link
 from planning.domain.timeline.day import day_timeline, default_day, timeline_events
 from planning.domain.timeline.leader import leader_day, summit_leaders

@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy
 
 from asemplanner.choices import LIAISON_CATEGORIES
 from asemplanner.forms import form_field
-from asemplanner.i18n import local_digits
+from asemplanner.i18n import local_date, local_digits
 from delegations.models import Delegation, Person, Travel
 from events.models import Event, Venue
 
@@ -353,7 +353,7 @@ class BilateralRequestForm(forms.Form):
         )
         event = delegation.event
         days = [event.start_date + dt.timedelta(days=n) for n in range((event.end_date - event.start_date).days + 1)]
-        day_choices = [("", "—")] + [(d.isoformat(), local_digits(date_format(d, "D j M Y"))) for d in days]
+        day_choices = [("", "—")] + [(d.isoformat(), local_date(d, "D j M Y")) for d in days]
         for n in range(1, self.WINDOWS + 1):
             self.fields[f"window{n}_day"] = forms.ChoiceField(choices=day_choices, required=False, label=_("Day"))
             self.fields[f"window{n}_from"] = forms.TimeField(

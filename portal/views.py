@@ -11,13 +11,12 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.formats import date_format
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
-from asemplanner.i18n import local_digits
+from asemplanner.i18n import local_date, local_digits
 from delegations.domain.access import access_accreditation, access_person, liaison_delegations
 from delegations.domain.delegations import (
     accreditation_withdraw,
@@ -361,8 +360,8 @@ def run_of_show_view(request, delegation):
             )
             % {
                 "shown": shown,
-                "first": local_digits(date_format(first, "d M")),
-                "last": local_digits(date_format(last, "d M Y")),
+                "first": local_date(first, "d M"),
+                "last": local_date(last, "d M Y"),
                 "example": first.isoformat(),
             },
         )

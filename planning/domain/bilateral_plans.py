@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import partial
 
 from django.conf import settings
@@ -29,14 +29,13 @@ from django.utils.translation import gettext as _
 from asemplanner.domain.audit import Actor, instance_save
 from asemplanner.domain.notifications import notify_users
 from asemplanner.domain.queue import enqueue_on_commit
-from asemplanner.i18n import languages_of, local_digits
+from asemplanner.i18n import languages_of, local_date, local_digits
 from asemplanner.timeranges import fmt
 from delegations.models import Delegation, Travel
 from events.domain.conflicts import Commitment, Facts, Severity, find_clashes
 from events.models import Event, Room
 from planning.domain.conflict_checks import gather
-from planning.domain.localized import local_date, notify_users_each_language
-from protocol.domain.bilaterals import bilateral_schedule
+from protocol.domain.bilaterals import bilateral_schedule, tell_liaisons
 from protocol.domain.scheduling import (
     SLOT,
     Busy,
@@ -482,30 +481,19 @@ def scheduling_run_publish(*, run: SchedulingRun, by: Actor, notify: str = NOTIF
         verb = "moved" if row["moved"] else "scheduled"
         for side, other in ((meeting.requester, meeting.counterpart), (meeting.counterpart, meeting.requester)):
             render = partial(_placed_notice, meeting=meeting, other=other, room=room, moved=row["moved"])
-            _tell_side(meeting, side, verb=f"{verb}:{run.pk}", render=render)
+            tell_liaisons(meeting, side, verb=f"{verb}:{run.pk}", **_title_and_body(render))
     for row in run.unplaced:
         if row["dropped"]:
             meeting = meetings[row["meeting"]]
             for side, other in ((meeting.requester, meeting.counterpart), (meeting.counterpart, meeting.requester)):
                 render = partial(_dropped_notice, meeting=meeting, other=other, reason=row["reason"])
-                _tell_side(meeting, side, verb=f"unscheduled:{run.pk}", render=render)
+                tell_liaisons(meeting, side, verb=f"unscheduled:{run.pk}", **_title_and_body(render))
     return run
 
 
-def _tell_side(meeting: BilateralMeeting, delegation: Delegation, *, verb: str, render) -> None:
-    """A notice (inbox and mail) to the liaisons of `delegation`, once the change has committed, in each
-    liaison's language."""
-
-    def send() -> None:
-        notify_users_each_language(
-            users=list(delegation.liaisons.all()),
-            topic=f"bilateral:{meeting.pk}:{verb}",
-            render=render,
-            link=settings.PLANNER_BASE_URL.rstrip("/") + reverse("portal:bilaterals", args=[delegation.pk]),
-            mail=True,
-        )
-
-    transaction.on_commit(send)
+def _title_and_body(render: Callable[[], tuple[str, str]]) -> dict[str, Callable[[], str]]:
+    """A (title, body) renderer as the two functions a notice takes, each worded in the recipient's language."""
+    return {"title": lambda: render()[0], "body": lambda: render()[1]}
 
 
 def _placed_notice(*, meeting: BilateralMeeting, other: Delegation, room: Room, moved: bool) -> tuple[str, str]:

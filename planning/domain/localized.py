@@ -1,22 +1,13 @@
-"""Texts in the reader's language: dates as Django's locale writes them, and notices to staff roles rendered in
-each recipient's own language."""
+"""Notices to users and staff roles rendered in each recipient's own language."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 
 from django.contrib.auth import get_user_model
-from django.utils import dateformat, translation
+from django.utils import translation
 
 from asemplanner.domain.notifications import notify_users
-from asemplanner.i18n import local_digits
-
-
-def local_date(value: dt.date | dt.datetime, fmt: str) -> str:
-    """`value` in Django's date format `fmt` ("d M Y", "H:i") with the active language's month and day names
-    and digits: "16 Nov 2020" in English, Khmer names and digits on Khmer pages."""
-    return local_digits(dateformat.format(value, fmt))
 
 
 def notify_roles_each_language(

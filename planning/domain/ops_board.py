@@ -27,11 +27,11 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from asemplanner.i18n import local_date
 from asemplanner.timeranges import local_day_bounds
 from delegations.domain.flights import LEGS, STATUSES, flight_key
 from delegations.models import Accreditation, Delegation, Person, Travel
 from events.models import Conflict, Event, RoomOutage, Session
-from planning.domain.localized import local_date
 from planning.domain.programme import DELEGATION_TASK_KINDS
 from planning.models import Disruption
 from protocol.models import BilateralMeeting, ProtocolTask

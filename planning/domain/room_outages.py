@@ -43,7 +43,7 @@ from django.utils.translation import ngettext
 
 from asemplanner.domain.audit import Actor
 from asemplanner.domain.notifications import notify_users
-from asemplanner.i18n import languages_of, local_digits
+from asemplanner.i18n import languages_of, local_date, local_digits
 from asemplanner.timeranges import fmt, opening_hours_errors
 from delegations.models import Accreditation, Delegation, Person
 from events.domain.conflicts import Commitment, Kind, Severity, find_clashes
@@ -51,7 +51,6 @@ from events.domain.sessions import session_update
 from events.models import Conflict, Event, Room, RoomOutage, Session
 from planning.domain.bilateral_plans import problem_load
 from planning.domain.conflict_checks import OPEN_STATES, gather
-from planning.domain.localized import local_date
 from protocol.domain.bilaterals import bilateral_schedule
 from protocol.domain.scheduling import Busy, Placement, solve
 from protocol.models import BilateralMeeting, ProtocolTask
@@ -655,7 +654,7 @@ def relocations_accept(
             )
         moved_keys.add(key)
     result.warnings, commitments = _recheck(moved_keys)
-    result.liaisons = _tell_liaisons(outage, commitments, sessions, meetings, session_moves, bilateral_moves, locked)
+    result.liaisons = tell_liaisons(outage, commitments, sessions, meetings, session_moves, bilateral_moves, locked)
     return result
 
 
@@ -686,7 +685,7 @@ def affected_delegations(people: Iterable[int]) -> set[int]:
     return set(Person.objects.filter(pk__in=set(people)).values_list("delegation_id", flat=True))
 
 
-def _tell_liaisons(
+def tell_liaisons(
     outage: RoomOutage,
     commitments: list[Commitment],
     sessions: dict[int, Session],

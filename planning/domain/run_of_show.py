@@ -24,13 +24,12 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table
 from reportlab.platypus.flowables import Flowable
 
-from asemplanner.i18n import local_digits
+from asemplanner.i18n import local_date, local_digits
 from asemplanner.typesetting import markup, stylesheet
 from delegations.models import Delegation, Person, Travel, travel_window
 from delegations.validators import ARRIVAL_STATUSES, DEPARTURE_STATUSES
 from events.domain.conflicts import Commitment
 from planning.domain.conflict_checks import gather
-from planning.domain.localized import local_date
 from planning.domain.programme import DELEGATION_TASK_KINDS
 from planning.domain.timeline.axis import day_bounds
 from planning.domain.timeline.leader import (

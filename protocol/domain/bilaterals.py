@@ -73,7 +73,7 @@ def bilateral_request(
             "decline it on your delegation's bilaterals page."
         ) % {**names, "duration": duration}
 
-    _tell_liaisons(
+    tell_liaisons(
         meeting,
         counterpart,
         verb="requested",
@@ -86,7 +86,7 @@ def bilateral_request(
 Text = str | Callable[[], str]
 
 
-def _tell_liaisons(meeting: BilateralMeeting, delegation: Delegation, *, verb: str, title: Text, body: Text) -> None:
+def tell_liaisons(meeting: BilateralMeeting, delegation: Delegation, *, verb: str, title: Text, body: Text) -> None:
     """A notice (inbox and mail) to the liaisons of `delegation`, once the change has committed.
 
     `title` and `body` are texts, or functions that make them: a function is called once per language of the
@@ -142,7 +142,7 @@ def _answer(
             )
         return _("%(counterpart)s has declined your request for a bilateral meeting at %(event)s.") % names
 
-    _tell_liaisons(meeting, meeting.requester, verb=verb, title=title, body=body)
+    tell_liaisons(meeting, meeting.requester, verb=verb, title=title, body=body)
     return meeting
 
 
@@ -174,7 +174,7 @@ def bilateral_cancel(*, meeting: BilateralMeeting, delegation: Delegation, by: A
     instance_save(instance=meeting, by=by, action="protocol.bilateral.cancelled")
     other = meeting.counterpart if delegation.pk == meeting.requester_id else meeting.requester
     names = {"partner": delegation.partner, "other": other.partner, "event": meeting.event}
-    _tell_liaisons(
+    tell_liaisons(
         meeting,
         other,
         verb="cancelled",

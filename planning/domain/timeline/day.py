@@ -11,9 +11,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from asemplanner.i18n import local_digits
+from asemplanner.i18n import local_date, local_digits
 from events.models import Conflict, Event, Session
-from planning.domain.localized import local_date
 from planning.domain.timeline.axis import (
     Axis,
     Link,

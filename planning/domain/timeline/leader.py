@@ -15,12 +15,11 @@ from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from asemplanner.i18n import local_digits
+from asemplanner.i18n import local_date, local_digits
 from delegations.models import Delegation
 from events.domain.conflicts import Commitment, Facts
 from events.models import Conflict, Event, Venue
 from planning.domain.conflict_checks import gather
-from planning.domain.localized import local_date
 from planning.domain.timeline.axis import (
     OPEN_STATES,
     Axis,
