@@ -37,7 +37,6 @@ from events.models import Event, Room
 from planning.domain.conflict_checks import gather
 from protocol.domain.bilaterals import bilateral_schedule, tell_liaisons
 from protocol.domain.scheduling import (
-    SLOT,
     Busy,
     Placement,
     Plan,
@@ -119,7 +118,7 @@ def _movable(
     pad = dt.timedelta(minutes=probe.changeover)
     wanted: dict[int, list[tuple[dt.datetime, dt.datetime]]] = defaultdict(list)  # room → spans a scoped one could use
     for key in scope:
-        length = dt.timedelta(minutes=SLOT * cands.slots[key])
+        length = dt.timedelta(minutes=cands.grid.minutes * cands.slots[key])
         for c, first in cands.options.get(key, ()):
             start = cands.grid.starts[first]
             for index in cands.classes[c].rooms:

@@ -1,6 +1,6 @@
 """Placing bilateral meetings with OR-Tools CP-SAT: pure functions over a `Problem`, no database.
 
-Time is a grid of `SLOT`-minute slots over the event's days (bilateral hours only). For each request the
+Time is a grid of `Problem.slot`-minute slots (15) over the event's days (bilateral hours only). For each request the
 candidate placements are (room, first slot) pairs where, before any choice is made,
 
 - the room is open, free of sessions and of bilaterals outside the plan (with the changeover after each),
@@ -101,6 +101,11 @@ class Problem:
     previous: dict[int, Placement] = field(default_factory=dict)  # a re-plan keeps these where it can
     # A short-notice run: placing the new requests outranks keeping `previous` where they are (never dropping one).
     place_first: bool = False
+    # The grid: `slot` minutes per slot, meetings start every `start_every` minutes of the clock (bilaterals: on the
+    # hour or the half hour), or only at `fixed_starts` when given (a business forum's fixed meeting slots).
+    slot: int = SLOT
+    start_every: int = START_EVERY
+    fixed_starts: frozenset[dt.datetime] | None = None
 
     def minutes(self, a: int | None, b: int | None) -> int:
         """Transfer plus buffer between two venues; 0 in the same venue or when either is unknown."""
@@ -132,18 +137,21 @@ class Grid:
     starts: list[dt.datetime]  # each slot's start, in order
     index: dict[dt.datetime, int]
     next_contiguous: list[bool]  # slot i+1 starts where slot i ends (same day)
+    minutes: int = SLOT  # the length of a slot
 
     @classmethod
-    def over(cls, days: Iterable[tuple[dt.datetime, dt.datetime]]) -> Grid:
+    def over(cls, days: Iterable[tuple[dt.datetime, dt.datetime]], minutes: int = SLOT) -> Grid:
         starts: list[dt.datetime] = []
-        step = dt.timedelta(minutes=SLOT)
+        step = dt.timedelta(minutes=minutes)
         for first, last in sorted(days):
             moment = first
             while moment + step <= last:
                 starts.append(moment)
                 moment += step
         contiguous = [i + 1 < len(starts) and starts[i + 1] - starts[i] == step for i in range(len(starts))]
-        return cls(starts=starts, index={s: i for i, s in enumerate(starts)}, next_contiguous=contiguous)
+        return cls(
+            starts=starts, index={s: i for i, s in enumerate(starts)}, next_contiguous=contiguous, minutes=minutes
+        )
 
     def runs(self, free: Sequence[bool]) -> list[int]:
         """runs[i] = how many free, contiguous slots start at slot i."""
@@ -154,7 +162,7 @@ class Grid:
         return runs[:-1]
 
     def free_of(self, blocks: Iterable[tuple[dt.datetime, dt.datetime]]) -> list[bool]:
-        step = dt.timedelta(minutes=SLOT)
+        step = dt.timedelta(minutes=self.minutes)
         free = [True] * len(self.starts)
         for start, end in blocks:
             for i, slot in enumerate(self.starts):
@@ -183,7 +191,7 @@ def _room_free(grid: Grid, room: RoomSpec, changeover: int) -> list[bool]:
     blocks = [(start - pad, end + pad) for start, end in room.busy]
     free = grid.free_of(blocks)
     if room.opens_at is not None and room.closes_at is not None:
-        step = dt.timedelta(minutes=SLOT)
+        step = dt.timedelta(minutes=grid.minutes)
         for i, slot in enumerate(grid.starts):
             local = slot.astimezone(slot.tzinfo)
             if (
@@ -220,7 +228,7 @@ def room_classes(problem: Problem) -> list[RoomClass]:
 
 
 def candidates(problem: Problem) -> Candidates:
-    grid = Grid.over(problem.days)
+    grid = Grid.over(problem.days, problem.slot)
     classes = room_classes(problem)
     venues = sorted({room.venue for room in problem.rooms})
     class_runs = [grid.runs(_room_free(grid, problem.rooms[c.rooms[0]], problem.changeover)) for c in classes]
@@ -245,11 +253,14 @@ def candidates(problem: Problem) -> Candidates:
     options: dict[int, list[tuple[int, int]]] = {}
     slots: dict[int, int] = {}
     reasons: dict[int, str] = {}
-    step = dt.timedelta(minutes=SLOT)
+    step = dt.timedelta(minutes=problem.slot)
     n = len(grid.starts)
-    on_start_grid = [(s.hour * 60 + s.minute) % START_EVERY == 0 for s in grid.starts]
+    if problem.fixed_starts is not None:
+        on_start_grid = [s in problem.fixed_starts for s in grid.starts]
+    else:
+        on_start_grid = [(s.hour * 60 + s.minute) % problem.start_every == 0 for s in grid.starts]
     for request in problem.requests:
-        k = -(-request.duration // SLOT)
+        k = -(-request.duration // problem.slot)
         slots[request.key] = k
         missing = [name for name, person in zip(request.names, request.people, strict=True) if person is None]
         if missing:
@@ -309,7 +320,7 @@ def candidates(problem: Problem) -> Candidates:
 
 def _room_slots(problem: Problem, grid: Grid, first: int, k: int) -> list[int]:
     """The slots a meeting of `k` slots from `first` holds its room: the meeting, then the changeover."""
-    wanted = k + -(-problem.changeover // SLOT)
+    wanted = k + -(-problem.changeover // grid.minutes)
     length = 1
     while length < wanted and first + length < len(grid.starts) and grid.next_contiguous[first + length - 1]:
         length += 1
@@ -318,7 +329,7 @@ def _room_slots(problem: Problem, grid: Grid, first: int, k: int) -> list[int]:
 
 def _tail(problem: Problem, grid: Grid, end_slot: int, minutes: int) -> list[int]:
     """Slots under the tail after a meeting ending before slot `end_slot` (same day only)."""
-    count = -(-minutes // SLOT)
+    count = -(-minutes // grid.minutes)
     slots = []
     i = end_slot
     while count > 0 and i < len(grid.starts) and grid.next_contiguous[i - 1]:
