@@ -605,10 +605,14 @@ def drill(args: argparse.Namespace) -> int:
     from reminders.models import Reminder, ReminderRule
 
     tag = dt.datetime.now(dt.UTC).strftime("%H%M%S")
-    users_wanted, rules_wanted = args.users, max(1, round(args.count / (args.users + 1)))
-    say(f"drill {tag}: {rules_wanted} rules × {users_wanted} extra logistics staff, all due at one moment")
     User = get_user_model()
     group = Group.objects.get(name=LOGISTICS)
+    # An earlier drill's staff are switched off (no longer recipients): each drill plans `count` reminders.
+    User.objects.filter(username__startswith="drill-", is_active=True).update(is_active=False)
+    others = group.user_set.filter(is_active=True, is_staff=True).count()
+    users_wanted = args.users
+    rules_wanted = max(1, round(args.count / (users_wanted + others)))
+    say(f"drill {tag}: {rules_wanted} rules × {users_wanted + others} logistics staff, all due at one moment")
     users = User.objects.bulk_create(
         [
             User(
@@ -640,9 +644,11 @@ def drill(args: argparse.Namespace) -> int:
         ]
     )  # fmt: skip
     # The session starts 30 days and `lead` seconds from now; the rules remind 30 days before: due in `lead` s.
+    # A room of its own: a room holds one session at a time (an exclusion constraint), and drills may follow each other.
+    room = Room.objects.create(venue=Room.objects.order_by("pk").first().venue, name=f"Drill room {tag}", capacity=50)
     due = (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=args.lead)).replace(microsecond=0)
     Session.objects.create(
-        event=event, title=f"Drill session {tag}", room=Room.objects.order_by("pk").first(),
+        event=event, title=f"Drill session {tag}", room=room,
         start=due + dt.timedelta(days=offset_days), end=due + dt.timedelta(days=offset_days, hours=1),
     )  # fmt: skip
     planned = time.monotonic()
