@@ -333,6 +333,7 @@ def up(args: argparse.Namespace) -> int:
     say(f"Redis on {ports['redis']} (append-only file in {p['redis']})")
     start("redis", [shutil.which("redis-server") or "redis-server", str(p["conf"] / "redis.conf")], dict(os.environ))
     wait_for(lambda: port_open(ports["redis"]), 20, "Redis")
+    persistence = redis_persistence_check(ports)
     say(f"PgBouncer on {ports['pgbouncer']} (transaction pooling)")
     pgbouncer = [shutil.which("pgbouncer") or "pgbouncer"]
     if os.geteuid() == 0:
@@ -382,7 +383,7 @@ def up(args: argparse.Namespace) -> int:
     (STATE / "env").write_text("".join(f"export {k}={v}\n" for k, v in sorted(env.items()) if k in APP_KEYS))
     print_status(ports)
     say(f"up in {timings['total']} s; the planner: http://127.0.0.1:{ports['proxy']}/admin/  (env: {STATE / 'env'})")
-    print(json.dumps({"command": "up", "ports": ports, "seconds": timings, "media": media}))
+    print(json.dumps({"command": "up", "ports": ports, "seconds": timings, "media": media, "redis": persistence}))
     return 0
 
 
@@ -409,6 +410,40 @@ def celery_beat_argv() -> list[str]:
     # One beat for the whole deployment: two would send every periodic task twice. Its schedule is in the database
     # (django-celery-beat), so it may run on any node; the pidfile only guards this node.
     return [str(BIN / "celery"), "-A", "config", "beat", "-l", "INFO", "--pidfile", str(paths()["run"] / "beat.pid")]
+
+
+def redis_cli(ports: dict[str, int], *command: str) -> str:
+    result = subprocess.run(  # noqa: S603
+        ["redis-cli", "-p", str(ports["redis"]), *command],
+        capture_output=True,
+        text=True,
+        check=False,  # noqa: S607
+    )
+    return result.stdout.strip()
+
+
+def redis_persistence_check(ports: dict[str, int]) -> dict[str, object]:
+    """A message on a queue survives Redis being killed -9 (no shutdown save): the append-only file has it."""
+    queue = "persistence-check"
+    redis_cli(ports, "del", queue)
+    redis_cli(ports, "lpush", queue, "a message nobody has taken yet")
+    time.sleep(1.5)  # appendfsync everysec: at most the last second is lost
+    stop("redis", sig=signal.SIGKILL, wait=5)
+    start(
+        "redis", [shutil.which("redis-server") or "redis-server", str(paths()["conf"] / "redis.conf")], dict(os.environ)
+    )
+    wait_for(lambda: redis_cli(ports, "ping") == "PONG", 20, "Redis to restart")
+    kept = redis_cli(ports, "llen", queue)
+    redis_cli(ports, "del", queue)
+    result = {
+        "killed_and_restarted": True,
+        "messages_kept": int(kept or 0),
+        "appendonly": redis_cli(ports, "config", "get", "appendonly").split()[-1],
+    }
+    say(f"Redis persistence: {'ok' if result['messages_kept'] == 1 else 'FAILED'} {json.dumps(result)}")
+    if result["messages_kept"] != 1:
+        raise SystemExit("Redis lost a queued message when it was killed: is appendonly on?")
+    return result
 
 
 # --- Shared media: a photo uploaded through web1 is read through web2 -------------------------------------------------
