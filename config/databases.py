@@ -29,7 +29,7 @@ def database_settings(url: str, *, pgbouncer: bool = False, conn_max_age: int = 
       nothing may rely on session state across transactions (SET without LOCAL, session advisory locks,
       LISTEN/NOTIFY, temporary tables); the planner uses none (tests/config/test_databases.py greps for them).
     """
-    config: dict[str, Any] = dj_database_url.parse(url, conn_max_age=conn_max_age, conn_health_checks=True)
+    config: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=conn_max_age, conn_health_checks=True))
     if config["ENGINE"] == "django.db.backends.sqlite3":
         if pgbouncer:
             raise ImproperlyConfigured("PLANNER_PGBOUNCER=1 needs a PostgreSQL DATABASE_URL (PgBouncer's address).")
