@@ -12,9 +12,9 @@ import os
 import re
 from pathlib import Path
 
-import dj_database_url
 from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Exchange, Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
@@ -111,21 +111,16 @@ TEMPLATES = [
 WSGI_APPLICATION = "config.wsgi.application"
 
 # --- Database -------------------------------------------------------------------------------------
-DATABASE_URL = env("DATABASE_URL")
-if not DATABASE_URL:
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
-    DATABASE_URL = f"sqlite:///{VAR_DIR / 'planner.sqlite3'}"
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # The web server, the worker and beat share one file: WAL lets readers run beside the writer,
-    # IMMEDIATE transactions take the write lock up front instead of failing with "database is locked"
-    # halfway through, and the timeout waits for the lock rather than giving up.
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
-    DATABASES["default"]["OPTIONS"] = {
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-        "transaction_mode": "IMMEDIATE",
-        "timeout": 20,
-    }
+# PLANNER_PGBOUNCER=1: DATABASE_URL is PgBouncer in transaction pooling mode; no server-side cursors, no prepared
+# statements, nothing kept on a server session between transactions (config/databases.py, docs/deployment.md).
+# Migrations go straight to PostgreSQL (another DATABASE_URL for `migrate`), not through PgBouncer.
+from config.databases import database_settings, sqlite_default_url  # noqa: E402 — next to the settings it makes
+
+DATABASE_URL = env("DATABASE_URL") or sqlite_default_url(VAR_DIR)
+PLANNER_PGBOUNCER = env_bool("PLANNER_PGBOUNCER", False)
+DATABASES = {
+    "default": database_settings(DATABASE_URL, pgbouncer=PLANNER_PGBOUNCER, conn_max_age=int(env("CONN_MAX_AGE", "60")))
+}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and Celery -----------------------------------------------------------------------------
@@ -202,6 +197,40 @@ CELERY_TIMEZONE = "Asia/Phnom_Penh"
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_EXPIRES = 3600
+# Queues: the CP-SAT solver (a bilateral scheduling run may take PLANNER_SCHEDULER_SECONDS and every core) and the
+# conflict checks must never hold up a reminder, so each kind of work has its own queue and, in production, its own
+# workers (docs/deployment.md, "Queues"). Every task is named here; tests/config/test_queues.py fails on a task
+# without a route. A worker started without -Q consumes every queue below (development: `dev.py up`, and the
+# README's one-worker start); production starts one worker group per queue with -Q.
+# PLANNER_REMINDER_QUEUE renames the reminders' queue (the worker tests give each run its own).
+PLANNER_REMINDER_QUEUE = env("PLANNER_REMINDER_QUEUE", "reminders")
+PLANNER_QUEUES = {
+    "default": "celery",  # short housekeeping; also anything sent to a name no route knows
+    "conflicts": "conflicts",
+    "reminders": PLANNER_REMINDER_QUEUE,
+    "scheduling": "scheduling",
+}
+CELERY_TASK_DEFAULT_QUEUE = PLANNER_QUEUES["default"]
+CELERY_TASK_QUEUES = [Queue(name, Exchange(name), routing_key=name) for name in PLANNER_QUEUES.values()]
+CELERY_TASK_ROUTES = {
+    # Conflict checks: the debounced check after changes and the 5-minute full scan.
+    "planning.check_pending_conflicts": {"queue": PLANNER_QUEUES["conflicts"]},
+    "planning.scan_conflicts": {"queue": PLANNER_QUEUES["conflicts"]},
+    # Reminders: the minute's sweep and the batches it claims. Nothing else runs on their workers.
+    "reminders.sweep": {"queue": PLANNER_QUEUES["reminders"]},
+    "reminders.send": {"queue": PLANNER_QUEUES["reminders"]},
+    # The solver: bilateral scheduling runs (full, short-notice and disruption re-plans all run through it).
+    "planning.schedule_bilaterals": {"queue": PLANNER_QUEUES["scheduling"]},
+    # The rest is short: the 15-minute reminder re-plan (a safety net that never sends and may take seconds, so
+    # not on the reminders' workers), a disruption's impact (staff wait for it: not behind a solver run),
+    # protocol-task generation, the hourly and daily housekeeping, the health check.
+    "reminders.sync_all": {"queue": PLANNER_QUEUES["default"]},
+    "planning.assess_disruption": {"queue": PLANNER_QUEUES["default"]},
+    "protocol.generate_tasks": {"queue": PLANNER_QUEUES["default"]},
+    "delegations.prune_imports": {"queue": PLANNER_QUEUES["default"]},
+    "delegations.purge_personal_data": {"queue": PLANNER_QUEUES["default"]},
+    "events.healthcheck": {"queue": PLANNER_QUEUES["default"]},
+}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # The periodic tasks beat runs. After every `migrate` a missing one is created (asemplanner/domain/bootstrap.py);
@@ -331,6 +360,9 @@ STORAGES = {
 
 # --- Mail -----------------------------------------------------------------------------------------
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# With EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend (rehearsals, deploy/cluster.py's drill): the
+# directory every process writes its sent mail to, one file per connection.
+EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "planner@asem13.example")
 
 # --- REST framework -------------------------------------------------------------------------------
@@ -514,8 +546,6 @@ PLANNER_REMINDER_MAX_ATTEMPTS = int(env("PLANNER_REMINDER_MAX_ATTEMPTS", "5"))
 PLANNER_REMINDER_RETRY_SECONDS = int(env("PLANNER_REMINDER_RETRY_SECONDS", "60"))
 # A subject that moves by at least this many minutes after its reminder went out gets one change notice.
 PLANNER_REMINDER_MATERIAL_CHANGE_MINUTES = int(env("PLANNER_REMINDER_MATERIAL_CHANGE_MINUTES", "15"))
-# Queue the send tasks go to (tests give each run its own).
-PLANNER_REMINDER_QUEUE = env("PLANNER_REMINDER_QUEUE", "celery")
 EMAIL_TIMEOUT = int(env("EMAIL_TIMEOUT", "30"))
 # Where staff and liaisons reach the planner: links in reminder mails start with it.
 PLANNER_BASE_URL = env("PLANNER_BASE_URL", "http://127.0.0.1:8000")

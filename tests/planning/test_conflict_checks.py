@@ -224,7 +224,8 @@ def published(settings):
     from config.celery import app
 
     with app.connection_for_write() as conn:
-        conn.default_channel.queue_purge(app.conf.task_default_queue)
+        for queue in app.conf.task_queues:  # the check tasks are routed to their own queue (conflicts)
+            conn.default_channel.queue_purge(queue.name)
 
 
 @pytest.mark.django_db(transaction=True)

@@ -32,7 +32,8 @@ def test_committed_change_is_checked_by_a_real_worker(settings):
     settings.PLANNER_CONFLICT_CHECK_DELAY = 0.2
     cache.delete(SCHEDULED_FLAG)
     with app.connection_for_write() as conn:
-        conn.default_channel.queue_purge(app.conf.task_default_queue)
+        for queue in app.conf.task_queues:  # the check tasks are routed to their own queue (conflicts)
+            conn.default_channel.queue_purge(queue.name)
     event, room = EventFactory(acronym="ASEM13"), RoomFactory(name="Bilateral Room 2")
     session = Session.objects.create(event=event, title="Debrief", room=room, start=at(0, "10:00"), end=at(0, "11:00"))
     requester, counterpart = DelegationFactory(event=event), DelegationFactory(event=event)
