@@ -21,8 +21,15 @@ The model has one Boolean per candidate (`x`), at most one per request, and:
 It maximises the priority-weighted number of placed meetings. With `previous` placements (a re-plan after a
 disruption) it keeps the value of what was placed first, then moves as few meetings as possible, then adds
 what it can: the weights are lexicographic. A short-notice run (`place_first`) swaps the last two: it keeps
-every placed meeting placed, then places the new request, then moves as few meetings as possible. The greedy
-placement seeds the search (a hint) and is also the baseline of benchmark B3.
+every placed meeting placed, then places the new request, then moves as few meetings as possible.
+
+`solve()` splits the requests into independent parts (`components`: principals link requests on a day, rooms
+only where their capacity can bind) and solves each alone. A part's linear relaxation (GLOP, over the same rows)
+bounds it, and the greedy rounds it (requests the relaxation places most surely first): at summit size that is
+within the gap, so CP-SAT runs only where a gap is left, hinted with the best plan so far. For that the lean model
+writes the transfer rule as cliques (a person's meetings at v ending at one slot, with those at w under the tail)
+and drops rows a neighbouring slot's row contains. `solve(whole=True)` is the single model of the whole problem
+as it was before the split: the baseline of benchmark B3, with the greedy.
 """
 
 from __future__ import annotations
@@ -696,6 +703,7 @@ class _Split:
         self.greedy = _greedy_choices(problem, cands)
         self.staying = _staying_options(problem, cands)
         self.priority = {r.key: r.priority for r in problem.requests}
+        self.waiting = 0
 
     def run(self, on_progress: Callable[[Progress], None] | None) -> Plan:
         if on_progress is None:
@@ -720,6 +728,7 @@ class _Split:
             size, total = self._size(part), sum(r.priority for r in part)
             pending -= size
             waiting -= total
+            self.waiting = waiting
             keys = [r.key for r in part]
             previous = [key for key in keys if key in self.problem.previous]
             if len(part) == 1:
@@ -781,8 +790,9 @@ class _Split:
         """A part's plan and bound join the whole's."""
         self.chosen.update(chosen)
         self.bound += max(bound, self._value(chosen))
+        self.progress.solutions += 1
         self.progress.objective = self._value(self.chosen)
-        self.progress.bound = self.bound
+        self.progress.bound = self.bound + self.waiting  # the parts still to solve at most all placed
 
     def _report(self, base: Progress, progress: Progress) -> None:
         """A part's solution, reported with what the parts before it placed and proved."""

@@ -57,8 +57,8 @@ def test_the_split_re_plan_keeps_the_value_and_moves_no_more_than_the_whole_mode
     person = next(r.people[0] for r in problem.requests if r.key == first.key)
     # That principal now arrives half an hour after the first meeting began.
     late = first.start + dt.timedelta(minutes=30)
-    problem.busy = {**problem.busy, person: [*problem.busy.get(person, []), Busy(late - dt.timedelta(minutes=1),
-                                                                                    late, A, A, "arrival")]}  # fmt: skip
+    arrival = Busy(late - dt.timedelta(minutes=1), late, A, A, "arrival")
+    problem.busy = {**problem.busy, person: [*problem.busy.get(person, []), arrival]}
     problem.earliest = {person: late}
     problem.previous = {p.key: p for p in before.placed}
     whole = solve(problem, seconds=20, workers=2, whole=True)
