@@ -659,28 +659,28 @@ def _greedy_choices(
     return {p.key: (class_of_pk[p.room], cands.grid.index[p.start]) for p in plan.placed}
 
 
-def _relaxation(build: _Build, seconds: float) -> tuple[int, dict[tuple[int, tuple[int, int]], float]] | None:
+def _relaxation(build: _Build, until: float) -> tuple[int, dict[tuple[int, tuple[int, int]], float]] | None:
     """The lean model's linear relaxation (GLOP): its value rounded down bounds every plan of the part, and its
-    values guide the greedy. None when it is not solved in time."""
+    values guide the greedy. None when it is not solved by `until` (a `time.perf_counter()` reading)."""
     from ortools.linear_solver import pywraplp  # with ortools, like CP-SAT
 
     lp = pywraplp.Solver.CreateSolver("GLOP")
-    lp.SetTimeLimit(max(1, int(seconds * 1000)))
     xs = {}
     objective = lp.Objective()
     for key, options in build.by_request.items():
         priority = build.requests[key].priority
         for _option, var in options:
-            x = xs[var.Index()] = lp.NumVar(0.0, 1.0, "")
+            x = xs[id(var)] = lp.NumVar(0.0, 1.0, "")
             objective.SetCoefficient(x, priority)
     objective.SetMaximization()
     for group, limit in build.rows:
         row = lp.Constraint(0.0, float(limit))
         for var in group:
-            row.SetCoefficient(xs[var.Index()], 1.0)
+            row.SetCoefficient(xs[id(var)], 1.0)
+    lp.SetTimeLimit(max(1, int((until - time.perf_counter()) * 1000)))
     if lp.Solve() != pywraplp.Solver.OPTIMAL:
         return None
-    values = {(key, option): xs[var.Index()].solution_value() for key, options in build.by_request.items()
+    values = {(key, option): xs[id(var)].solution_value() for key, options in build.by_request.items()
               for option, var in options}  # fmt: skip
     return int(objective.Value() + 1e-6), values
 
@@ -754,7 +754,7 @@ class _Split:
             ceiling = total
             if not prev:
                 # The relaxation bounds the part and, rounded by the greedy, mostly leaves CP-SAT nothing to do.
-                relaxed = _relaxation(build, max(share - (time.perf_counter() - started), 0.5))
+                relaxed = _relaxation(build, max(started + share, time.perf_counter() + 0.5))
                 if relaxed is not None:
                     ceiling, guide = relaxed
                     rounded = _greedy_choices(replace(self.problem, requests=part), self.cands, guide)
@@ -764,6 +764,10 @@ class _Split:
                         self.optimal = self.optimal and self._value(start) >= ceiling
                         self._settle(start, ceiling)
                         continue
+            if not prev and self.deadline - time.perf_counter() < 0.5:  # the budget is spent: the start stands
+                self.optimal = self.optimal and self._value(start) >= ceiling
+                self._settle(start, ceiling)
+                continue
             _post(build)
             if self.hint:
                 _hint(build, start)
@@ -836,7 +840,7 @@ def _maximal(groups: dict[tuple[int, int], list[Any]]) -> list[list[Any]]:
     """The groups (per resource and slot) that no neighbouring slot's group contains: a meeting covers a run of
     slots, so a slot's group inside its neighbour's adds nothing (mostly a half-hour meeting's second slot). Of
     equal neighbours the earlier stays; containment is transitive, so every dropped group lies in a kept one."""
-    ids = {key: frozenset(v.Index() for v in group) for key, group in groups.items()}
+    ids = {key: frozenset(map(id, group)) for key, group in groups.items()}
     kept = []
     for (resource, s), group in groups.items():
         mine = ids[resource, s]
@@ -948,7 +952,7 @@ def _transfer_cliques(build: _Build) -> None:
                 minutes = problem.minutes(v, w)
                 for end_slot, enders in ending[v].items():
                     under = [(s, cover[w][s]) for s in spans.tail(end_slot, minutes) if cover[w].get(s)]
-                    ids = [frozenset(var.Index() for var in group) for _s, group in under]
+                    ids = [frozenset(map(id, group)) for _s, group in under]
                     for i, (_s, group) in enumerate(under):
                         if (i > 0 and ids[i] <= ids[i - 1]) or (i + 1 < len(under) and ids[i] < ids[i + 1]):
                             continue  # inside a neighbour's group: that clique implies this one
