@@ -709,12 +709,22 @@ class _Split:
         if on_progress is None:
             self._parts()
         else:
-            thread = threading.Thread(target=self._parts)
+            failed: list[BaseException] = []
+
+            def parts() -> None:
+                try:
+                    self._parts()
+                except BaseException as exc:  # raised again below, in the caller's thread
+                    failed.append(exc)
+
+            thread = threading.Thread(target=parts)
             thread.start()
             while thread.is_alive():
                 thread.join(0.5)
                 self.progress.seconds = time.perf_counter() - self.began
                 on_progress(self.progress)
+            if failed:
+                raise failed[0]
         return _merge(self.problem, self.cands, self.chosen, self.bound, "OPTIMAL" if self.optimal else "FEASIBLE",
                       self.began)  # fmt: skip
 
