@@ -513,6 +513,7 @@ PLANNER_BILATERAL_HOURS = env("PLANNER_BILATERAL_HOURS", "08:00-20:00")
 PLANNER_BILATERAL_CHANGEOVER_MINUTES = int(env("PLANNER_BILATERAL_CHANGEOVER_MINUTES", "15"))
 PLANNER_SCHEDULER_SECONDS = float(env("PLANNER_SCHEDULER_SECONDS", "20"))
 PLANNER_SCHEDULER_GAP = float(env("PLANNER_SCHEDULER_GAP", "0.005"))
+# CP-SAT workers; the scheduler uses at most one a core (more starve the worker that proves the bound: B3).
 PLANNER_SCHEDULER_WORKERS = int(env("PLANNER_SCHEDULER_WORKERS", "8"))
 # The scoped re-plan of the bilaterals a room out of service hits (planning/domain/room_outages.py): staff wait
 # for it on the impact page, so it is bounded well below a full run.

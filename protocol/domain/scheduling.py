@@ -21,18 +21,28 @@ The model has one Boolean per candidate (`x`), at most one per request, and:
 It maximises the priority-weighted number of placed meetings. With `previous` placements (a re-plan after a
 disruption) it keeps the value of what was placed first, then moves as few meetings as possible, then adds
 what it can: the weights are lexicographic. A short-notice run (`place_first`) swaps the last two: it keeps
-every placed meeting placed, then places the new request, then moves as few meetings as possible. The greedy
-placement seeds the search (a hint) and is also the baseline of benchmark B3.
+every placed meeting placed, then places the new request, then moves as few meetings as possible.
+
+`solve()` splits the requests into independent parts (`components`: principals link requests on a day, rooms
+only where their capacity can bind) and solves each alone. A part's linear relaxation (GLOP, over the same rows)
+bounds it, and the greedy rounds it (requests the relaxation places most surely first): at summit size that is
+within the gap, so CP-SAT runs only where a gap is left, hinted with the best plan so far. For that the lean model
+writes the transfer rule as cliques (a person's meetings at v ending at one slot, with those at w under the tail)
+and drops rows a neighbouring slot's row contains. `solve(whole=True)` is the single model of the whole problem
+as it was before the split: the baseline of benchmark B3, with the greedy.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import threading
 import time
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -165,9 +175,10 @@ class Grid:
         step = dt.timedelta(minutes=self.minutes)
         free = [True] * len(self.starts)
         for start, end in blocks:
-            for i, slot in enumerate(self.starts):
-                if slot < end and start < slot + step:
-                    free[i] = False
+            # The slots that overlap the block: start - step < slot < end (the starts are sorted).
+            lo = 0 if not self.starts or start <= self.starts[0] else bisect_right(self.starts, start - step)
+            for i in range(lo, bisect_left(self.starts, end)):
+                free[i] = False
         return free
 
 
@@ -235,10 +246,33 @@ def candidates(problem: Problem) -> Candidates:
     person_runs: dict[tuple[int, int], list[int]] = {}
     in_town_runs: dict[int, list[int]] = {}
 
+    shared_runs: dict[tuple[int, tuple[tuple[int, int], ...]], list[int]] = {}
+    minutes: dict[tuple[int | None, int | None], int] = {}
+    open_at: dict[int, list[int]] = {}
+
+    def gap(a: int | None, b: int | None) -> int:
+        if (a, b) not in minutes:
+            minutes[a, b] = problem.minutes(a, b)
+        return minutes[a, b]
+
     def runs_for(person: int, venue: int) -> list[int]:
         if (person, venue) not in person_runs:
-            person_runs[person, venue] = grid.runs(grid.free_of(_person_blocks(problem, person, venue)))
+            # Venues the same transfers away from each of the person's commitments share their free runs (the far
+            # venues of a large problem, mostly), so each is computed once.
+            reach = tuple(
+                (gap(venue, item.venue), gap(item.end_venue or item.venue, venue))
+                for item in problem.busy.get(person, ())
+            )
+            if (person, reach) not in shared_runs:
+                shared_runs[person, reach] = grid.runs(grid.free_of(_person_blocks(problem, person, venue)))
+            person_runs[person, venue] = shared_runs[person, reach]
         return person_runs[person, venue]
+
+    def open_venues(person: int) -> list[int]:
+        """The venues where the person has any free time."""
+        if person not in open_at:
+            open_at[person] = [v for v in venues if max(runs_for(person, v), default=0) > 0]
+        return open_at[person]
 
     def in_town(person: int) -> list[int]:
         if person not in in_town_runs:
@@ -250,6 +284,9 @@ def candidates(problem: Problem) -> Candidates:
             in_town_runs[person] = grid.runs(grid.free_of(blocks))
         return in_town_runs[person]
 
+    classes_at: dict[int, list[int]] = defaultdict(list)
+    for c, room_class in enumerate(classes):
+        classes_at[room_class.venue].append(c)
     options: dict[int, list[tuple[int, int]]] = {}
     slots: dict[int, int] = {}
     reasons: dict[int, str] = {}
@@ -283,13 +320,16 @@ def candidates(problem: Problem) -> Candidates:
             ]
         else:
             inside = [True] * n
-        both_free = {v: [min(runs_for(p, v)[i] for p in people) for i in range(n)] for v in venues}
-        found = [
-            (c, i)
-            for c, room_class in enumerate(classes)
-            for i in range(n)
-            if class_runs[c][i] >= k and both_free[room_class.venue][i] >= k and inside[i] and on_start_grid[i]
-        ]
+        common = [v for v in open_venues(people[0]) if all(v in open_venues(p) for p in people[1:])]
+        both_free = {v: list(map(min, *(runs_for(p, v) for p in people))) for v in common}
+        found = []
+        for v, free in both_free.items():
+            if max(free, default=0) < k:  # not free together there at all (mostly: far from their venues)
+                continue
+            fits = [i for i in range(n) if free[i] >= k and inside[i] and on_start_grid[i]]
+            for c in classes_at[v]:
+                found += [(c, i) for i in fits if class_runs[c][i] >= k]
+        found.sort()
         options[request.key] = found
         if found:
             continue
@@ -300,12 +340,12 @@ def candidates(problem: Problem) -> Candidates:
                 "Outside the event: %(first)s and %(second)s are not both in town for %(minutes)s minutes during the "
                 "bilateral hours of the event days (check their travel)."
             ) % {"first": request.names[0], "second": request.names[1], "minutes": request.duration}
-        elif not any(both_free[v][i] >= k for v in venues for i in range(n)):
+        elif not any(both_free[v][i] >= k for v in both_free for i in range(n)):
             reasons[request.key] = _(
                 "No common free time: the programmes of the two principals leave no %(minutes)s-minute gap, with "
                 "motorcade transfers and buffers, at any venue with a bilateral room."
             ) % {"minutes": request.duration}
-        elif not any(both_free[v][i] >= k and inside[i] for v in venues for i in range(n)):
+        elif not any(both_free[v][i] >= k and inside[i] for v in both_free for i in range(n)):
             reasons[request.key] = _(
                 "No common free time inside the preferred windows: the principals are free together only outside "
                 "them. Widen the windows or remove them."
@@ -382,8 +422,13 @@ def assign_rooms(
 
 
 # --- Greedy baseline -------------------------------------------------------------------------------------------
-def greedy(problem: Problem, cands: Candidates | None = None) -> Plan:
-    """Highest priority first (then fewest candidates), each at its earliest feasible candidate."""
+def greedy(
+    problem: Problem, cands: Candidates | None = None, *, guide: dict[tuple[int, tuple[int, int]], float] | None = None
+) -> Plan:
+    """Highest priority first (then fewest candidates), each at its earliest feasible candidate.
+
+    With a `guide` (the linear relaxation's value of each (request, candidate)), the requests the relaxation
+    places most surely go first, each at its candidate of highest value: rounding the relaxation."""
     began = time.perf_counter()
     cands = cands or candidates(problem)
     grid = cands.grid
@@ -394,15 +439,23 @@ def greedy(problem: Problem, cands: Candidates | None = None) -> Plan:
     unplaced = {}
     # A re-plan first keeps what was placed and still fits where it is, then places the rest.
     staying = _staying_options(problem, cands)
-    order = sorted(
-        problem.requests, key=lambda r: (r.key not in staying, -r.priority, len(cands.options[r.key]), r.key)
-    )
+    if guide is None:
+        order = sorted(
+            problem.requests, key=lambda r: (r.key not in staying, -r.priority, len(cands.options[r.key]), r.key)
+        )
+    else:
+        surest = {r.key: max((guide.get((r.key, o), 0.0) for o in cands.options[r.key]), default=0.0)
+                  for r in problem.requests}  # fmt: skip
+        order = sorted(problem.requests, key=lambda r: (r.key not in staying, -surest[r.key], -r.priority, r.key))
     for request in order:
         if not cands.options[request.key]:
             unplaced[request.key] = cands.reasons[request.key]
             continue
         k = cands.slots[request.key]
-        tries = sorted(cands.options[request.key], key=lambda o: (o[1], o[0]))
+        if guide is None:
+            tries = sorted(cands.options[request.key], key=lambda o: (o[1], o[0]))
+        else:
+            tries = sorted(cands.options[request.key], key=lambda o: (-guide.get((request.key, o), 0.0), o[1], o[0]))
         if request.key in staying:
             tries = [staying[request.key], *tries]
         for c, first in tries:
@@ -469,6 +522,85 @@ def _count(cands: Candidates) -> int:
     return sum(len(o) for o in cands.options.values())
 
 
+# --- Decomposition ---------------------------------------------------------------------------------------------
+def components(problem: Problem, cands: Candidates) -> list[list[Request]]:
+    """The requests with a candidate, split into parts that share no constraint, so each is solved on its own.
+
+    Two requests are linked when they could put a principal in a meeting on the same day (the principal's one
+    meeting a slot and the transfer tails never cross a day), or when at some slot more meetings could hold a room
+    class than it has rooms (below that its capacity binds nobody). At most half the principals who could meet in
+    it at that slot can (a forum's tables for everyone present), plus those whose changeover could fall on it. A
+    request with candidates on two days links both days' parts. Every rule of the model lies inside one part, so
+    the parts' optima add up to the optimum."""
+    grid = cands.grid
+    day_of, day = [], 0
+    for i in range(len(grid.starts)):
+        day_of.append(day)
+        if not grid.next_contiguous[i]:
+            day += 1
+    parent: dict[Any, Any] = {}
+
+    def find(node: Any) -> Any:
+        root = node
+        while parent.setdefault(root, root) != root:
+            root = parent[root]
+        while parent[node] != root:  # path compression
+            parent[node], node = root, parent[node]
+        return root
+
+    def union(a: Any, b: Any) -> None:
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[ra] = rb
+
+    holders: dict[tuple[int, int], set[int]] = defaultdict(set)  # (room class, slot) → requests that could hold it
+    meeting: dict[tuple[int, int], set[int]] = defaultdict(set)  # principals who could meet in it then
+    changing: dict[tuple[int, int], set[int]] = defaultdict(set)  # requests whose changeover could hold it
+    spans = _Spans(problem, grid)
+    placeable = [r for r in problem.requests if cands.options[r.key]]
+    for request in placeable:
+        k = cands.slots[request.key]
+        find(("r", request.key))
+        for c, first in cands.options[request.key]:
+            for person in request.principals:
+                union(("r", request.key), ("p", person, day_of[first]))
+            for s in spans.room(first, k):
+                holders[c, s].add(request.key)
+                if s < first + k:
+                    meeting[c, s].update(request.principals)
+                else:
+                    changing[c, s].add(request.key)
+    for (c, s), keys in holders.items():
+        at_most = min(len(keys), len(meeting[c, s]) // 2 + len(changing[c, s]))
+        if at_most > len(cands.classes[c].rooms):
+            first_key, *rest = keys
+            for key in rest:
+                union(("r", first_key), ("r", key))
+    parts: dict[Any, list[Request]] = defaultdict(list)
+    for request in placeable:
+        parts[find(("r", request.key))].append(request)
+    return list(parts.values())
+
+
+class _Spans:
+    """`_room_slots` and `_tail` memoised: the model asks for the same few spans thousands of times."""
+
+    def __init__(self, problem: Problem, grid: Grid) -> None:
+        self.problem, self.grid = problem, grid
+        self._room: dict[tuple[int, int], list[int]] = {}
+        self._tail: dict[tuple[int, int], list[int]] = {}
+
+    def room(self, first: int, k: int) -> list[int]:
+        if (first, k) not in self._room:
+            self._room[first, k] = _room_slots(self.problem, self.grid, first, k)
+        return self._room[first, k]
+
+    def tail(self, end_slot: int, minutes: int) -> list[int]:
+        if (end_slot, minutes) not in self._tail:
+            self._tail[end_slot, minutes] = _tail(self.problem, self.grid, end_slot, minutes)
+        return self._tail[end_slot, minutes]
+
+
 # --- CP-SAT ----------------------------------------------------------------------------------------------------
 @dataclass
 class Progress:
@@ -488,59 +620,258 @@ def solve(
     workers: int = 8,
     on_progress: Callable[[Progress], None] | None = None,
     hint: bool = True,
+    whole: bool = False,
 ) -> Plan:
     """The CP-SAT plan; `on_progress` is called from this thread about twice a second while it searches.
 
-    Phases: one Boolean per candidate (request, room class, first slot); room classes and people hold one
-    meeting a slot; transfers between venues; the objective (plain, or lexicographic for a re-plan); the greedy
-    plan as a complete hint; the search; reading the plan back, rooms assigned within their classes."""
+    The problem is split into independent parts (`components`); a part of one request takes its earliest
+    candidate, a part the greedy places completely (and, in a re-plan, leaves every meeting where it was) keeps
+    the greedy's plan (proven optimal), and each other part gets its own CP-SAT model, with the greedy plan as a
+    hint and a share of the time left in proportion to its candidates. The plans are merged, rooms assigned within
+    their classes; the bound is the sum of the parts' bounds. `whole=True` solves one model of the whole problem
+    with the settings used before the split (the baseline of benchmark B3)."""
     from ortools.sat.python import cp_model  # heavy: loaded when a solve starts, not with the web process
 
     began = time.perf_counter()
-    build = _Build(problem=problem, cands=candidates(problem), cp=cp_model, model=cp_model.CpModel())
-    _variables(build)
-    _transfers(build)
-    value, previous = _objective(build)
-    if hint:
-        _hint(build)
-    solver, status = _search(
-        build, seconds=seconds, gap=gap if not previous else 0.0, workers=workers, value=value,
-        replan=bool(previous), on_progress=on_progress, began=began,
-    )  # fmt: skip
-    return _plan(build, solver, status, previous, began)
+    cands = candidates(problem)
+    if whole:
+        build = _Build(problem=problem, part=problem.requests, cands=cands, cp=cp_model, model=cp_model.CpModel())
+        _variables(build)
+        _transfers(build)
+        value, previous = _objective(build)
+        if hint:
+            _hint(build, _greedy_choices(problem, cands))
+        solver, status = _search(
+            build, seconds=seconds, gap=gap if not previous else 0.0, workers=workers, value=value,
+            replan=bool(previous), on_progress=on_progress, began=began, tuned=False,
+        )  # fmt: skip
+        chosen, bound, name = _read(build, solver, status, previous)
+        return _merge(problem, cands, chosen, bound, name, began)
+    return _Split(problem, cands, seconds, gap, workers, hint, began).run(on_progress)
+
+
+def _greedy_choices(
+    problem: Problem, cands: Candidates, guide: dict[tuple[int, tuple[int, int]], float] | None = None
+) -> dict[int, tuple[int, int]]:
+    """The greedy plan as (room class, first slot) per request."""
+    class_of_pk = {problem.rooms[room].pk: c for c, room_class in enumerate(cands.classes) for room in room_class.rooms}
+    plan = greedy(problem, cands, guide=guide)
+    return {p.key: (class_of_pk[p.room], cands.grid.index[p.start]) for p in plan.placed}
+
+
+def _relaxation(build: _Build, until: float) -> tuple[int, dict[tuple[int, tuple[int, int]], float]] | None:
+    """The lean model's linear relaxation (GLOP): its value rounded down bounds every plan of the part, and its
+    values guide the greedy. None when it is not solved by `until` (a `time.perf_counter()` reading)."""
+    from ortools.linear_solver import pywraplp  # with ortools, like CP-SAT
+
+    lp = pywraplp.Solver.CreateSolver("GLOP")
+    xs = {}
+    objective = lp.Objective()
+    for key, options in build.by_request.items():
+        priority = build.requests[key].priority
+        for _option, var in options:
+            x = xs[id(var)] = lp.NumVar(0.0, 1.0, "")
+            objective.SetCoefficient(x, priority)
+    objective.SetMaximization()
+    for group, limit in build.rows:
+        row = lp.Constraint(0.0, float(limit))
+        for var in group:
+            row.SetCoefficient(xs[id(var)], 1.0)
+    lp.SetTimeLimit(max(1, int((until - time.perf_counter()) * 1000)))
+    if lp.Solve() != pywraplp.Solver.OPTIMAL:
+        return None
+    values = {(key, option): xs[id(var)].solution_value() for key, options in build.by_request.items()
+              for option, var in options}  # fmt: skip
+    return int(objective.Value() + 1e-6), values
+
+
+class _Split:
+    """Solve the independent parts one after the other, sharing the time budget and one progress report."""
+
+    def __init__(
+        self, problem: Problem, cands: Candidates, seconds: float, gap: float, workers: int, hint: bool, began: float
+    ) -> None:
+        self.problem, self.cands, self.gap, self.hint, self.began = problem, cands, gap, hint, began
+        self.deadline = began + seconds
+        # More workers than cores starve the LP worker that proves the bound (B3: bound 828 at 5 s with 8 workers
+        # on 2 cores, 378 with 2).
+        self.workers = max(1, min(workers, os.cpu_count() or 1))
+        self.progress = Progress()
+        self.chosen: dict[int, tuple[int, int]] = {}
+        self.bound = 0
+        self.optimal = True
+        self.greedy = _greedy_choices(problem, cands)
+        self.staying = _staying_options(problem, cands)
+        self.priority = {r.key: r.priority for r in problem.requests}
+        self.waiting = 0
+
+    def run(self, on_progress: Callable[[Progress], None] | None) -> Plan:
+        if on_progress is None:
+            self._parts()
+        else:
+            failed: list[BaseException] = []
+
+            def parts() -> None:
+                try:
+                    self._parts()
+                except BaseException as exc:  # raised again below, in the caller's thread
+                    failed.append(exc)
+
+            thread = threading.Thread(target=parts)
+            thread.start()
+            while thread.is_alive():
+                thread.join(0.5)
+                self.progress.seconds = time.perf_counter() - self.began
+                on_progress(self.progress)
+            if failed:
+                raise failed[0]
+        return _merge(self.problem, self.cands, self.chosen, self.bound, "OPTIMAL" if self.optimal else "FEASIBLE",
+                      self.began)  # fmt: skip
+
+    def _parts(self) -> None:
+        from ortools.sat.python import cp_model
+
+        parts = sorted(components(self.problem, self.cands), key=self._size)
+        pending = sum(self._size(part) for part in parts)
+        waiting = sum(r.priority for part in parts for r in part)  # the parts not solved yet, at most all placed
+        for part in parts:
+            size, total = self._size(part), sum(r.priority for r in part)
+            pending -= size
+            waiting -= total
+            self.waiting = waiting
+            keys = [r.key for r in part]
+            previous = [key for key in keys if key in self.problem.previous]
+            if len(part) == 1:
+                key = keys[0]
+                options = self.cands.options[key]
+                self._settle({key: self.staying.get(key) or min(options, key=lambda o: (o[1], o[0]))}, total)
+                continue
+            if all(key in self.greedy for key in keys) and all(
+                self.greedy[key] == self.staying[key] for key in previous if key in self.staying
+            ):
+                # Everything placed, and every meeting that can stay stays: no plan of this part does better.
+                self._settle({key: self.greedy[key] for key in keys}, total)
+                continue
+            left = max(0.0, self.deadline - time.perf_counter())
+            share = left * size / (size + pending) if size + pending else left
+            started = time.perf_counter()
+            build = _Build(problem=self.problem, part=part, cands=self.cands, cp=cp_model, model=cp_model.CpModel(),
+                           lean=True)  # fmt: skip
+            _variables(build)
+            _transfer_cliques(build)
+            value, prev = _objective(build)
+            start = {key: self.greedy[key] for key in keys if key in self.greedy}
+            ceiling = total
+            if not prev:
+                # The relaxation bounds the part and, rounded by the greedy, mostly leaves CP-SAT nothing to do.
+                relaxed = _relaxation(build, max(started + share, time.perf_counter() + 0.5))
+                if relaxed is not None:
+                    ceiling, guide = relaxed
+                    rounded = _greedy_choices(replace(self.problem, requests=part), self.cands, guide)
+                    if self._value(rounded) > self._value(start):
+                        start = rounded
+                    if ceiling - self._value(start) <= self.gap * ceiling:
+                        self.optimal = self.optimal and self._value(start) >= ceiling
+                        self._settle(start, ceiling)
+                        continue
+            if not prev and self.deadline - time.perf_counter() < 0.5:  # the budget is spent: the start stands
+                self.optimal = self.optimal and self._value(start) >= ceiling
+                self._settle(start, ceiling)
+                continue
+            _post(build)
+            if self.hint:
+                _hint(build, start)
+            # The model's build is part of its share; a part late in a spent budget still gets a moment (its hint).
+            now = time.perf_counter()
+            search = max(share - (now - started), min(max(0.0, self.deadline - now), 1.0), 0.1)
+            base = Progress(self.progress.solutions, self.progress.objective, self.bound + waiting)
+            report = partial(self._report, base)
+            solver, status = _search(
+                build, seconds=search, gap=self.gap if not prev else 0.0, workers=self.workers,
+                value=value, replan=bool(prev), on_progress=None, began=self.began, tuned=True, listen=report,
+            )  # fmt: skip
+            chosen, bound, name = _read(build, solver, status, prev)
+            if name not in ("OPTIMAL", "FEASIBLE") or (not prev and self._value(chosen) < self._value(start)):
+                # No plan in its share of the time, or none better than the start: the start stands.
+                chosen, name = start, "FEASIBLE"
+            self.optimal = self.optimal and name == "OPTIMAL"
+            self._settle(chosen, min(bound, ceiling) if name in ("OPTIMAL", "FEASIBLE") else ceiling)
+
+    def _value(self, chosen: dict[int, tuple[int, int]]) -> int:
+        return sum(self.priority[key] for key in chosen)
+
+    def _settle(self, chosen: dict[int, tuple[int, int]], bound: int) -> None:
+        """A part's plan and bound join the whole's."""
+        self.chosen.update(chosen)
+        self.bound += max(bound, self._value(chosen))
+        self.progress.solutions += 1
+        self.progress.objective = self._value(self.chosen)
+        self.progress.bound = self.bound + self.waiting  # the parts still to solve at most all placed
+
+    def _report(self, base: Progress, progress: Progress) -> None:
+        """A part's solution, reported with what the parts before it placed and proved."""
+        self.progress.solutions = base.solutions + progress.solutions
+        self.progress.objective = base.objective + progress.objective
+        self.progress.bound = 0 if progress.bound == 0 else base.bound + progress.bound
+
+    def _size(self, part: list[Request]) -> int:
+        return sum(len(self.cands.options[r.key]) for r in part)
 
 
 @dataclass
 class _Build:
-    """The CP-SAT model under construction and what the phases share."""
+    """The CP-SAT model of some requests (a part, or all) under construction and what the phases share."""
 
     problem: Problem
+    part: list[Request]
     cands: Candidates
     cp: Any  # the ortools cp_model module
     model: Any
+    lean: bool = False  # drop constraints another one implies (the split solver); the whole model keeps them all
     # request → [((room class, first slot), its Boolean)]
     by_request: dict[int, list[tuple[tuple[int, int], Any]]] = field(default_factory=lambda: defaultdict(list))
     # (person, venue) → [(Boolean, end slot, slots)] of the meetings that would put the person there
     cast: dict[tuple[int, int], list[tuple[Any, int, list[int]]]] = field(default_factory=lambda: defaultdict(list))
     # transfer tails: (tail Boolean, the meetings that cast it)
     tails: list[tuple[Any, list[Any]]] = field(default_factory=list)
+    spans: _Spans = field(init=False)
+    # the lean model's rows, each at most `limit` of its Booleans on: the linear relaxation reads them
+    rows: list[tuple[list[Any], int]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.spans = _Spans(self.problem, self.cands.grid)
 
     @property
     def requests(self) -> dict[int, Request]:
-        return {r.key: r for r in self.problem.requests}
+        return {r.key: r for r in self.part}
+
+
+def _maximal(groups: dict[tuple[int, int], list[Any]]) -> list[list[Any]]:
+    """The groups (per resource and slot) that no neighbouring slot's group contains: a meeting covers a run of
+    slots, so a slot's group inside its neighbour's adds nothing (mostly a half-hour meeting's second slot). Of
+    equal neighbours the earlier stays; containment is transitive, so every dropped group lies in a kept one."""
+    ids = {key: frozenset(map(id, group)) for key, group in groups.items()}
+    kept = []
+    for (resource, s), group in groups.items():
+        mine = ids[resource, s]
+        before, after = ids.get((resource, s - 1)), ids.get((resource, s + 1))
+        if (before is not None and mine <= before) or (after is not None and mine < after):
+            continue
+        kept.append(group)
+    return kept
 
 
 def _variables(build: _Build) -> None:
     """A Boolean per candidate; at most one per request; room classes and people hold one meeting a slot."""
-    problem, cands, model = build.problem, build.cands, build.model
+    cands, model, spans = build.cands, build.model, build.spans
     class_cover: dict[tuple[int, int], list[Any]] = defaultdict(list)
     person_cover: dict[tuple[int, int], list[Any]] = defaultdict(list)
-    for request in problem.requests:
+    for request in build.part:
         k = cands.slots[request.key]
         for c, first in cands.options[request.key]:
-            var = model.NewBoolVar(f"x{request.key}_{c}_{first}")
+            var = model.NewBoolVar("" if build.lean else f"x{request.key}_{c}_{first}")
             build.by_request[request.key].append(((c, first), var))
-            for s in _room_slots(problem, cands.grid, first, k):
+            for s in spans.room(first, k):
                 class_cover[c, s].append(var)
             slots = list(range(first, first + k))
             for p in request.principals:
@@ -548,22 +879,40 @@ def _variables(build: _Build) -> None:
                     person_cover[p, s].append(var)
                 build.cast[p, cands.classes[c].venue].append((var, first + k, slots))
         if build.by_request[request.key]:
-            model.AddAtMostOne([var for _option, var in build.by_request[request.key]])
-    for (c, _s), group in class_cover.items():
-        size = len(cands.classes[c].rooms)
+            _at_most(build, [var for _option, var in build.by_request[request.key]], 1)
+    class_groups = _maximal(class_cover) if build.lean else class_cover.values()
+    sizes = {id(group): len(cands.classes[c].rooms) for (c, _s), group in class_cover.items()}
+    for group in class_groups:
+        size = sizes[id(group)]
         if len(group) > size:
-            if size == 1:
-                model.AddAtMostOne(group)
-            else:
-                model.Add(sum(group) <= size)
-    for group in person_cover.values():
+            _at_most(build, group, size)
+    for group in _maximal(person_cover) if build.lean else person_cover.values():
         if len(group) > 1:
-            model.AddAtMostOne(group)
+            _at_most(build, group, 1)
+
+
+def _at_most(build: _Build, group: list[Any], limit: int) -> None:
+    """At most `limit` of the group on. The lean model keeps the row: the relaxation reads it, and CP-SAT gets it
+    (`_post`) only when the relaxation's rounding left a gap."""
+    if build.lean:
+        build.rows.append((group, limit))
+    elif limit == 1:
+        build.model.AddAtMostOne(group)
+    else:
+        build.model.Add(sum(group) <= limit)
+
+
+def _post(build: _Build) -> None:
+    for group, limit in build.rows:
+        if limit == 1:
+            build.model.AddAtMostOne(group)
+        else:
+            build.model.Add(sum(group) <= limit)
 
 
 def _transfers(build: _Build) -> None:
     """A meeting at venue v casts a tail over the next slots (the transfer time); no meeting at w under it."""
-    problem, grid, model = build.problem, build.cands.grid, build.model
+    problem, model, spans = build.problem, build.model, build.spans
     venues_of: dict[int, set[int]] = defaultdict(set)
     for person, venue in build.cast:
         venues_of[person].add(venue)
@@ -577,25 +926,56 @@ def _transfers(build: _Build) -> None:
                         w_cover[s].append(var)
                 under: dict[int, list[Any]] = defaultdict(list)
                 for var, end_slot, _slots in build.cast[person, v]:
-                    for s in _tail(problem, grid, end_slot, minutes):
+                    for s in spans.tail(end_slot, minutes):
                         if w_cover.get(s):
                             under[s].append(var)
                 for s, casters in under.items():
                     if len(casters) == 1:
                         model.AddAtMostOne([casters[0], *w_cover[s]])
                         continue
-                    tail = model.NewBoolVar(f"t{person}_{v}_{w}_{s}")
+                    tail = model.NewBoolVar("" if build.lean else f"t{person}_{v}_{w}_{s}")
                     for var in casters:
                         model.AddImplication(var, tail)
                     model.AddAtMostOne([tail, *w_cover[s]])
                     build.tails.append((tail, casters))
 
 
+def _transfer_cliques(build: _Build) -> None:
+    """The transfer rule without auxiliary Booleans: the person's meetings at v that end at slot e all hold slot
+    e - 1, so at most one of them is on, and with any meeting at w covering a slot under the tail from e they form
+    one at-most-one. Its relaxation is at least as tight as the tails' (a sum where the tail takes a maximum)."""
+    problem, spans = build.problem, build.spans
+    venues_of: dict[int, set[int]] = defaultdict(set)
+    for person, venue in build.cast:
+        venues_of[person].add(venue)
+    for person, venues in venues_of.items():
+        ending: dict[int, dict[int, list[Any]]] = {}
+        cover: dict[int, dict[int, list[Any]]] = {}
+        for v in venues:
+            ending[v], cover[v] = defaultdict(list), defaultdict(list)
+            for var, end_slot, slots in build.cast[person, v]:
+                ending[v][end_slot].append(var)
+                for s in slots:
+                    cover[v][s].append(var)
+        for v in venues:
+            for w in venues - {v}:
+                minutes = problem.minutes(v, w)
+                for end_slot, enders in ending[v].items():
+                    under = [(s, cover[w][s]) for s in spans.tail(end_slot, minutes) if cover[w].get(s)]
+                    ids = [frozenset(map(id, group)) for _s, group in under]
+                    for i, (_s, group) in enumerate(under):
+                        if (i > 0 and ids[i] <= ids[i - 1]) or (i + 1 < len(under) and ids[i] < ids[i + 1]):
+                            continue  # inside a neighbour's group: that clique implies this one
+                        _at_most(build, [*enders, *group], 1)
+
+
 def _objective(build: _Build) -> tuple[Any, dict[int, Placement]]:
     """The priority-weighted placed meetings (returned, for progress). With `previous` placements, the weights
     are lexicographic. A re-plan: keep the value of what was placed, then move as few as possible, then add new
     ones. A short-notice run (`place_first`): keep every placed meeting placed, then place the new ones, then move
-    as few as possible: published meetings move only when the new ones cannot be placed otherwise."""
+    as few as possible: published meetings move only when the new ones cannot be placed otherwise. The weights
+    come from the requests of the model (a part): the parts are independent, so the parts' lexicographic optima
+    make the whole one's."""
     problem, cands, cp, requests = build.problem, build.cands, build.cp, build.requests
     by_request = build.by_request
     weights = [(var, requests[key].priority) for key, options in by_request.items() for _o, var in options]
@@ -617,8 +997,8 @@ def _objective(build: _Build) -> tuple[Any, dict[int, Placement]]:
         new_weight = len(stays) + 1
         keep_weight = new_weight * (sum(r.priority for key, r in requests.items() if key not in previous) + 1)
     else:
-        n = len(problem.requests) + 1
-        stay_weight = sum(r.priority for r in problem.requests) + 1
+        n = len(build.part) + 1
+        stay_weight = sum(r.priority for r in build.part) + 1
         new_weight = 1
         keep_weight = stay_weight * n + 1
     kept = [(var, w * keep_weight) for key in previous for _o, var in by_request[key] for w in [requests[key].priority]]
@@ -633,18 +1013,13 @@ def _objective(build: _Build) -> tuple[Any, dict[int, Placement]]:
     return value, previous
 
 
-def _hint(build: _Build) -> None:
+def _hint(build: _Build, chosen: dict[int, tuple[int, int]]) -> None:
     """A complete hint: the greedy plan, every other candidate off, tails where a caster is on."""
-    problem, cands, model = build.problem, build.cands, build.model
-    chosen_by_greedy = set()
-    for p in greedy(problem, cands).placed:
-        room_index = next(i for i, room in enumerate(problem.rooms) if room.pk == p.room)
-        c = next(c for c, room_class in enumerate(cands.classes) if room_index in room_class.rooms)
-        chosen_by_greedy.add((p.key, c, cands.grid.index[p.start]))
+    model = build.model
     on = set()
     for key, options in build.by_request.items():
-        for (c, first), var in options:
-            hit = (key, c, first) in chosen_by_greedy
+        for option, var in options:
+            hit = chosen.get(key) == option
             model.AddHint(var, hit)
             if hit:
                 on.add(var.Index())
@@ -662,8 +1037,11 @@ def _search(
     replan: bool,
     on_progress: Callable[[Progress], None] | None,
     began: float,
+    tuned: bool,
+    listen: Callable[[Progress], None] | None = None,
 ) -> tuple[Any, int]:
-    """Run CP-SAT; with `on_progress`, in a thread, reporting about twice a second."""
+    """Run CP-SAT; with `on_progress`, in a thread, reporting about twice a second; `listen` hears of each
+    solution in the solver's thread."""
     from ortools.sat.python import cp_model  # loaded already by solve(); named here for the callback's base class
 
     solver = cp_model.CpSolver()
@@ -682,6 +1060,8 @@ def _search(
             progress.solutions += 1
             progress.objective = int(self.Value(value))
             progress.bound = 0 if replan else int(self.BestObjectiveBound())
+            if listen is not None:
+                listen(progress)
 
     if on_progress is None:
         return solver, solver.Solve(build.model, Listener())
@@ -700,34 +1080,45 @@ def _search(
     return solver, outcome[0]
 
 
-def _plan(build: _Build, solver: Any, status: int, previous: dict[int, Placement], began: float) -> Plan:
-    """Read the chosen candidates back, assign rooms within their classes, and say why the rest stayed out."""
-    problem, cands, cp, requests = build.problem, build.cands, build.cp, build.requests
+def _read(
+    build: _Build, solver: Any, status: int, previous: dict[int, Placement]
+) -> tuple[dict[int, tuple[int, int]], int, str]:
+    """The chosen candidates of the model's requests, its bound on the priority-weighted value, the status."""
+    cp = build.cp
     name = solver.StatusName(status)
     has_solution = status in (cp.OPTIMAL, cp.FEASIBLE)
     chosen: dict[int, tuple[int, int]] = {}
-    unplaced: dict[int, str] = {}
-    for request in problem.requests:
-        if not cands.options[request.key]:
-            unplaced[request.key] = cands.reasons[request.key]
-            continue
-        hit = None
-        if has_solution:
-            hit = next((option for option, var in build.by_request[request.key] if solver.BooleanValue(var)), None)
-        if hit is None:
-            unplaced[request.key] = str(COMPETITION)
-        else:
-            chosen[request.key] = hit
-    placed, homeless = assign_rooms(problem, cands, chosen)
-    for key in homeless:
-        unplaced[key] = str(COMPETITION)
-    objective = sum(requests[p.key].priority for p in placed)
-    total = sum(r.priority for r in problem.requests)
+    if has_solution:
+        for key, options in build.by_request.items():
+            hit = next((option for option, var in options if solver.BooleanValue(var)), None)
+            if hit is not None:
+                chosen[key] = hit
+    objective = sum(build.requests[key].priority for key in chosen)
+    total = sum(r.priority for r in build.part)
     if previous:
         bound = objective if name == "OPTIMAL" else total
     else:
         bound = int(solver.BestObjectiveBound()) if has_solution else total
+    return chosen, max(bound, objective), name
+
+
+def _merge(
+    problem: Problem, cands: Candidates, chosen: dict[int, tuple[int, int]], bound: int, name: str, began: float
+) -> Plan:
+    """Assign rooms within their classes, and say why the rest stayed out."""
+    requests = {r.key: r for r in problem.requests}
+    unplaced: dict[int, str] = {}
+    for request in problem.requests:
+        if not cands.options[request.key]:
+            unplaced[request.key] = cands.reasons[request.key]
+        elif request.key not in chosen:
+            unplaced[request.key] = str(COMPETITION)
+    placed, homeless = assign_rooms(problem, cands, chosen)
+    for key in homeless:
+        unplaced[key] = str(COMPETITION)
+    objective = sum(requests[p.key].priority for p in placed)
     now = {p.key: p for p in placed}
+    previous = {key: p for key, p in problem.previous.items() if key in requests}
     moved = [key for key, p in previous.items() if now.get(key) != p]
     return Plan(
         placed, unplaced, objective, max(bound, objective), name, time.perf_counter() - began, moved, _count(cands)
