@@ -19,6 +19,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from itertools import islice
 from typing import TypedDict
 
 from django.conf import settings
@@ -300,40 +301,78 @@ def by_resource(
 
 def overlapping_pairs(items: list[Commitment]) -> Iterable[tuple[Commitment, Commitment]]:
     """Every pair of overlapping commitments: sort by start, sweep with a min-heap of running ends."""
+    return _overlapping_sorted(sorted(items, key=_start_order))
+
+
+def _start_order(c: Commitment) -> tuple[dt.datetime, dt.datetime, str]:
+    return c.start, c.end, c.key
+
+
+def _overlapping_sorted(items: list[Commitment]) -> Iterable[tuple[Commitment, Commitment]]:
+    """`overlapping_pairs` of items already in `_start_order`."""
     running: list[tuple[dt.datetime, int, Commitment]] = []
-    for index, item in enumerate(sorted(items, key=lambda c: (c.start, c.end, c.key))):
-        while running and running[0][0] <= item.start:  # ended at or before this start: touching is fine
+    for index, item in enumerate(items):
+        start = item.start
+        while running and running[0][0] <= start:  # ended at or before this start: touching is fine
             heapq.heappop(running)
         for _end, _i, other in running:
             yield other, item
         heapq.heappush(running, (item.end, index, item))
 
 
+class _Instants:
+    """The instants of one scan in words, each worked out once: a summit's thousands of clashes share a few
+    hundred instants, and converting and formatting them was most of the engine's time."""
+
+    __slots__ = ("seen", "tz")
+
+    def __init__(self, tz: dt.tzinfo) -> None:
+        self.tz = tz
+        self.seen: dict[dt.datetime, tuple[str, str, str]] = {}
+
+    def of(self, value: dt.datetime) -> tuple[str, str, str]:
+        """("05 Nov 14:00", "14:00", the ISO form), in the scan's time zone: `_t`, `_Clock` and `when` alike."""
+        words = self.seen.get(value)
+        if words is None:
+            local = value.astimezone(self.tz)
+            words = self.seen[value] = (local.strftime("%d %b %H:%M"), local.strftime("%H:%M"), local.isoformat())
+        return words
+
+
 def double_bookings(resource: str, items: list[Commitment], facts: Facts) -> Iterable[Clash]:
+    return _double_bookings(resource, sorted(items, key=_start_order), facts, _Instants(facts.tz))
+
+
+def _double_bookings(resource: str, items: list[Commitment], facts: Facts, instants: _Instants) -> Iterable[Clash]:
+    """`double_bookings` of items already in `_start_order`; the message as `_said` writes it."""
     family = resource.split(":", 1)[0]
     kind = DOUBLE_BOOKING[family]
     if family == "person" and int(resource.split(":", 1)[1]) in facts.heads:
         kind = Kind.HEAD_DOUBLE_BOOKED
-    name = facts.label(resource)
-    for a, b in overlapping_pairs(items):
+    name = str(facts.label(resource))
+    for a, b in _overlapping_sorted(items):
         if a.key == b.key:
             continue
         overlap_start, overlap_end = max(a.start, b.start), min(a.end, b.end)
+        start_words, _clock, start_iso = instants.of(overlap_start)
+        _day, end_clock, end_iso = instants.of(overlap_end)
+        first, second = str(a.label), str(b.label)
         yield Clash(
             kind=kind,
             severity=Severity.ERROR,
             resource=resource,
             first=a.key,
             second=b.key,
-            **_said(
-                DOUBLE_BOOKED,
-                facts.tz,
-                name=name,
-                first=a.label,
-                second=b.label,
-                start=overlap_start,
-                end=_Clock(overlap_end),
-            ),
+            message=DOUBLE_BOOKED
+            % {"name": name, "first": first, "second": second, "start": start_words, "end": end_clock},
+            message_id=DOUBLE_BOOKED,
+            message_args={
+                "name": name,
+                "first": first,
+                "second": second,
+                "start": {"at": start_iso, "format": "d M H:i"},
+                "end": {"at": end_iso, "format": "H:i"},
+            },
             event_id=b.event_id or a.event_id,
             starts_at=overlap_start,
         )
@@ -341,38 +380,87 @@ def double_bookings(resource: str, items: list[Commitment], facts: Facts) -> Ite
 
 def short_transfers(resource: str, items: list[Commitment], facts: Facts) -> Iterable[Clash]:
     """Consecutive commitments of one person in different venues, closer than transfer time + buffer."""
+    return _short_transfers(resource, sorted(items, key=_start_order), facts, _Transfers(facts))[0]
+
+
+class _Transfers:
+    """Per pair of venues, the motorcade's minutes and the shortest gap that is not too short (minutes + buffer),
+    looked up once per scan."""
+
+    __slots__ = ("facts", "seen")
+
+    def __init__(self, facts: Facts) -> None:
+        self.facts = facts
+        self.seen: dict[tuple[int, int], tuple[int, dt.timedelta] | None] = {}
+
+    def limit(self, origin: int, destination: int) -> tuple[int, dt.timedelta] | None:
+        key = (origin, destination)
+        if key in self.seen:
+            return self.seen[key]
+        minutes = self.facts.transfer(origin, destination)
+        limit = None if minutes is None else (minutes, dt.timedelta(minutes=minutes + self.facts.buffer_minutes))
+        self.seen[key] = limit
+        return limit
+
+
+def _short_transfers(
+    resource: str, items: list[Commitment], facts: Facts, transfers: _Transfers
+) -> tuple[list[Clash], bool]:
+    """`short_transfers` of items already in `_start_order`, the message as `_said` writes it; and whether any
+    two of them overlap (one starts before an earlier one ends), which the same pass learns for free."""
+    found: list[Clash] = []
+    overlapping = False
     previous: Commitment | None = None
-    for item in sorted(items, key=lambda c: (c.start, c.end, c.key)):
-        if previous is not None and item.start >= previous.end:
-            origin, destination = previous.arrives_at, item.venue_id
-            if origin is not None and destination is not None and origin != destination:
-                minutes = facts.transfer(origin, destination)
-                gap = (item.start - previous.end).total_seconds() / 60
-                if minutes is not None and gap < minutes + facts.buffer_minutes:
-                    impossible = gap < minutes
-                    yield Clash(
-                        kind=Kind.TRANSFER_TOO_SHORT,
-                        severity=Severity.ERROR if impossible else Severity.WARNING,
-                        resource=resource,
-                        first=previous.key,
-                        second=item.key,
-                        **_said(
-                            TRANSFER_SHORT,
-                            facts.tz,
-                            name=facts.label(resource),
-                            gap=number(f"{gap:.0f}"),
-                            first=previous.label,
-                            origin=str(facts.venue_names.get(origin, origin)),
-                            second=item.label,
-                            destination=str(facts.venue_names.get(destination, destination)),
-                            minutes=minutes,
-                            buffer=facts.buffer_minutes,
-                        ),
-                        event_id=item.event_id,
-                        starts_at=previous.end,
-                    )
+    for item in items:
+        if previous is not None:
+            if item.start < previous.end:
+                overlapping = True
+            else:
+                origin, destination = previous.arrives_at, item.venue_id
+                if origin is not None and destination is not None and origin != destination:
+                    limit = transfers.limit(origin, destination)
+                    if limit is not None and item.start - previous.end < limit[1]:
+                        found.append(_transfer_clash(resource, previous, item, origin, destination, limit[0], facts))
         if previous is None or item.end > previous.end:
             previous = item
+    return found, overlapping
+
+
+def _transfer_clash(
+    resource: str, previous: Commitment, item: Commitment, origin: int, destination: int, minutes: int, facts: Facts
+) -> Clash:
+    gap = (item.start - previous.end).total_seconds() / 60
+    buffer = facts.buffer_minutes
+    name, gap_text = str(facts.label(resource)), f"{gap:.0f}"
+    first, second = str(previous.label), str(item.label)
+    origin_name = str(facts.venue_names.get(origin, origin))
+    destination_name = str(facts.venue_names.get(destination, destination))
+    return Clash(
+        kind=Kind.TRANSFER_TOO_SHORT,
+        severity=Severity.ERROR if gap < minutes else Severity.WARNING,
+        resource=resource,
+        first=previous.key,
+        second=item.key,
+        message=TRANSFER_SHORT
+        % {"name": name, "gap": gap_text, "first": first, "origin": origin_name, "second": second,
+           "destination": destination_name, "minutes": str(minutes), "buffer": str(buffer)},
+        message_id=TRANSFER_SHORT,
+        message_args={"name": name, "gap": number(gap_text), "first": first, "origin": origin_name, "second": second,
+                      "destination": destination_name, "minutes": number(minutes), "buffer": number(buffer)},
+        event_id=item.event_id,
+        starts_at=previous.end,
+    )  # fmt: skip
+
+
+def _overlapping(items: list[Commitment]) -> bool:
+    """Whether any two of the items (in `_start_order`) overlap: one starts before an earlier one ends."""
+    latest = items[0].end
+    for item in islice(items, 1, None):
+        if item.start < latest:
+            return True
+        if item.end > latest:
+            latest = item.end
+    return False
 
 
 def presence(resource: str, items: list[Commitment], facts: Facts) -> Iterable[Clash]:
@@ -556,14 +644,30 @@ def find_clashes(commitments: list[Commitment], facts: Facts, *, resources: set[
 def _find_clashes(commitments: list[Commitment], facts: Facts, resources: set[str] | None) -> list[Clash]:
     wanted = None if resources is None else resources.__contains__
     clashes: list[Clash] = []
-    for resource, items in by_resource(commitments, wanted).items():
-        family = resource.split(":", 1)[0]
-        clashes.extend(double_bookings(resource, items, facts))
+    instants, transfers = _Instants(facts.tz), _Transfers(facts)
+    # One sort of all the commitments instead of two per resource: a resource's commitments are taken in the
+    # order of their ranks, their places in `_start_order` (a stable sort, as the per-resource sorts were).
+    order = sorted(range(len(commitments)), key=lambda i: _start_order(commitments[i]))
+    in_order = [commitments[i] for i in order]
+    rank = [0] * len(commitments)
+    for place, i in enumerate(order):
+        rank[i] = place
+    for resource, ranks in _ranks_by_resource(commitments, rank, wanted).items():
+        family = resource[: resource.index(":")]
+        if len(ranks) > 1:
+            ordered = [in_order[r] for r in sorted(ranks)]
+            if family == "person":
+                moves, overlapping = _short_transfers(resource, ordered, facts, transfers)
+            else:
+                moves, overlapping = [], _overlapping(ordered)
+            if overlapping:
+                clashes.extend(_double_bookings(resource, ordered, facts, instants))
+            clashes.extend(moves)
         if family == "person":
-            clashes.extend(short_transfers(resource, items, facts))
-            clashes.extend(presence(resource, items, facts))
+            if int(resource[7:]) in facts.presence:
+                clashes.extend(presence(resource, [in_order[r] for r in ranks], facts))
         elif family == "room":
-            clashes.extend(room_rules(resource, items, facts))
+            clashes.extend(room_rules(resource, [in_order[r] for r in ranks], facts))
     clashes.extend(out_of_service(commitments, facts, wanted))
     if resources is None or any(r.startswith("event:") for r in resources):
         event_ids = (
@@ -572,6 +676,27 @@ def _find_clashes(commitments: list[Commitment], facts: Facts, resources: set[st
         scoped = [c for c in commitments if event_ids is None or c.event_id in event_ids]
         clashes.extend(event_dates(scoped, facts))
     return clashes
+
+
+def _ranks_by_resource(
+    commitments: list[Commitment], rank: list[int], wanted: Callable[[str], bool] | None
+) -> dict[str, list[int]]:
+    """`by_resource` holding each commitment's rank instead of the commitment: the same resources in the same
+    order (`Commitment.resources`, spelt out here: this loop runs once per person-commitment)."""
+    grouped: dict[str, list[int]] = defaultdict(list)
+    for index, c in enumerate(commitments):
+        place = rank[index]
+        keys = [f"person:{p}" for p in c.people]
+        if c.room_id is not None:
+            keys.insert(0, f"room:{c.room_id}")
+        keys += [f"staff:{user}" for user in c.staff]
+        if c.team_id is not None:
+            keys.append(f"team:{c.team_id}")
+        if c.vehicle:
+            keys.append(f"vehicle:{c.vehicle.strip().upper()}")
+        for key in keys if wanted is None else filter(wanted, keys):
+            grouped[key].append(place)
+    return grouped
 
 
 def naive_clashes(commitments: list[Commitment], facts: Facts) -> set[tuple[str, str, str, str]]:
