@@ -26,9 +26,12 @@ class PeopleIndex:
         return frozenset(self.head_of_delegation.values())
 
 
-def people_index() -> PeopleIndex:
+def people_index(*, accreditations: bool = True) -> PeopleIndex:
     """Members of each event's delegations plus people accredited to an event (side events), by category;
-    heads of delegation; arrival and departure from travel."""
+    heads of delegation; arrival and departure from travel.
+
+    With `accreditations=False`, one query: the delegations' members only, for a caller that reads the
+    accreditations along with what it needs them for (planning's conflict scan, with the sessions)."""
     index = PeopleIndex()
     rows = Person.objects.values_list(
         "id",
@@ -55,6 +58,8 @@ def people_index() -> PeopleIndex:
             index.presence[pk] = Presence(arrival=arrival, departure=departure)
         name = " ".join(part for part in (honorific, given, family) if part)
         index.labels[f"person:{pk}"] = f"{name} ({partner})"
+    if not accreditations:
+        return index
     accredited = Accreditation.objects.exclude(status=Accreditation.Status.REVOKED).values_list(
         "person_id", "event_id", "category"
     )
