@@ -19,7 +19,6 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from itertools import islice
 from typing import TypedDict
 
 from django.conf import settings
@@ -340,47 +339,12 @@ class _Instants:
 
 
 def double_bookings(resource: str, items: list[Commitment], facts: Facts) -> Iterable[Clash]:
-    return _double_bookings(resource, sorted(items, key=_start_order), facts, _Instants(facts.tz))
-
-
-def _double_bookings(resource: str, items: list[Commitment], facts: Facts, instants: _Instants) -> Iterable[Clash]:
-    """`double_bookings` of items already in `_start_order`; the message as `_said` writes it."""
-    family = resource.split(":", 1)[0]
-    kind = DOUBLE_BOOKING[family]
-    if family == "person" and int(resource.split(":", 1)[1]) in facts.heads:
-        kind = Kind.HEAD_DOUBLE_BOOKED
-    name = str(facts.label(resource))
-    for a, b in _overlapping_sorted(items):
-        if a.key == b.key:
-            continue
-        overlap_start, overlap_end = max(a.start, b.start), min(a.end, b.end)
-        start_words, _clock, start_iso = instants.of(overlap_start)
-        _day, end_clock, end_iso = instants.of(overlap_end)
-        first, second = str(a.label), str(b.label)
-        yield Clash(
-            kind=kind,
-            severity=Severity.ERROR,
-            resource=resource,
-            first=a.key,
-            second=b.key,
-            message=DOUBLE_BOOKED
-            % {"name": name, "first": first, "second": second, "start": start_words, "end": end_clock},
-            message_id=DOUBLE_BOOKED,
-            message_args={
-                "name": name,
-                "first": first,
-                "second": second,
-                "start": {"at": start_iso, "format": "d M H:i"},
-                "end": {"at": end_iso, "format": "H:i"},
-            },
-            event_id=b.event_id or a.event_id,
-            starts_at=overlap_start,
-        )
+    return _sweep(resource, sorted(items, key=_start_order), facts, _Instants(facts.tz))[0]
 
 
 def short_transfers(resource: str, items: list[Commitment], facts: Facts) -> Iterable[Clash]:
     """Consecutive commitments of one person in different venues, closer than transfer time + buffer."""
-    return _short_transfers(resource, sorted(items, key=_start_order), facts, _Transfers(facts))[0]
+    return _sweep(resource, sorted(items, key=_start_order), facts, _Instants(facts.tz), _Transfers(facts))[1]
 
 
 class _Transfers:
@@ -394,41 +358,91 @@ class _Transfers:
         self.seen: dict[tuple[int, int], tuple[int, dt.timedelta] | None] = {}
 
     def limit(self, origin: int, destination: int) -> tuple[int, dt.timedelta] | None:
+        """Looked up and kept (`_sweep` reads `seen` first: this runs once per pair of venues)."""
         key = (origin, destination)
-        if key in self.seen:
-            return self.seen[key]
         minutes = self.facts.transfer(origin, destination)
         limit = None if minutes is None else (minutes, dt.timedelta(minutes=minutes + self.facts.buffer_minutes))
         self.seen[key] = limit
         return limit
 
 
-def _short_transfers(
-    resource: str, items: list[Commitment], facts: Facts, transfers: _Transfers
-) -> tuple[list[Clash], bool]:
-    """`short_transfers` of items already in `_start_order`, the message as `_said` writes it; and whether any
-    two of them overlap (one starts before an earlier one ends), which the same pass learns for free."""
-    found: list[Clash] = []
-    overlapping = False
+def _sweep(
+    resource: str, items: list[Commitment], facts: Facts, instants: _Instants, transfers: _Transfers | None = None
+) -> tuple[list[Clash], list[Clash]]:
+    """One pass over a resource's commitments in `_start_order`: its double bookings — the pairs
+    `overlapping_pairs` gives, from the same min-heap of running ends — and, given `transfers` (a person), its
+    transfers too short: `item` follows the commitment that ends last so far (`previous`) without overlapping
+    anything exactly when no earlier commitment is still running, i.e. when the heap is empty."""
+    doubles: list[Clash] = []
+    moves: list[Clash] = []
+    said: tuple[Kind, str] | None = None
+    running: list[tuple[dt.datetime, int, Commitment]] = []
     previous: Commitment | None = None
-    for item in items:
-        if previous is not None:
-            if item.start < previous.end:
-                overlapping = True
-            else:
-                origin, destination = previous.arrives_at, item.venue_id
-                if origin is not None and destination is not None and origin != destination:
-                    limit = transfers.limit(origin, destination)
-                    if limit is not None and item.start - previous.end < limit[1]:
-                        found.append(_transfer_clash(resource, previous, item, origin, destination, limit[0], facts))
+    for index, item in enumerate(items):
+        start = item.start
+        while running and running[0][0] <= start:  # ended at or before this start: touching is fine
+            heapq.heappop(running)
+        if running:
+            for _end, _i, other in running:
+                if other.key != item.key:
+                    said = said or _double_booking_words(resource, facts)
+                    doubles.append(_double_booking(resource, other, item, said, facts, instants))
+        elif previous is not None and transfers is not None:
+            origin = previous.end_venue_id if previous.end_venue_id is not None else previous.venue_id
+            destination = item.venue_id
+            if origin is not None and destination is not None and origin != destination:
+                pair = (origin, destination)
+                limit = transfers.seen[pair] if pair in transfers.seen else transfers.limit(origin, destination)
+                if limit is not None and start - previous.end < limit[1]:
+                    moves.append(_transfer_clash(resource, previous, item, origin, destination, limit[0], facts))
         if previous is None or item.end > previous.end:
             previous = item
-    return found, overlapping
+        heapq.heappush(running, (item.end, index, item))
+    return doubles, moves
+
+
+def _double_booking_words(resource: str, facts: Facts) -> tuple[Kind, str]:
+    family, pk = resource.split(":", 1)
+    kind = DOUBLE_BOOKING[family]
+    if family == "person" and int(pk) in facts.heads:
+        kind = Kind.HEAD_DOUBLE_BOOKED
+    return kind, str(facts.label(resource))
+
+
+def _double_booking(
+    resource: str, a: Commitment, b: Commitment, said: tuple[Kind, str], facts: Facts, instants: _Instants
+) -> Clash:
+    """The clash of `a` and `b` on `resource`, its message as `_said` writes it."""
+    kind, name = said
+    overlap_start, overlap_end = max(a.start, b.start), min(a.end, b.end)
+    start_words, _clock, start_iso = instants.of(overlap_start)
+    _day, end_clock, end_iso = instants.of(overlap_end)
+    first, second = str(a.label), str(b.label)
+    return Clash(
+        kind=kind,
+        severity=Severity.ERROR,
+        resource=resource,
+        first=a.key,
+        second=b.key,
+        message=DOUBLE_BOOKED
+        % {"name": name, "first": first, "second": second, "start": start_words, "end": end_clock},
+        message_id=DOUBLE_BOOKED,
+        message_args={
+            "name": name,
+            "first": first,
+            "second": second,
+            "start": {"at": start_iso, "format": "d M H:i"},
+            "end": {"at": end_iso, "format": "H:i"},
+        },
+        event_id=b.event_id or a.event_id,
+        starts_at=overlap_start,
+    )
 
 
 def _transfer_clash(
     resource: str, previous: Commitment, item: Commitment, origin: int, destination: int, minutes: int, facts: Facts
 ) -> Clash:
+    """The transfer too short from `previous` to `item`, its message as `_said` writes it."""
     gap = (item.start - previous.end).total_seconds() / 60
     buffer = facts.buffer_minutes
     name, gap_text = str(facts.label(resource)), f"{gap:.0f}"
@@ -450,17 +464,6 @@ def _transfer_clash(
         event_id=item.event_id,
         starts_at=previous.end,
     )  # fmt: skip
-
-
-def _overlapping(items: list[Commitment]) -> bool:
-    """Whether any two of the items (in `_start_order`) overlap: one starts before an earlier one ends."""
-    latest = items[0].end
-    for item in islice(items, 1, None):
-        if item.start < latest:
-            return True
-        if item.end > latest:
-            latest = item.end
-    return False
 
 
 def presence(resource: str, items: list[Commitment], facts: Facts) -> Iterable[Clash]:
@@ -652,21 +655,18 @@ def _find_clashes(commitments: list[Commitment], facts: Facts, resources: set[st
     rank = [0] * len(commitments)
     for place, i in enumerate(order):
         rank[i] = place
-    for resource, ranks in _ranks_by_resource(commitments, rank, wanted).items():
-        family = resource[: resource.index(":")]
+    for key, ranks in _ranks_by_resource(commitments, rank, wanted).items():
+        person = isinstance(key, int)  # a person is keyed by their id while grouping, named here once
+        resource = f"person:{key}" if person else str(key)
         if len(ranks) > 1:
             ordered = [in_order[r] for r in sorted(ranks)]
-            if family == "person":
-                moves, overlapping = _short_transfers(resource, ordered, facts, transfers)
-            else:
-                moves, overlapping = [], _overlapping(ordered)
-            if overlapping:
-                clashes.extend(_double_bookings(resource, ordered, facts, instants))
-            clashes.extend(moves)
-        if family == "person":
-            if int(resource[7:]) in facts.presence:
+            doubles, moves = _sweep(resource, ordered, facts, instants, transfers if person else None)
+            clashes += doubles
+            clashes += moves
+        if person:
+            if key in facts.presence:
                 clashes.extend(presence(resource, [in_order[r] for r in ranks], facts))
-        elif family == "room":
+        elif resource.startswith("room:"):
             clashes.extend(room_rules(resource, [in_order[r] for r in ranks], facts))
     clashes.extend(out_of_service(commitments, facts, wanted))
     if resources is None or any(r.startswith("event:") for r in resources):
@@ -680,21 +680,23 @@ def _find_clashes(commitments: list[Commitment], facts: Facts, resources: set[st
 
 def _ranks_by_resource(
     commitments: list[Commitment], rank: list[int], wanted: Callable[[str], bool] | None
-) -> dict[str, list[int]]:
-    """`by_resource` holding each commitment's rank instead of the commitment: the same resources in the same
-    order (`Commitment.resources`, spelt out here: this loop runs once per person-commitment)."""
-    grouped: dict[str, list[int]] = defaultdict(list)
+) -> dict[str | int, list[int]]:
+    """`by_resource` holding each commitment's rank instead of the commitment, the same resources in the same
+    order (`Commitment.resources`, spelt out: this loop runs once per person-commitment), a person keyed by
+    their id rather than "person:<id>" so that 30,000 keys are not written out one by one."""
+    grouped: defaultdict[str | int, list[int]] = defaultdict(list)
     for index, c in enumerate(commitments):
         place = rank[index]
-        keys = [f"person:{p}" for p in c.people]
-        if c.room_id is not None:
-            keys.insert(0, f"room:{c.room_id}")
-        keys += [f"staff:{user}" for user in c.staff]
+        if c.room_id is not None and (wanted is None or wanted(f"room:{c.room_id}")):
+            grouped[f"room:{c.room_id}"].append(place)
+        for person in c.people if wanted is None else (p for p in c.people if wanted(f"person:{p}")):
+            grouped[person].append(place)
+        others = [f"staff:{user}" for user in c.staff]
         if c.team_id is not None:
-            keys.append(f"team:{c.team_id}")
+            others.append(f"team:{c.team_id}")
         if c.vehicle:
-            keys.append(f"vehicle:{c.vehicle.strip().upper()}")
-        for key in keys if wanted is None else filter(wanted, keys):
+            others.append(f"vehicle:{c.vehicle.strip().upper()}")
+        for key in others if wanted is None else filter(wanted, others):
             grouped[key].append(place)
     return grouped
 
