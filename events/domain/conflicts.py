@@ -377,11 +377,13 @@ def _sweep(
     moves: list[Clash] = []
     said: tuple[Kind, str] | None = None
     running: list[tuple[dt.datetime, int, Commitment]] = []
+    push, pop = heapq.heappush, heapq.heappop
     previous: Commitment | None = None
+    latest = dt.datetime.min.replace(tzinfo=dt.UTC)  # previous.end, read only once there is a previous
     for index, item in enumerate(items):
-        start = item.start
+        start, end = item.start, item.end
         while running and running[0][0] <= start:  # ended at or before this start: touching is fine
-            heapq.heappop(running)
+            pop(running)
         if running:
             for _end, _i, other in running:
                 if other.key != item.key:
@@ -393,11 +395,11 @@ def _sweep(
             if origin is not None and destination is not None and origin != destination:
                 pair = (origin, destination)
                 limit = transfers.seen[pair] if pair in transfers.seen else transfers.limit(origin, destination)
-                if limit is not None and start - previous.end < limit[1]:
+                if limit is not None and start - latest < limit[1]:
                     moves.append(_transfer_clash(resource, previous, item, origin, destination, limit[0], facts))
-        if previous is None or item.end > previous.end:
-            previous = item
-        heapq.heappush(running, (item.end, index, item))
+        if previous is None or end > latest:
+            previous, latest = item, end
+        push(running, (end, index, item))
     return doubles, moves
 
 
