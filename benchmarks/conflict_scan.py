@@ -1,7 +1,9 @@
-"""B1 — the full conflict scan at summit size and at ten times that, side by side with two baselines.
+"""B1 — the full conflict scan at summit size and at ten times that, side by side with its baselines.
 
-- the engine: `gather()` (the database, a fixed number of queries) + `find_clashes()` (sort-and-sweep per
-  resource), with its time, peak Python memory (tracemalloc, a separate run) and query count;
+- the scan: `gather_for_scan()` (what `conflicts_check_all` reads: 5 queries on PostgreSQL, the sessions
+  bringing their attendees and accreditations as arrays) + `find_clashes()`, with its time, peak Python memory
+  (tracemalloc, a separate run) and query count;
+- the engine path as before: `gather()` (7 queries, the reference the other callers use) + `find_clashes()`;
 - the O(n²) oracle `naive_clashes()` on the same commitments (double bookings only). Above `--naive-max`
   commitments (default 20,000: 10× summit size, ~10,000 commitments, still runs in full, in about 20 s) it
   runs on a random sample, its time is extrapolated by the number of pairs, and the output says so;
@@ -9,8 +11,11 @@
   resource with window functions to keep the rows that overlap a neighbour, and pairs those with a
   `tstzrange(start, "end", '[)') &&` self-join to list the double-booked pairs.
 
-The three double-booking sets must be identical; the run checks and prints it. Prints a table and, last,
-one JSON object (with the 1-minute load average: the timings are only as quiet as the machine).
+The paths take turns within each repeat; times are the median and the minimum of the repeats. The scan's
+clashes must equal the engine path's — every kind, with what `conflicts_sync` stores of each — and the double
+bookings must equal the oracle's and the SQL floor's; the run checks and prints it. Prints a table and, last,
+one JSON object (with the 1-minute load average before and after: the timings are only as quiet as the
+machine).
 
     .venv/bin/python benchmarks/conflict_scan.py [--scale 1 10] [--repeat 5] [--quick]
 
