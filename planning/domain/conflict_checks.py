@@ -1,6 +1,7 @@
 """Running the clash engine against the database and keeping `Conflict` records in step with it.
 
-- `gather()` collects every app's commitments and the facts the checks need in a fixed number of queries.
+- `gather()` collects every app's commitments and the facts the checks need in a fixed number of queries (7);
+  `gather_for_scan()`, what the checks below call, the same in 5 on PostgreSQL.
 - `conflicts_check_all()` is the full scan (beat, `check_conflicts`); `conflicts_check_changes(keys)` the
   scoped re-check after writes: it sweeps only the resources the changed objects touch, now or before.
 - `conflicts_sync()` stores what was found: new clashes are created (and errors notified), known ones
