@@ -300,79 +300,172 @@ def by_resource(
 
 def overlapping_pairs(items: list[Commitment]) -> Iterable[tuple[Commitment, Commitment]]:
     """Every pair of overlapping commitments: sort by start, sweep with a min-heap of running ends."""
+    return _overlapping_sorted(sorted(items, key=_start_order))
+
+
+def _start_order(c: Commitment) -> tuple[dt.datetime, dt.datetime, str]:
+    return c.start, c.end, c.key
+
+
+def _overlapping_sorted(items: list[Commitment]) -> Iterable[tuple[Commitment, Commitment]]:
+    """`overlapping_pairs` of items already in `_start_order`."""
     running: list[tuple[dt.datetime, int, Commitment]] = []
-    for index, item in enumerate(sorted(items, key=lambda c: (c.start, c.end, c.key))):
-        while running and running[0][0] <= item.start:  # ended at or before this start: touching is fine
+    for index, item in enumerate(items):
+        start = item.start
+        while running and running[0][0] <= start:  # ended at or before this start: touching is fine
             heapq.heappop(running)
         for _end, _i, other in running:
             yield other, item
         heapq.heappush(running, (item.end, index, item))
 
 
+class _Instants:
+    """The instants of one scan in words, each worked out once: a summit's thousands of clashes share a few
+    hundred instants, and converting and formatting them was most of the engine's time."""
+
+    __slots__ = ("seen", "tz")
+
+    def __init__(self, tz: dt.tzinfo) -> None:
+        self.tz = tz
+        self.seen: dict[dt.datetime, tuple[str, str, str]] = {}
+
+    def of(self, value: dt.datetime) -> tuple[str, str, str]:
+        """("05 Nov 14:00", "14:00", the ISO form), in the scan's time zone: `_t`, `_Clock` and `when` alike."""
+        words = self.seen.get(value)
+        if words is None:
+            local = value.astimezone(self.tz)
+            words = self.seen[value] = (local.strftime("%d %b %H:%M"), local.strftime("%H:%M"), local.isoformat())
+        return words
+
+
 def double_bookings(resource: str, items: list[Commitment], facts: Facts) -> Iterable[Clash]:
-    family = resource.split(":", 1)[0]
-    kind = DOUBLE_BOOKING[family]
-    if family == "person" and int(resource.split(":", 1)[1]) in facts.heads:
-        kind = Kind.HEAD_DOUBLE_BOOKED
-    name = facts.label(resource)
-    for a, b in overlapping_pairs(items):
-        if a.key == b.key:
-            continue
-        overlap_start, overlap_end = max(a.start, b.start), min(a.end, b.end)
-        yield Clash(
-            kind=kind,
-            severity=Severity.ERROR,
-            resource=resource,
-            first=a.key,
-            second=b.key,
-            **_said(
-                DOUBLE_BOOKED,
-                facts.tz,
-                name=name,
-                first=a.label,
-                second=b.label,
-                start=overlap_start,
-                end=_Clock(overlap_end),
-            ),
-            event_id=b.event_id or a.event_id,
-            starts_at=overlap_start,
-        )
+    return _sweep(resource, sorted(items, key=_start_order), facts, _Instants(facts.tz))[0]
 
 
 def short_transfers(resource: str, items: list[Commitment], facts: Facts) -> Iterable[Clash]:
     """Consecutive commitments of one person in different venues, closer than transfer time + buffer."""
+    return _sweep(resource, sorted(items, key=_start_order), facts, _Instants(facts.tz), _Transfers(facts))[1]
+
+
+class _Transfers:
+    """Per pair of venues, the motorcade's minutes and the shortest gap that is not too short (minutes + buffer),
+    looked up once per scan."""
+
+    __slots__ = ("facts", "seen")
+
+    def __init__(self, facts: Facts) -> None:
+        self.facts = facts
+        self.seen: dict[tuple[int, int], tuple[int, dt.timedelta] | None] = {}
+
+    def limit(self, origin: int, destination: int) -> tuple[int, dt.timedelta] | None:
+        """Looked up and kept (`_sweep` reads `seen` first: this runs once per pair of venues)."""
+        key = (origin, destination)
+        minutes = self.facts.transfer(origin, destination)
+        limit = None if minutes is None else (minutes, dt.timedelta(minutes=minutes + self.facts.buffer_minutes))
+        self.seen[key] = limit
+        return limit
+
+
+def _sweep(
+    resource: str, items: list[Commitment], facts: Facts, instants: _Instants, transfers: _Transfers | None = None
+) -> tuple[list[Clash], list[Clash]]:
+    """One pass over a resource's commitments in `_start_order`: its double bookings — the pairs
+    `overlapping_pairs` gives, from the same min-heap of running ends — and, given `transfers` (a person), its
+    transfers too short: `item` follows the commitment that ends last so far (`previous`) without overlapping
+    anything exactly when no earlier commitment is still running, i.e. when the heap is empty."""
+    doubles: list[Clash] = []
+    moves: list[Clash] = []
+    said: tuple[Kind, str] | None = None
+    running: list[tuple[dt.datetime, int, Commitment]] = []
+    push, pop = heapq.heappush, heapq.heappop
     previous: Commitment | None = None
-    for item in sorted(items, key=lambda c: (c.start, c.end, c.key)):
-        if previous is not None and item.start >= previous.end:
-            origin, destination = previous.arrives_at, item.venue_id
+    latest = dt.datetime.min.replace(tzinfo=dt.UTC)  # previous.end, read only once there is a previous
+    for index, item in enumerate(items):
+        start, end = item.start, item.end
+        while running and running[0][0] <= start:  # ended at or before this start: touching is fine
+            pop(running)
+        if running:
+            for _end, _i, other in running:
+                if other.key != item.key:
+                    said = said or _double_booking_words(resource, facts)
+                    doubles.append(_double_booking(resource, other, item, said, facts, instants))
+        elif previous is not None and transfers is not None:
+            origin = previous.end_venue_id if previous.end_venue_id is not None else previous.venue_id
+            destination = item.venue_id
             if origin is not None and destination is not None and origin != destination:
-                minutes = facts.transfer(origin, destination)
-                gap = (item.start - previous.end).total_seconds() / 60
-                if minutes is not None and gap < minutes + facts.buffer_minutes:
-                    impossible = gap < minutes
-                    yield Clash(
-                        kind=Kind.TRANSFER_TOO_SHORT,
-                        severity=Severity.ERROR if impossible else Severity.WARNING,
-                        resource=resource,
-                        first=previous.key,
-                        second=item.key,
-                        **_said(
-                            TRANSFER_SHORT,
-                            facts.tz,
-                            name=facts.label(resource),
-                            gap=number(f"{gap:.0f}"),
-                            first=previous.label,
-                            origin=str(facts.venue_names.get(origin, origin)),
-                            second=item.label,
-                            destination=str(facts.venue_names.get(destination, destination)),
-                            minutes=minutes,
-                            buffer=facts.buffer_minutes,
-                        ),
-                        event_id=item.event_id,
-                        starts_at=previous.end,
-                    )
-        if previous is None or item.end > previous.end:
-            previous = item
+                pair = (origin, destination)
+                limit = transfers.seen[pair] if pair in transfers.seen else transfers.limit(origin, destination)
+                if limit is not None and start - latest < limit[1]:
+                    moves.append(_transfer_clash(resource, previous, item, origin, destination, limit[0], facts))
+        if previous is None or end > latest:
+            previous, latest = item, end
+        push(running, (end, index, item))
+    return doubles, moves
+
+
+def _double_booking_words(resource: str, facts: Facts) -> tuple[Kind, str]:
+    family, pk = resource.split(":", 1)
+    kind = DOUBLE_BOOKING[family]
+    if family == "person" and int(pk) in facts.heads:
+        kind = Kind.HEAD_DOUBLE_BOOKED
+    return kind, str(facts.label(resource))
+
+
+def _double_booking(
+    resource: str, a: Commitment, b: Commitment, said: tuple[Kind, str], facts: Facts, instants: _Instants
+) -> Clash:
+    """The clash of `a` and `b` on `resource`, its message as `_said` writes it."""
+    kind, name = said
+    overlap_start, overlap_end = max(a.start, b.start), min(a.end, b.end)
+    start_words, _clock, start_iso = instants.of(overlap_start)
+    _day, end_clock, end_iso = instants.of(overlap_end)
+    first, second = str(a.label), str(b.label)
+    return Clash(
+        kind=kind,
+        severity=Severity.ERROR,
+        resource=resource,
+        first=a.key,
+        second=b.key,
+        message=DOUBLE_BOOKED
+        % {"name": name, "first": first, "second": second, "start": start_words, "end": end_clock},
+        message_id=DOUBLE_BOOKED,
+        message_args={
+            "name": name,
+            "first": first,
+            "second": second,
+            "start": {"at": start_iso, "format": "d M H:i"},
+            "end": {"at": end_iso, "format": "H:i"},
+        },
+        event_id=b.event_id or a.event_id,
+        starts_at=overlap_start,
+    )
+
+
+def _transfer_clash(
+    resource: str, previous: Commitment, item: Commitment, origin: int, destination: int, minutes: int, facts: Facts
+) -> Clash:
+    """The transfer too short from `previous` to `item`, its message as `_said` writes it."""
+    gap = (item.start - previous.end).total_seconds() / 60
+    buffer = facts.buffer_minutes
+    name, gap_text = str(facts.label(resource)), f"{gap:.0f}"
+    first, second = str(previous.label), str(item.label)
+    origin_name = str(facts.venue_names.get(origin, origin))
+    destination_name = str(facts.venue_names.get(destination, destination))
+    return Clash(
+        kind=Kind.TRANSFER_TOO_SHORT,
+        severity=Severity.ERROR if gap < minutes else Severity.WARNING,
+        resource=resource,
+        first=previous.key,
+        second=item.key,
+        message=TRANSFER_SHORT
+        % {"name": name, "gap": gap_text, "first": first, "origin": origin_name, "second": second,
+           "destination": destination_name, "minutes": str(minutes), "buffer": str(buffer)},
+        message_id=TRANSFER_SHORT,
+        message_args={"name": name, "gap": number(gap_text), "first": first, "origin": origin_name, "second": second,
+                      "destination": destination_name, "minutes": number(minutes), "buffer": number(buffer)},
+        event_id=item.event_id,
+        starts_at=previous.end,
+    )  # fmt: skip
 
 
 def presence(resource: str, items: list[Commitment], facts: Facts) -> Iterable[Clash]:
@@ -556,14 +649,27 @@ def find_clashes(commitments: list[Commitment], facts: Facts, *, resources: set[
 def _find_clashes(commitments: list[Commitment], facts: Facts, resources: set[str] | None) -> list[Clash]:
     wanted = None if resources is None else resources.__contains__
     clashes: list[Clash] = []
-    for resource, items in by_resource(commitments, wanted).items():
-        family = resource.split(":", 1)[0]
-        clashes.extend(double_bookings(resource, items, facts))
-        if family == "person":
-            clashes.extend(short_transfers(resource, items, facts))
-            clashes.extend(presence(resource, items, facts))
-        elif family == "room":
-            clashes.extend(room_rules(resource, items, facts))
+    instants, transfers = _Instants(facts.tz), _Transfers(facts)
+    # One sort of all the commitments instead of two per resource: a resource's commitments are taken in the
+    # order of their ranks, their places in `_start_order` (a stable sort, as the per-resource sorts were).
+    order = sorted(range(len(commitments)), key=lambda i: _start_order(commitments[i]))
+    in_order = [commitments[i] for i in order]
+    rank = [0] * len(commitments)
+    for place, i in enumerate(order):
+        rank[i] = place
+    for key, ranks in _ranks_by_resource(commitments, rank, wanted).items():
+        person = isinstance(key, int)  # a person is keyed by their id while grouping, named here once
+        resource = f"person:{key}" if person else str(key)
+        if len(ranks) > 1:
+            ordered = [in_order[r] for r in sorted(ranks)]
+            doubles, moves = _sweep(resource, ordered, facts, instants, transfers if person else None)
+            clashes += doubles
+            clashes += moves
+        if person:
+            if key in facts.presence:
+                clashes.extend(presence(resource, [in_order[r] for r in ranks], facts))
+        elif resource.startswith("room:"):
+            clashes.extend(room_rules(resource, [in_order[r] for r in ranks], facts))
     clashes.extend(out_of_service(commitments, facts, wanted))
     if resources is None or any(r.startswith("event:") for r in resources):
         event_ids = (
@@ -572,6 +678,29 @@ def _find_clashes(commitments: list[Commitment], facts: Facts, resources: set[st
         scoped = [c for c in commitments if event_ids is None or c.event_id in event_ids]
         clashes.extend(event_dates(scoped, facts))
     return clashes
+
+
+def _ranks_by_resource(
+    commitments: list[Commitment], rank: list[int], wanted: Callable[[str], bool] | None
+) -> dict[str | int, list[int]]:
+    """`by_resource` holding each commitment's rank instead of the commitment, the same resources in the same
+    order (`Commitment.resources`, spelt out: this loop runs once per person-commitment), a person keyed by
+    their id rather than "person:<id>" so that 30,000 keys are not written out one by one."""
+    grouped: defaultdict[str | int, list[int]] = defaultdict(list)
+    for index, c in enumerate(commitments):
+        place = rank[index]
+        if c.room_id is not None and (wanted is None or wanted(f"room:{c.room_id}")):
+            grouped[f"room:{c.room_id}"].append(place)
+        for person in c.people if wanted is None else (p for p in c.people if wanted(f"person:{p}")):
+            grouped[person].append(place)
+        others = [f"staff:{user}" for user in c.staff]
+        if c.team_id is not None:
+            others.append(f"team:{c.team_id}")
+        if c.vehicle:
+            others.append(f"vehicle:{c.vehicle.strip().upper()}")
+        for key in others if wanted is None else filter(wanted, others):
+            grouped[key].append(place)
+    return grouped
 
 
 def naive_clashes(commitments: list[Commitment], facts: Facts) -> set[tuple[str, str, str, str]]:

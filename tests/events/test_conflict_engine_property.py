@@ -14,14 +14,24 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from events.domain import conflicts as engine
 from events.domain.conflicts import (
     Commitment,
+    EventFacts,
     Facts,
     Kind,
+    OutageFacts,
     Presence,
+    RoomFacts,
     Severity,
+    by_resource,
+    event_dates,
     find_clashes,
     naive_clashes,
+    out_of_service,
+    presence,
+    room_rules,
+    short_transfers,
 )
 
 UTC = dt.UTC
@@ -116,6 +126,55 @@ def test_find_clashes_independent_of_input_order(commitments, data):
         return sorted((c.fingerprint, c.severity, c.first, c.second, c.starts_at, c.message) for c in clashes)
 
     assert summary(find_clashes(shuffled, facts)) == summary(find_clashes(presence_checked, facts))
+
+
+@settings(max_examples=200, deadline=None)
+@given(commitments=commitment_lists(), data=st.data())
+def test_find_clashes_equals_each_check_run_on_each_resource(commitments, data):
+    """`find_clashes` sorts all commitments once, walks each resource by rank and sweeps for double bookings only
+    where a pass finds an overlap: it must give what running each check on `by_resource`'s lists gives — the
+    same clashes, messages and message arguments, in the same order — for a full scan and a scoped one."""
+    facts = Facts(
+        transfer_minutes={(1, 2): 10, (2, 3): 20},
+        presence={1: Presence(arrival=T0 + 6 * GRID, departure=T0 + 30 * GRID), 3: Presence(None, T0 + 20 * GRID)},
+        heads=frozenset({2}),
+        rooms={1: RoomFacts(10, dt.time(9), dt.time(10, 30), "Hall A"), 2: RoomFacts(50, None, None, "Hall B")},
+        events={7: EventFacts(dt.date(2020, 11, 16), dt.date(2020, 11, 16), "ASEM13")},
+        outages={3: [OutageFacts(1, 3, T0 + 4 * GRID, T0 + 8 * GRID, "Flooded", "Hall C")]},
+        venue_names={1: "Peace Palace", 2: "Sokha"},
+        tz=PHNOM_PENH,
+    )
+    commitments = [
+        dataclasses.replace(
+            c,
+            checks_presence=data.draw(st.booleans()),
+            within_event=data.draw(st.booleans()),
+            event_id=data.draw(st.sampled_from([None, 7])),
+            expected=data.draw(st.sampled_from([None, 5, 20])),
+            end_venue_id=data.draw(st.none() | st.integers(min_value=1, max_value=3)),
+        )
+        for c in commitments
+    ]
+    everything = sorted({r for c in commitments for r in c.resources()} | {"event:7", "room:3"})
+    scope = data.draw(st.none() | st.sets(st.sampled_from(everything)) if everything else st.none())
+    wanted = None if scope is None else scope.__contains__
+
+    expected = []
+    for resource, items in by_resource(commitments, wanted).items():
+        expected += engine.double_bookings(resource, items, facts)
+        if resource.startswith("person:"):
+            expected += short_transfers(resource, items, facts)
+            expected += presence(resource, items, facts)
+        elif resource.startswith("room:"):
+            expected += room_rules(resource, items, facts)
+    expected += out_of_service(commitments, facts, wanted)
+    if scope is None or "event:7" in scope:
+        expected += event_dates(commitments, facts)
+
+    def stored(clashes):
+        return [(c, c.message, c.message_payload) for c in clashes]
+
+    assert stored(find_clashes(commitments, facts, resources=scope)) == stored(expected)
 
 
 # --- edge cases of one shared resource ---------------------------------------------------------------------------

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import itertools
 import json
+import random
 from collections import Counter
 
 import pytest
@@ -17,19 +19,32 @@ from django.db import transaction
 
 from asemplanner.models import Notification
 from demo.seed import DELIBERATE_CLASHES
+from events.domain.conflicts import find_clashes
 from events.domain.sessions import session_create, session_update
 from events.models import Conflict, ConflictCheckRequest, Session
-from planning.domain.conflict_checks import conflict_acknowledge, conflicts_check_all, conflicts_check_changes
+from planning.domain.conflict_checks import (
+    conflict_acknowledge,
+    conflicts_check_all,
+    conflicts_check_changes,
+    gather,
+    gather_for_scan,
+)
 from planning.domain.conflict_triggers import CHECK_TASK, SCHEDULED_FLAG
 from protocol.models import BilateralMeeting
 from tests.factories import (
+    AccreditationFactory,
     BilateralMeetingFactory,
     DelegationFactory,
     EventFactory,
     PersonFactory,
+    ProtocolTaskFactory,
     RoomFactory,
     SessionFactory,
+    SideEventFactory,
+    TeamFactory,
+    TravelFactory,
     UserFactory,
+    VenueFactory,
     at,
 )
 
@@ -373,3 +388,100 @@ def test_event_scoped_scan_leaves_other_events_conflicts_alone(room_clash):
     assert clashes == []
     assert result.resolved == 0
     assert Conflict.objects.get().status == "open"
+
+
+# --- the scan's own gather on PostgreSQL: the same commitments, facts and clashes as gather() in ≤ 5 queries -------
+
+
+def stored(clashes):
+    """Everything conflicts_sync stores of each clash, in the engine's order."""
+    return [(c, c.message, c.message_payload) for c in clashes]
+
+
+def assert_scan_gathers_what_gather_gathers():
+    commitments, facts = gather()
+    scan_commitments, scan_facts = gather_for_scan()
+    assert scan_commitments == commitments
+    assert scan_facts == facts
+    assert stored(find_clashes(scan_commitments, scan_facts)) == stored(find_clashes(commitments, facts))
+    return commitments, find_clashes(commitments, facts)
+
+
+@pytest.mark.postgres
+def test_scan_gathers_the_seeded_summit_as_gather_does(seeded):
+    commitments, clashes = assert_scan_gathers_what_gather_gathers()
+    assert sum(len(c.people) for c in commitments) > len(commitments)  # audiences expanded, not empty
+    assert {"head_double_booked", "transfer_too_short", "before_arrival"} <= {c.kind.value for c in clashes}
+
+
+def generated_summit(seed: int) -> None:
+    """A summit and two side events drawn at random: delegations whose members have different categories and
+    heads; accreditations to the summit and the side events in categories of their own, some revoked; sessions
+    for every audience (a few cancelled) with named attendees who are often in the audience already;
+    scheduled and cancelled bilaterals; tasks with people, staff, teams and call signs; travel for some."""
+    rng = random.Random(seed)
+    summit = EventFactory(acronym=f"GEN{seed}")
+    sides = [SideEventFactory(acronym=f"GEN{seed}S{k}", parent=summit) for k in range(2)]
+    events = [summit, *sides]
+    categories = ["principal", "delegate", "security", "media", "liaison"]
+    delegations, people = [], []
+    for n in range(6):
+        delegation = DelegationFactory(event=summit if n < 4 else rng.choice(events))
+        members = [PersonFactory(delegation=delegation, category=rng.choice(categories)) for _ in range(5)]
+        if rng.random() < 0.8:
+            delegation.head = members[0]
+            delegation.save(update_fields=["head"])
+        delegations.append(delegation)
+        people += members
+    for person in rng.sample(people, 18):
+        for event in rng.sample(events, rng.randint(1, 2)):
+            AccreditationFactory(person=person, event=event, category=rng.choice(categories),
+                                 status=rng.choice(["requested", "approved", "revoked"]),
+                                 badge_number=f"G{seed}-{person.pk}-{event.pk}")  # fmt: skip
+    for person in rng.sample(people, 6):
+        TravelFactory(person=person, arrival_at=at(0, rng.choice(["08:00", "10:00"])),
+                      departure_at=at(1, rng.choice(["12:00", "20:00"])))  # fmt: skip
+    venues = [VenueFactory() for _ in range(3)]
+    slots = [at(day, f"{hour:02d}:{minute:02d}") for day in (0, 1) for hour in range(8, 18) for minute in (0, 30)]
+    for n in range(30):
+        start = rng.choice(slots)
+        session = SessionFactory(
+            event=rng.choice(events), room=RoomFactory(venue=rng.choice(venues)), start=start,
+            end=start + dt.timedelta(minutes=rng.choice([30, 60, 90])),
+            audience=rng.choice(["heads", "all_delegates", "category", "named"]),
+            audience_category=rng.choice(categories), status="cancelled" if n % 9 == 4 else "scheduled",
+        )  # fmt: skip
+        session.attendees.set(rng.sample(people, rng.randint(0, 6)))
+    pairs = list(itertools.combinations([d for d in delegations if d.event_id == summit.pk], 2))
+    for n, (a, b) in enumerate(rng.sample(pairs, 6)):  # one active bilateral per pair
+        start = rng.choice(slots)
+        BilateralMeetingFactory(event=summit, requester=a, counterpart=b, start=start,
+                                end=start + dt.timedelta(minutes=30), room=RoomFactory(venue=rng.choice(venues)),
+                                status="cancelled" if n == 5 else "scheduled",
+                                protocol_officer=UserFactory() if n % 2 else None)  # fmt: skip
+    team = TeamFactory()
+    for n in range(8):
+        start = rng.choice(slots)
+        ProtocolTaskFactory(event=summit, start=start, end=start + dt.timedelta(minutes=45),
+                            venue=rng.choice(venues), destination=rng.choice([None, *venues]),
+                            person=rng.choice([None, *people]), team=team, vehicle=rng.choice(["", "hc-01", " HC-01 "]),
+                            status="cancelled" if n == 7 else "open")  # fmt: skip
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_scan_gathers_a_generated_summit_as_gather_does(db, seed):
+    generated_summit(seed)
+    commitments, clashes = assert_scan_gathers_what_gather_gathers()
+    assert sum(len(c.people) for c in commitments) > 30
+    assert any(c.kind.value in ("person_double_booked", "head_double_booked") for c in clashes)
+
+
+@pytest.mark.postgres
+def test_scan_gathers_in_five_queries_whatever_the_data_size(seeded, django_assert_max_num_queries):
+    with django_assert_max_num_queries(5):
+        small, _ = gather_for_scan()
+    generated_summit(7)
+    with django_assert_max_num_queries(5):
+        large, _ = gather_for_scan()
+    assert len(large) > len(small) + 30
