@@ -74,8 +74,11 @@ def forum(request, delegation):
 
 @write_limit
 @delegation_view(FORM, section=SECTION)
-def participant_new(request, delegation, forum_id):
-    event = access_forum(delegation, forum_id)
+def participant_new(request, delegation):
+    """`?forum=<event pk>` chooses the forum when the delegation has more than one (the only one otherwise)."""
+    forums = list(forums_for(delegation)[:2])
+    chosen = request.GET.get("forum")
+    event = access_forum(delegation, chosen) if chosen or len(forums) != 1 else forums[0]
     form = ParticipantForm(request.POST or None, event=event)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
