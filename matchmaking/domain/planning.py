@@ -101,41 +101,57 @@ def forum_problem(event: Event, pairs: list[Pair]) -> tuple[Problem, dict[int, F
             {"event": _("The forum's slots must all be as long (found %(lengths)s minutes); meetings last one slot.")
              % {"lengths": ", ".join(str(n) for n in sorted(lengths))}}
         )  # fmt: skip
-    length = next(iter(lengths))
-    tz = timezone.get_current_timezone()
-    days: dict[dt.date, list[ForumSlot]] = defaultdict(list)
-    for s in slots:
-        days[s.start.astimezone(tz).date()].append(s)
-    offsets = [int((s.start - group[0].start).total_seconds() // 60) for group in days.values() for s in group]
-    grid = reduce(math.gcd, [*lengths, *offsets])
     people = {p for pair in pairs for p in (pair.first.pk, pair.second.pk)}
-    busy: dict[int, list[Busy]] = defaultdict(list)
+    unavailable: dict[int, list[tuple[dt.datetime, dt.datetime]]] = defaultdict(list)
     through = Participant.unavailable.through
     for participant_id, start, end in through.objects.filter(
         participant_id__in=people, forumslot__event=event
     ).values_list("participant_id", "forumslot__start", "forumslot__end"):
-        busy[participant_id].append(Busy(start, end, FORUM_VENUE, FORUM_VENUE, "unavailable"))
-    problem = Problem(
-        requests=[
-            Request(
-                key=pair.request.pk,
-                label=f"{pair.first} – {pair.second}",
-                people=(pair.first.pk, pair.second.pk),
-                priority=pair.weight,
-                duration=length,
-                names=(str(pair.first), str(pair.second)),
-            )
+        unavailable[participant_id].append((start, end))
+    problem = problem_of(
+        [
+            (pair.request.pk, pair.first.pk, pair.second.pk, pair.weight, (str(pair.first), str(pair.second)))
             for pair in pairs
         ],
-        rooms=[RoomSpec(pk=t.pk, venue=FORUM_VENUE, label=t.label) for t in tables.values()],
-        days=[(group[0].start, group[-1].end) for _day, group in sorted(days.items())],
-        busy=dict(busy),
+        slots=[(s.start, s.end) for s in slots],
+        tables=[(t.pk, t.label) for t in tables.values()],
+        unavailable=unavailable,
+    )
+    return problem, {s.pk: s for s in slots}, tables
+
+
+def problem_of(
+    meetings: list[tuple[int, int, int, int, tuple[str, str]]],
+    *,
+    slots: list[tuple[dt.datetime, dt.datetime]],
+    tables: list[tuple[int, str]],
+    unavailable: dict[int, list[tuple[dt.datetime, dt.datetime]]],
+) -> Problem:
+    """The pure mapping (no database; the benchmark uses it too): meetings as (key, participant, participant,
+    weight, the two names), the forum's slots (all as long), its tables, each participant's unavailable slots."""
+    length = int((slots[0][1] - slots[0][0]).total_seconds() // 60)
+    tz = timezone.get_current_timezone()
+    days: dict[dt.date, list[tuple[dt.datetime, dt.datetime]]] = defaultdict(list)
+    for start, end in sorted(slots):
+        days[start.astimezone(tz).date()].append((start, end))
+    offsets = [int((s - group[0][0]).total_seconds() // 60) for group in days.values() for s, _e in group]
+    grid = reduce(math.gcd, [length, *offsets])
+    return Problem(
+        requests=[
+            Request(key=key, label=" – ".join(names), people=(a, b), priority=weight, duration=length, names=names)
+            for key, a, b, weight, names in meetings
+        ],
+        rooms=[RoomSpec(pk=pk, venue=FORUM_VENUE, label=label) for pk, label in tables],
+        days=[(group[0][0], group[-1][1]) for _day, group in sorted(days.items())],
+        busy={
+            p: [Busy(s, e, FORUM_VENUE, FORUM_VENUE, "unavailable") for s, e in spans]
+            for p, spans in unavailable.items()
+        },
         buffer=0,
         changeover=0,
         slot=grid,
-        fixed_starts=frozenset(s.start for s in slots),
+        fixed_starts=frozenset(start for start, _end in slots),
     )
-    return problem, {s.pk: s for s in slots}, tables
 
 
 def unplaced_reason(pair: Pair, unavailable: dict[int, set[int]], slot_ids: set[int], tables: int) -> str:
