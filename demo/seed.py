@@ -778,7 +778,7 @@ class Seeder:
                 self.upsert(ForumSlot, {"event": event, "start": begins}, {"end": begins + dt.timedelta(minutes=30)})
         for n in range(1, FORUM_TABLES + 1):
             self.upsert(MeetingTable, {"event": event, "label": f"Table {n}"}, {"active": True})
-        participants = []
+        participants: list[Participant] = []
         with (DATA / "aebf_participants.csv").open(newline="", encoding="utf-8") as f:
             for row in csv.DictReader(f):
                 participants.append(

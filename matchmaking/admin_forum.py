@@ -44,7 +44,7 @@ class SlotsForm(forms.Form):
     )
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or {}
         if bool(data.get("break_start")) != bool(data.get("break_end")):
             self.add_error("break_end", _("Give both the start and the end of the break, or neither."))
         elif data.get("break_start") and data["break_end"] <= data["break_start"]:

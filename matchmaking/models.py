@@ -156,7 +156,7 @@ class Participant(models.Model):
         return f"{self.organisation} ({self.name})" if self.name else self.organisation
 
     def clean(self) -> None:
-        if self.delegation_id and self.event_id:
+        if self.delegation is not None and self.event_id:
             event = self.event
             if self.delegation.event_id not in (event.pk, event.parent_id):
                 raise ValidationError(

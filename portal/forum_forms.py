@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy
 
+from asemplanner.forms import form_field
 from matchmaking.models import ForumSlot, MeetingRequest, Participant
 from matchmaking.validators import PRIORITY_MAX, PRIORITY_MIN
 from portal.forms import DomainModelForm
@@ -30,9 +31,10 @@ class ParticipantForm(DomainModelForm):
 
     def __init__(self, *args, event, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["unavailable"].queryset = ForumSlot.objects.filter(event=event).order_by("start")
+        unavailable = form_field(self.fields, "unavailable", forms.ModelMultipleChoiceField)
+        unavailable.queryset = ForumSlot.objects.filter(event=event).order_by("start")
         if self.instance.pk:
-            self.fields["unavailable"].initial = list(self.instance.unavailable.values_list("pk", flat=True))
+            unavailable.initial = list(self.instance.unavailable.values_list("pk", flat=True))
 
 
 class MeetingRequestForm(forms.ModelForm):

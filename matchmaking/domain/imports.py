@@ -238,7 +238,7 @@ def requests_import(*, event: Event, data: bytes, filename: str, by: Actor) -> I
         if errors:
             result.errors += errors
             continue
-        prepared.append((ends[0], ends[1], priority, status, row.get("message", "")))
+        prepared.append((ends[0], ends[1], priority or 3, status, row.get("message", "")))
     if result.errors:
         return result
     for sender, receiver, priority, status, message in prepared:

@@ -26,7 +26,7 @@ import logging
 import math
 from collections import defaultdict
 from dataclasses import dataclass
-from functools import reduce
+from functools import partial, reduce
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -375,16 +375,24 @@ def _tell_liaisons(run: ForumRun, meetings: list[ForumMeeting]) -> None:
             notify_users(
                 users=liaisons,
                 topic=f"forum-plan:{run.pk}:{delegation.pk}",
-                title=lambda values=values: _("Your business forum meetings at %(event)s are planned") % values,
-                body=lambda values=values: (
-                    _(
-                        "%(count)s one-to-one meeting(s) of your participants at %(event)s have a table and a "
-                        "slot. Each participant's agenda (PDF and calendar file) is in the portal."
-                    )
-                    % values
-                ),
+                title=partial(_planned_title, values),
+                body=partial(_planned_body, values),
                 link=base + reverse("portal:forum", args=[delegation.pk]),
                 mail=True,
             )
 
     transaction.on_commit(send)
+
+
+def _planned_title(values: dict) -> str:
+    return _("Your business forum meetings at %(event)s are planned") % values
+
+
+def _planned_body(values: dict) -> str:
+    return (
+        _(
+            "%(count)s one-to-one meeting(s) of your participants at %(event)s have a table and a "
+            "slot. Each participant's agenda (PDF and calendar file) is in the portal."
+        )
+        % values
+    )

@@ -25,7 +25,7 @@ BY = "system:test"
 
 # --- Slots -----------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize(
-    "day, first, minutes, count, field",
+    ("day", "first", "minutes", "count", "field"),
     [
         pytest.param(dt.date(2020, 11, 20), dt.time(9), 30, 2, "day", id="outside_event"),
         pytest.param(dt.date(2020, 11, 14), dt.time(9, 30), 30, 2, "first", id="overlaps_existing"),
