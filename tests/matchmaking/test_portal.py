@@ -230,3 +230,24 @@ def pdf_text(pdf: bytes) -> str:
     import pypdfium2
 
     return "\n".join(page_text(pdf, n) for n in range(len(pypdfium2.PdfDocument(pdf))))
+
+
+def test_what_a_participant_writes_comes_back_escaped(client, forum, people):
+    payload = "XSS7<script>alert(1)</script><img src=x onerror=alert(1)>"
+    people["beta"].profile = payload
+    people["beta"].save()
+    sign_in(client, forum.liaison_fra)
+    page = client.get(reverse("portal:forum_directory", args=[forum.france.pk, people["alpha"].pk])).content.decode()
+    assert "XSS7" in page and "<script>alert(1)" not in page and "<img src=x" not in page
+
+
+def test_forum_writes_count_towards_the_portal_write_limit(client, forum, people, settings, time_machine):
+    settings.PLANNER_RATE_PORTAL_WRITE = "2/m"
+    time_machine.move_to(timezone.now(), tick=False)  # one rate window, however slow the machine
+    sign_in(client, forum.liaison_fra)
+    url = reverse("portal:forum_participant", args=[forum.france.pk, people["alpha"].pk])
+    body = {"kind": "company", "organisation": "Alpha Energy", "name": "Rep", "active": "on"}
+    assert [client.post(url, body).status_code for _ in range(3)] == [302, 302, 429]
+    request = reverse("portal:forum_request", args=[forum.france.pk, people["alpha"].pk, people["beta"].pk])
+    assert client.post(request, {"priority": "3"}).status_code == 429
+    assert not MeetingRequest.objects.exists()
