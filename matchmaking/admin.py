@@ -45,7 +45,7 @@ class MeetingRequestAdmin(AuditedModelAdmin):
 class ForumMeetingAdmin(admin.ModelAdmin):
     list_display = ("slot", "table", "first", "second", "mutual", "status", "event")
     list_filter = ("event", "status", "mutual")
-    list_select_related = ("slot", "table__room", "first", "second", "event")
+    list_select_related = ("slot", "table__room__venue", "first", "second", "event")
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -43,7 +43,7 @@ def agendas_for(participants: Iterable[Participant]) -> dict[int, list[AgendaIte
     agendas: dict[int, list[AgendaItem]] = defaultdict(list)
     rows = ForumMeeting.objects.filter(
         Q(first_id__in=wanted) | Q(second_id__in=wanted), status=ForumMeeting.Status.PUBLISHED
-    ).select_related("slot", "table__room", "first", "second")
+    ).select_related("slot", "table__room__venue", "first", "second")
     for meeting in rows.order_by("slot__start"):
         for me, other in ((meeting.first, meeting.second), (meeting.second, meeting.first)):
             if me.pk in wanted:
