@@ -7,6 +7,7 @@ import datetime as dt
 from types import SimpleNamespace
 
 import pytest
+from django.utils.text import slugify
 
 from matchmaking.domain.forum import forum_slots_generate, participant_add, table_add
 from tests.factories import DelegationFactory, EventFactory, PartnerFactory, SideEventFactory, UserFactory
@@ -41,7 +42,7 @@ def forum(db):
             organisation=organisation,
             name=values.pop("name", "Rep"),
             sector=values.pop("sector", "Energy"),
-            email=values.pop("email", f"{organisation.lower().replace(' ', '')}@x.example"),
+            email=values.pop("email", f"{slugify(organisation) or 'contact'}@x.example"),
             by=BY,
             **values,
         )

@@ -33,7 +33,7 @@ def test_liaisons_request_accept_and_read_the_agenda(browser, transactional_db, 
     SHOTS.mkdir(parents=True, exist_ok=True)
     alpha = forum.participant("FRA", "Alpha Énergie", sector="Energy", profile="Grid storage and hydro engineering.")
     beta = forum.participant("DEU", "Solarwerk AG", sector="Energy", profile="Solar inverters and batteries.")
-    forum.participant(None, "ធនាគារ​អភិវឌ្ឍន៍", sector="Finance", profile="Development bank.")
+    forum.participant(None, "ធនាគារ​អភិវឌ្ឍន៍", sector="Finance", profile="Development bank.", email="bank@x.example")
     base = live_server.url
 
     context = browser.new_context(**PHONE)
