@@ -40,6 +40,16 @@ _PLANNER_MODELS = [
     "protocol.bilateralwindow",
     "protocol.protocoltask",
 ]
+# The business forum's matchmaking (issue 17): participants, tables, slots and requests are edited and imported;
+# meetings and runs are made by the planner (runs are read-only, meetings come from publishing).
+_FORUM_MODELS = {
+    "matchmaking.participant": "vacd",
+    "matchmaking.meetingtable": "vacd",
+    "matchmaking.forumslot": "vacd",
+    "matchmaking.meetingrequest": "vacd",
+    "matchmaking.forummeeting": "v",
+    "matchmaking.forumrun": "v",
+}
 _BEAT_MODELS = [
     "django_celery_beat.periodictask",
     "django_celery_beat.intervalschedule",
@@ -71,6 +81,7 @@ ROLE_MODEL_PERMISSIONS: dict[str, dict[str, str]] = {
         "otp_static.staticdevice": "v",
         "planning.disruption": "vc",  # issue 15: a principal's moved travel; opened by the system, acted on by staff
         "events.roomoutage": "vac",  # issue 15: rooms out of service; lifted, never deleted (kept on record)
+        **_FORUM_MODELS,
     },
     PROTOCOL: {
         "events.event": "v",
@@ -97,6 +108,7 @@ ROLE_MODEL_PERMISSIONS: dict[str, dict[str, str]] = {
         "reminders.reminder": "vc",
         "planning.disruption": "vc",  # publish the re-plan, close
         "events.roomoutage": "v",  # sees the rooms out of service and what they hit
+        **_FORUM_MODELS,  # issue 17: the business forum's matchmaking is run by the protocol office
     },
     SECURITY: {
         "events.event": "v",

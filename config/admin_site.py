@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from badges.admin_printability import printability_urls
 from delegations.admin_flights import flights_urls
+from matchmaking.admin_forum import forum_urls
 from planning.admin_disruptions import disruption_urls
 from planning.admin_ops import ops_urls
 from planning.admin_person_export import person_export_urls
@@ -45,6 +46,7 @@ class PlannerAdminSite(admin.AdminSite):
             *precedence_urls(self),
             *taskboard_urls(self),
             *scheduling_urls(self),
+            *forum_urls(self),
             *postponement_urls(self),
             *person_export_urls(self),
             *disruption_urls(self),

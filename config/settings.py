@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "protocol",
     "reminders",
     "badges",
+    "matchmaking",
     "planning",
     "portal",
     "demo",
@@ -221,6 +222,8 @@ CELERY_TASK_ROUTES = {
     "reminders.send": {"queue": PLANNER_QUEUES["reminders"]},
     # The solver: bilateral scheduling runs (full, short-notice and disruption re-plans all run through it).
     "planning.schedule_bilaterals": {"queue": PLANNER_QUEUES["scheduling"]},
+    # The business forum's matchmaking runs on the same solver.
+    "matchmaking.plan_forum": {"queue": PLANNER_QUEUES["scheduling"]},
     # The rest is short: the 15-minute reminder re-plan (a safety net that never sends and may take seconds, so
     # not on the reminders' workers), a disruption's impact (staff wait for it: not behind a solver run),
     # protocol-task generation, the hourly and daily housekeeping, the health check.
@@ -520,6 +523,8 @@ PLANNER_SCHEDULER_WORKERS = int(env("PLANNER_SCHEDULER_WORKERS", "8"))
 PLANNER_OUTAGE_SOLVER_SECONDS = float(env("PLANNER_OUTAGE_SOLVER_SECONDS", "5"))
 # A short-notice run (one new request placed around the published meetings) gets its own, shorter limit.
 PLANNER_SHORT_NOTICE_SECONDS = float(env("PLANNER_SHORT_NOTICE_SECONDS", "5"))
+# The business forum's matchmaking run (matchmaking/domain/planning.py): at most this many seconds of CP-SAT search.
+PLANNER_FORUM_SOLVER_SECONDS = float(env("PLANNER_FORUM_SOLVER_SECONDS", "30"))
 # Seconds a committed change waits so a burst of saves is checked by one task (see planning/domain/conflict_triggers).
 PLANNER_CONFLICT_CHECK_DELAY = float(env("PLANNER_CONFLICT_CHECK_DELAY", "0.5"))
 # Seconds between two refreshes of the operations board's body (admin:ops; planning/static/planning/ops-board.js).

@@ -31,6 +31,8 @@ from asemplanner.roles import ACCREDITATION, ADMIN, LIAISON, LOGISTICS, PROTOCOL
 from delegations.domain.delegations import accreditation_approve
 from delegations.models import Accreditation, Delegation, Partner, Person, Travel, ZoneRule
 from events.models import Event, Room, Session, TransferTime, Venue
+from matchmaking.domain.planning import forum_run_execute, forum_run_publish
+from matchmaking.models import ForumMeeting, ForumRun, ForumSlot, MeetingRequest, MeetingTable, Participant
 from protocol.models import BilateralMeeting, ProtocolTask, SecurityZone, Team
 from reminders.models import Deadline, ReminderRule
 
@@ -413,6 +415,7 @@ class Seeder:
         self.seed_tasks()
         self.seed_users()
         self.seed_reminders()
+        self.seed_forum()
         return self.report
 
     def seed_partners(self) -> dict[str, Partner]:
@@ -764,6 +767,52 @@ class Seeder:
                 self.report.note(TOTPDevice, totp_device_install(user=user, key_hex=DEMO_TOTP_KEY_HEX, by=BY))
                 self.report.second_factors[username] = demo_totp_secret()
 
+    def seed_forum(self) -> None:
+        event = self.events[FORUM]
+        for day, first, count in FORUM_SLOTS:
+            start = dt.datetime.combine(
+                event.start_date + dt.timedelta(days=day), dt.time.fromisoformat(first), tzinfo=TZ
+            )
+            for n in range(count):
+                begins = start + dt.timedelta(minutes=30 * n)
+                self.upsert(ForumSlot, {"event": event, "start": begins}, {"end": begins + dt.timedelta(minutes=30)})
+        for n in range(1, FORUM_TABLES + 1):
+            self.upsert(MeetingTable, {"event": event, "label": f"Table {n}"}, {"active": True})
+        participants: list[Participant] = []
+        with (DATA / "aebf_participants.csv").open(newline="", encoding="utf-8") as f:
+            for row in csv.DictReader(f):
+                participants.append(
+                    self.upsert(
+                        Participant,
+                        {"event": event, "organisation": row["organisation"], "name": row["name"]},
+                        {
+                            "delegation": self.delegations[row["partner"]],
+                            "kind": row["kind"],
+                            "sector": row["sector"],
+                            "profile": row["profile"],
+                            "email": f"contact{len(participants) + 1}@aebf.example",
+                        },
+                    )
+                )
+        # Saigon Coffee Roasters cannot meet on the first afternoon.
+        coffee = next(p for p in participants if p.organisation == "Saigon Coffee Roasters")
+        first_day = ForumSlot.objects.filter(event=event, start__date=event.start_date)
+        self.upsert(Participant, {"pk": coffee.pk}, {}, m2m={"unavailable": list(first_day)})
+        for i, j, priority, status in _forum_requests(len(participants)):
+            self.upsert(
+                MeetingRequest,
+                {"sender": participants[i], "receiver": participants[j]},
+                {"event": event, "priority": priority, "status": status},
+            )
+        if not ForumMeeting.objects.filter(event=event, status=ForumMeeting.Status.PUBLISHED).exists():
+            # Plan and publish once, so the liaisons' agendas show at once; staff re-plan from the forum page.
+            run = ForumRun(event=event)
+            instance_save(instance=run, by=BY, action="matchmaking.run.started")
+            planned = forum_run_execute(run.pk)
+            if planned is not None and planned.status == ForumRun.Status.READY:
+                forum_run_publish(run=planned, by=BY)
+            self.report.note(ForumRun, True)
+
     def seed_reminders(self) -> None:
         summit = self.events[SUMMIT]
         for kind, days in DEADLINES:
@@ -833,6 +882,25 @@ RULES = [
     ("Protocol tasks: T-1h", "protocol_task", -60, "", True, False),
     ("Room setup: sessions, T-2h", "session", -120, LOGISTICS, False, False),
 ]
+
+
+# The business forum's one-to-one meetings (issue 17): slots on both days around its programme, tables in the
+# Sokha's Mekong Room foyer, participants of several partners (demo/data/aebf_participants.csv) and requests.
+FORUM = "AEBF"
+FORUM_SLOTS = ((0, "16:00", 4), (1, "11:00", 6))  # (day of the forum, first start, 30-minute slots)
+FORUM_TABLES = 6
+
+
+def _forum_requests(count: int) -> list[tuple[int, int, int, str]]:
+    """A fixed pattern of (sender, receiver, priority, status) over `count` participants: each asks to meet the
+    ones 1, 3 and 7 places on, every third is accepted, and a few pairs asked each other."""
+    requests = []
+    for i in range(count):
+        for step, priority in ((1, 5), (3, 3), (7, 2)):
+            j = (i + step) % count
+            status = "accepted" if (i + step) % 3 == 0 else "requested"
+            requests.append((i, j, priority, status))
+    return requests
 
 
 def _matches(instance: models.Model, values: dict[str, Any], m2m: dict[str, Any]) -> bool:

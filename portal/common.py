@@ -27,6 +27,7 @@ NAV = [
     ("accreditations", _("Accreditations")),
     ("bilaterals", _("Bilaterals")),
     ("programme", _("Programme")),
+    ("forum", _("Business forum")),
 ]
 
 

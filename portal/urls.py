@@ -3,11 +3,12 @@ anonymous visitor and staff: a new URL must be added to that walk, or the test f
 
 from django.urls import path
 
-from portal import flight_views, member_import_views, views
+from portal import flight_views, forum_views, member_import_views, views
 
 app_name = "portal"
 D = "<int:delegation_id>/"
 P = "<int:delegation_id>/members/<int:person_id>/"
+F = "<int:delegation_id>/forum/participants/<int:participant_id>/"
 urlpatterns = [
     path("", views.home, name="home"),
     path(D, views.dashboard, name="dashboard"),
@@ -35,6 +36,18 @@ urlpatterns = [
     path(D + "programme/", views.programme, name="programme"),
     path(D + "programme.ics", views.programme_calendar, name="programme_calendar"),
     path(D + "run-of-show.pdf", views.run_of_show_view, name="run_of_show"),
+    path(D + "forum/", forum_views.forum, name="forum"),
+    path(D + "forum/participants/add/", forum_views.participant_new, name="forum_participant_add"),
+    path(F, forum_views.participant_edit, name="forum_participant"),
+    path(F + "directory/", forum_views.directory, name="forum_directory"),
+    path(F + "request/<int:other_id>/", forum_views.request_new, name="forum_request"),
+    path(F + "agenda/", forum_views.agenda, name="forum_agenda"),
+    path(F + "agenda.pdf", forum_views.agenda_pdf_view, name="forum_agenda_pdf"),
+    path(F + "agenda.ics", forum_views.agenda_ics_view, name="forum_agenda_ics"),
+    path(D + "forum/agendas.pdf", forum_views.agendas_pdf_view, name="forum_agendas_pdf"),
+    path(D + "forum/requests/<int:request_id>/accept/", forum_views.request_accept, name="forum_request_accept"),
+    path(D + "forum/requests/<int:request_id>/decline/", forum_views.request_decline, name="forum_request_decline"),
+    path(D + "forum/requests/<int:request_id>/withdraw/", forum_views.request_withdraw, name="forum_request_withdraw"),
     path(D + "import/", member_import_views.upload, name="import_upload"),
     path(D + "import/template.<str:kind>", member_import_views.template, name="import_template"),
     path(D + "import/<int:import_id>/", member_import_views.preview, name="import_preview"),

@@ -17,6 +17,7 @@ from asemplanner.choices import Category, Rank
 from asemplanner.roles import roles_sync
 from delegations.models import Accreditation, Delegation, Partner, Person, Travel
 from events.models import Event, Room, Session, TransferTime, Venue
+from matchmaking.models import ForumMeeting, ForumRun, ForumSlot, MeetingRequest, MeetingTable, Participant
 from protocol.models import BilateralMeeting, BilateralWindow, ProtocolTask, SecurityZone, Team
 from reminders.models import Deadline, ReminderRule
 
@@ -236,3 +237,66 @@ class ReminderRuleFactory(factory.django.DjangoModelFactory):
     to_liaisons = True
     subject_template = "{{ offset }}: {{ what }} due {{ when }}"
     body_template = "Dear {{ recipient }}, still missing: {{ missing }}. {{ link }}"
+
+
+# --- The business forum (matchmaking) -------------------------------------------------------------------------
+class ForumSlotFactory(factory.django.DjangoModelFactory):
+    """Each slot on its own side event (so slots never overlap), 09:00–09:30 on its first day."""
+
+    class Meta:
+        model = ForumSlot
+
+    event = factory.SubFactory(SideEventFactory)
+    start = factory.LazyAttribute(lambda s: dt.datetime.combine(s.event.start_date, dt.time(9), tzinfo=PHNOM_PENH))
+    end = factory.LazyAttribute(lambda s: s.start + dt.timedelta(minutes=30))
+
+
+class MeetingTableFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = MeetingTable
+
+    event = factory.SubFactory(SideEventFactory)
+    label = factory.Sequence(lambda n: f"Table {n}")
+    room = factory.SubFactory(RoomFactory)
+
+
+class ParticipantFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Participant
+
+    event = factory.SubFactory(SideEventFactory)
+    delegation = factory.SubFactory(DelegationFactory, event=factory.SelfAttribute("..event.parent"))
+    organisation = factory.Sequence(lambda n: f"Company {n}")
+    name = "Representative"
+    sector = "Energy"
+
+
+class MeetingRequestFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = MeetingRequest
+
+    sender = factory.SubFactory(ParticipantFactory)
+    receiver = factory.SubFactory(ParticipantFactory, event=factory.SelfAttribute("..sender.event"))
+    event = factory.SelfAttribute("sender.event")
+    priority = 3
+
+
+class ForumRunFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ForumRun
+
+    event = factory.SubFactory(SideEventFactory)
+    status = ForumRun.Status.READY
+
+
+class ForumMeetingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ForumMeeting
+
+    request = factory.SubFactory(MeetingRequestFactory)
+    event = factory.SelfAttribute("request.event")
+    run = factory.SubFactory(ForumRunFactory, event=factory.SelfAttribute("..event"))
+    first = factory.SelfAttribute("request.sender")
+    second = factory.SelfAttribute("request.receiver")
+    table = factory.SubFactory(MeetingTableFactory, event=factory.SelfAttribute("..event"))
+    slot = factory.SubFactory(ForumSlotFactory, event=factory.SelfAttribute("..event"))

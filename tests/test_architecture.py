@@ -17,7 +17,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("events",),
     ("delegations",),
     ("protocol",),
-    ("badges", "reminders"),
+    ("badges", "reminders", "matchmaking"),
     ("planning",),
     ("portal", "demo"),
     ("config",),

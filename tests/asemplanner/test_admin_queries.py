@@ -149,6 +149,18 @@ def grow(model_label: str, n: int, user=None) -> None:
                 from django_otp.plugins.otp_static.models import StaticDevice
 
                 StaticDevice.objects.create(user=f.UserFactory(), name="codes", confirmed=True)
+            case "matchmaking.participant":
+                f.ParticipantFactory()
+            case "matchmaking.forumslot":
+                f.ForumSlotFactory()
+            case "matchmaking.meetingtable":
+                f.MeetingTableFactory()
+            case "matchmaking.meetingrequest":
+                f.MeetingRequestFactory()
+            case "matchmaking.forumrun":
+                f.ForumRunFactory()
+            case "matchmaking.forummeeting":
+                f.ForumMeetingFactory()
             case _:
                 pass
 

@@ -7,6 +7,7 @@ id, and with France's objects under Germany's own delegation id — and nothing 
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import pytest
@@ -15,6 +16,7 @@ from django.urls import URLPattern, reverse
 
 from asemplanner.models import AuditEntry
 from delegations.models import MemberImport, Person
+from matchmaking.domain.forum import forum_slots_generate, meeting_request_send, participant_add
 from portal import urls as portal_urls
 from protocol.models import BilateralMeeting
 from tests.delegations.images import jpeg_bytes
@@ -57,6 +59,18 @@ CASES: dict[str, Case] = {
     "import_preview": Case(("import_id",)),
     "import_confirm": Case(("import_id",), post_only=True),
     "import_discard": Case(("import_id",), post_only=True),
+    "forum": Case(),
+    "forum_participant_add": Case(),
+    "forum_participant": Case(("participant_id",)),
+    "forum_directory": Case(("participant_id",)),
+    "forum_request": Case(("participant_id", "other_id")),
+    "forum_agenda": Case(("participant_id",)),
+    "forum_agenda_pdf": Case(("participant_id",)),
+    "forum_agenda_ics": Case(("participant_id",)),
+    "forum_agendas_pdf": Case(),
+    "forum_request_accept": Case(("request_id",), post_only=True),
+    "forum_request_decline": Case(("request_id",), post_only=True),
+    "forum_request_withdraw": Case(("request_id",), post_only=True),
 }
 
 
@@ -77,7 +91,15 @@ def walk(summit):
     accreditation = AccreditationFactory(person=member, event=summit.event)
     bilateral = BilateralMeetingFactory(event=summit.event, requester=summit.italy, counterpart=summit.france)
     member_import = MemberImport.objects.create(delegation=summit.france, file_name="list.csv", rows=[{"x": 1}])
+    # The business forum (the summit's side event): France's participant, asked to meet by Italy's.
+    forum_slots_generate(event=summit.side, day=summit.side.start_date, first=dt.time(9), minutes=30, count=2, by="t")
+    mine = participant_add(event=summit.side, delegation=summit.france, organisation="France Co", by="t")
+    theirs = participant_add(event=summit.side, delegation=summit.italy, organisation="Italia SpA", by="t")
+    request = meeting_request_send(sender=theirs, receiver=mine, priority=3, by="t")
     return {
+        "participant_id": mine.pk,
+        "other_id": theirs.pk,
+        "request_id": request.pk,
         "person_id": member.pk,
         "accreditation_id": accreditation.pk,
         "bilateral_id": bilateral.pk,

@@ -110,6 +110,30 @@ def _portal_url(name: str, *keys: str) -> Build:
     return build
 
 
+def _forum_participant(w: World) -> int:
+    """France's first participant in the business forum (the seed's)."""
+    return _first("matchmaking.Participant", delegation_id=w.delegation_a)
+
+
+def _forum_url(name: str, *, other: bool = False) -> Build:
+    def build(w: World) -> str:
+        kwargs = {"delegation_id": w.delegation_a, "participant_id": _forum_participant(w)}
+        if other:
+            kwargs["other_id"] = _first("matchmaking.Participant", delegation__partner__code="DEU")
+        return reverse(f"portal:{name}", kwargs=kwargs)
+
+    return build
+
+
+def _forum_request_url(name: str, *, incoming: bool) -> Build:
+    def build(w: World) -> str:
+        side = "receiver" if incoming else "sender"
+        pk = _first("matchmaking.MeetingRequest", **{f"{side}__delegation_id": w.delegation_a, "status": "requested"})
+        return reverse(f"portal:{name}", kwargs={"delegation_id": w.delegation_a, "request_id": pk})
+
+    return build
+
+
 def _person_body(w: World) -> dict[str, Any]:
     return {
         "honorific": "Mr",
@@ -131,6 +155,13 @@ def _token(scope: str) -> str:
 
 def _badge(path: str) -> Build:
     return lambda w: f"/api/v1/badges/{w.badge_number}/{path}"
+
+
+FORUM_VIEW, FORUM_CHANGE = "matchmaking.view_meetingrequest", "matchmaking.change_meetingrequest"
+
+
+def _forum(w: World) -> int:
+    return _first("events.Event", acronym="AEBF")
 
 
 DISRUPTION_VIEW, DISRUPTION_CHANGE = "planning.view_disruption", "planning.change_disruption"
@@ -264,6 +295,46 @@ ROUTES: dict[str, Route] = {
     "portal:programme": Route(_portal_url("programme"), _portal()),
     "portal:programme_calendar": Route(_portal_url("programme_calendar"), _portal()),
     "portal:run_of_show": Route(lambda w: _portal_url("run_of_show")(w) + "?day=2020-11-16", _portal()),
+    # The business forum (issue 17): France's participant, a request sent to it (accept, decline) and one it sent.
+    "portal:forum": Route(_portal_url("forum"), _portal()),
+    "portal:forum_participant_add": Route(
+        _portal_url("forum_participant_add"),
+        _portal(),
+        body=lambda w: {"kind": "company", "organisation": "Written By A Test", "active": "on"},
+        writers=frozenset({LIAISON_A}),
+    ),
+    "portal:forum_participant": Route(
+        _forum_url("forum_participant"),
+        _portal(),
+        body=lambda w: {"kind": "company", "organisation": "Renamed By A Test", "active": "on"},
+        writers=frozenset({LIAISON_A}),
+    ),
+    "portal:forum_directory": Route(_forum_url("forum_directory"), _portal()),
+    "portal:forum_request": Route(
+        _forum_url("forum_request", other=True),
+        _portal(),
+        body=lambda w: {"priority": "3"},
+        writers=frozenset({LIAISON_A}),
+    ),
+    "portal:forum_agenda": Route(_forum_url("forum_agenda"), _portal()),
+    "portal:forum_agenda_pdf": Route(_forum_url("forum_agenda_pdf"), _portal()),
+    "portal:forum_agenda_ics": Route(_forum_url("forum_agenda_ics"), _portal()),
+    "portal:forum_agendas_pdf": Route(_portal_url("forum_agendas_pdf"), _portal()),
+    "portal:forum_request_accept": Route(
+        _forum_request_url("forum_request_accept", incoming=True),
+        _portal(post_only=True),
+        writers=frozenset({LIAISON_A}),
+    ),
+    "portal:forum_request_decline": Route(
+        _forum_request_url("forum_request_decline", incoming=True),
+        _portal(post_only=True),
+        writers=frozenset({LIAISON_A}),
+    ),
+    "portal:forum_request_withdraw": Route(
+        _forum_request_url("forum_request_withdraw", incoming=False),
+        _portal(post_only=True),
+        writers=frozenset({LIAISON_A}),
+    ),
     "portal:import_upload": Route(_portal_url("import_upload"), _portal(), writers=frozenset({LIAISON_A})),
     "portal:import_template": Route(_portal_url("import_template", "kind"), _portal()),
     "portal:import_preview": Route(_portal_url("import_preview", "import_id"), _portal()),
@@ -420,6 +491,32 @@ ROUTES: dict[str, Route] = {
         body=lambda w: {"meeting": str(w.bilateral_a), "allow_moves": "on"},
         writers=frozenset(role for role in STAFF if has_perm(role, "protocol.change_bilateralmeeting")),
     ),
+    "admin:forum": Route(lambda w: reverse("admin:forum"), _admin(FORUM_VIEW), methods=("get",)),
+    "admin:forum_event": Route(
+        lambda w: reverse("admin:forum_event", args=[_forum(w)]), _admin(FORUM_VIEW), methods=("get",)
+    ),
+    "admin:forum_slots": Route(
+        lambda w: reverse("admin:forum_slots", args=[_forum(w)]),
+        _admin("matchmaking.add_forumslot", post_only=True, post=200),
+        body=lambda w: {"day": "", "first": ""},  # refused on its fields: the page again, nothing written
+        writers=frozenset(role for role in STAFF if has_perm(role, "matchmaking.add_forumslot")),
+    ),
+    "admin:forum_import": Route(
+        lambda w: reverse("admin:forum_import", args=[_forum(w)]),
+        _admin(FORUM_VIEW, post_only=True, post=200),
+        body=lambda w: {"what": "participants"},  # no file: the page again with the error, nothing written
+        writers=frozenset(role for role in STAFF if has_perm(role, "matchmaking.add_participant")),
+    ),
+    "admin:forum_plan": Route(
+        lambda w: reverse("admin:forum_plan", args=[_forum(w)]),
+        _admin(FORUM_CHANGE, post_only=True, post=302),
+        writers=frozenset(role for role in STAFF if has_perm(role, FORUM_CHANGE)),
+    ),
+    "admin:forum_publish": Route(
+        lambda w: reverse("admin:forum_publish", args=[_first("matchmaking.ForumRun")]),
+        _admin(FORUM_CHANGE, post_only=True, post=302),
+        writers=frozenset(role for role in STAFF if has_perm(role, FORUM_CHANGE)),
+    ),
     "admin:disruptions": Route(lambda w: reverse("admin:disruptions"), _admin(DISRUPTION_VIEW), methods=("get",)),
     "admin:disruption_detail": Route(
         lambda w: reverse("admin:disruption_detail", args=[_first("planning.Disruption")]),
@@ -558,6 +655,12 @@ ADMIN_MODELS: dict[str, Callable[[World], Any]] = {
     "events.session": lambda w: _first("events.Session"),
     "events.transfertime": lambda w: _first("events.TransferTime"),
     "events.venue": lambda w: _first("events.Venue"),
+    "matchmaking.forummeeting": lambda w: _first("matchmaking.ForumMeeting"),
+    "matchmaking.forumrun": lambda w: _first("matchmaking.ForumRun"),
+    "matchmaking.forumslot": lambda w: _first("matchmaking.ForumSlot"),
+    "matchmaking.meetingrequest": lambda w: _first("matchmaking.MeetingRequest", sender__delegation_id=w.delegation_a),
+    "matchmaking.meetingtable": lambda w: _first("matchmaking.MeetingTable"),
+    "matchmaking.participant": lambda w: _first("matchmaking.Participant", delegation_id=w.delegation_a),
     "protocol.bilateralmeeting": lambda w: w.bilateral_a,
     "protocol.bilateralwindow": lambda w: _first("protocol.BilateralWindow", meeting_id=w.bilateral_a),
     "protocol.protocoltask": lambda w: w.task,
