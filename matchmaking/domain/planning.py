@@ -144,8 +144,8 @@ def problem_of(
         rooms=[RoomSpec(pk=pk, venue=FORUM_VENUE, label=label) for pk, label in tables],
         days=[(group[0][0], group[-1][1]) for _day, group in sorted(days.items())],
         busy={
-            p: [Busy(s, e, FORUM_VENUE, FORUM_VENUE, "unavailable") for s, e in spans]
-            for p, spans in unavailable.items()
+            p: [Busy(s, e, FORUM_VENUE, FORUM_VENUE, "unavailable") for s, e in sorted(spans)]
+            for p, spans in unavailable.items()  # by start: the same problem whatever order the database gave
         },
         buffer=0,
         changeover=0,

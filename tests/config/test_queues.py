@@ -7,7 +7,9 @@ import pytest
 from celery import current_app
 from django.conf import settings
 
-PLANNER_APPS = ("asemplanner", "events", "delegations", "protocol", "reminders", "badges", "planning", "portal", "demo")
+PLANNER_APPS = (
+    "asemplanner", "events", "delegations", "protocol", "reminders", "badges", "matchmaking", "planning", "portal", "demo",
+)  # fmt: skip
 
 
 def planner_tasks() -> set[str]:
@@ -28,6 +30,7 @@ def routed_queue(task_name: str) -> str:
         pytest.param("reminders.sweep", "reminders", id="reminder_sweep"),
         pytest.param("reminders.send", "reminders", id="reminder_send"),
         pytest.param("planning.schedule_bilaterals", "scheduling", id="solver_run"),
+        pytest.param("matchmaking.plan_forum", "scheduling", id="forum_matchmaking_run"),
         pytest.param("reminders.sync_all", "celery", id="reminder_replan_safety_net"),
         pytest.param("planning.assess_disruption", "celery", id="disruption_impact"),
         pytest.param("protocol.generate_tasks", "celery", id="protocol_task_generation"),
