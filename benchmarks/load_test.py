@@ -12,7 +12,7 @@ starts the README's production start on loopback with DEBUG=0 and generated keys
 then the baseline: the same load against a single gunicorn worker (what one process does with the same
 machine, i.e. whether more workers buy anything on 2 cores). Stops everything, drops the database.
 
-    .venv/bin/python benchmarks/load_test.py [--seconds 120 --ramp 30 --workers 5] \\
+    .venv/bin/python benchmarks/load_test.py [--seconds 180 --ramp 60 --workers 5] \\
         [--stations 50 --checkpoints 20 --liaisons 100 --staff 10] [--no-baseline]
 
 Against a running planner (the deployment script, behind a reverse proxy): prepares the actors in that database
@@ -44,6 +44,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -66,15 +67,14 @@ def say(message: str) -> None:
 
 # --- CPU accounting from /proc ---------------------------------------------------------------------------
 def _proc_times(pid: int) -> tuple[str, int, float] | None:
-    """(command name, parent pid, seconds of CPU of the process and of its reaped children)."""
+    """(command name, parent pid, seconds of CPU the process itself used so far)."""
     try:
         raw = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
     name = raw[raw.index("(") + 1 : raw.rindex(")")]
     fields = raw[raw.rindex(")") + 2 :].split()
-    utime, stime, cutime, cstime = (int(x) for x in fields[11:15])
-    return name, int(fields[1]), (utime + stime + cutime + cstime) / CLK_TCK
+    return name, int(fields[1]), (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
 def _cmdline(pid: int) -> str:
@@ -84,51 +84,79 @@ def _cmdline(pid: int) -> str:
         return ""
 
 
-def cpu_snapshot(roots: dict[str, list[int]], database: str) -> dict[str, float]:
-    """CPU seconds so far per group of processes (live ones plus the children they reaped): the difference of
-    two snapshots is what the group used in between. A group in `roots` is those processes and their
-    descendants (the gunicorn and Celery this script started); without roots (host mode) gunicorn and Celery are
-    matched by command line, so any other gunicorn or Celery on the machine counts too. `postgres` is the
-    backends serving `database` (their process title names it). `machine busy` is all cores' busy time from
-    /proc/stat, whatever runs them (the machine is shared)."""
-    table: dict[int, tuple[str, int, float]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit() and (info := _proc_times(int(entry))) is not None:
-            table[int(entry)] = info
-    groups: dict[str, float] = collections.defaultdict(float)
-    if roots:
-        children: dict[int, list[int]] = collections.defaultdict(list)
-        for pid, (_name, ppid, _seconds) in table.items():
-            children[ppid].append(pid)
-        for group, pids in roots.items():
-            todo = [pid for pid in pids if pid in table]
-            while todo:
-                pid = todo.pop()
-                groups[group] += table[pid][2]
-                todo.extend(children.get(pid, []))
-    for pid, (name, _ppid, seconds) in table.items():
+def _machine_busy() -> float:
+    values = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:9]]
+    return (sum(values) - values[3] - values[4]) / CLK_TCK
+
+
+class CpuMeter(threading.Thread):
+    """Samples every process's CPU time once a second during a phase and sums, per group, what each process
+    used between the start (or its birth) and its last sample, so processes that come and go (PostgreSQL
+    backends, gunicorn workers) are counted too. Groups: the processes this script started and their
+    descendants (`roots`); without roots (host mode) gunicorn and Celery matched by command line, so any other
+    gunicorn or Celery on the machine counts too; `postgres`: the backends serving `database` (their process
+    title names it). `machine busy` is all cores' busy time from /proc/stat, whoever used them."""
+
+    def __init__(self, roots: dict[str, list[int]], database: str) -> None:
+        super().__init__(daemon=True)
+        self.roots, self.database = roots, database
+        self.first: dict[int, float] = {}
+        self.last: dict[int, float] = {}
+        self.group: dict[int, str] = {}
+        self.done = threading.Event()
+
+    def _classify(self, pid: int, name: str, ancestors: dict[int, int]) -> str:
+        if self.roots:
+            seen, current = 0, pid
+            while current > 1 and seen < 64:
+                for group, pids in self.roots.items():
+                    if current in pids:
+                        return group
+                current, seen = ancestors.get(current, 0), seen + 1
         if name.startswith("postgres"):
-            if f" {database} " in _cmdline(pid):
-                groups["postgres"] += seconds
-            continue
-        if roots:
-            continue
+            return "postgres" if f" {self.database} " in _cmdline(pid) else ""
+        if self.roots:
+            return ""
         cmd = _cmdline(pid)
         if "gunicorn" in cmd and "config.wsgi" in cmd:
-            groups["gunicorn"] += seconds
-        elif "celery" in cmd and " worker" in cmd:
-            groups["celery workers"] += seconds
-        elif "celery" in cmd and " beat" in cmd:
-            groups["celery beat"] += seconds
-    stat = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
-    values = [int(x) for x in stat[:8]]
-    groups["machine busy"] = (sum(values) - values[3] - values[4]) / CLK_TCK
-    return dict(groups)
+            return "gunicorn"
+        if "celery" in cmd and " worker" in cmd:
+            return "celery workers"
+        if "celery" in cmd and " beat" in cmd:
+            return "celery beat"
+        return ""
 
+    def sample(self, *, initial: bool = False) -> None:
+        table = {}
+        for entry in os.listdir("/proc"):
+            if entry.isdigit() and (info := _proc_times(int(entry))) is not None:
+                table[int(entry)] = info
+        ancestors = {pid: ppid for pid, (_name, ppid, _seconds) in table.items()}
+        for pid, (name, _ppid, seconds) in table.items():
+            if pid not in self.group:
+                self.group[pid] = self._classify(pid, name, ancestors)
+            if not self.group[pid]:
+                continue
+            self.first.setdefault(pid, seconds if initial else 0.0)
+            self.last[pid] = seconds
 
-def cpu_delta(before: dict[str, float], after: dict[str, float], seconds: float) -> dict[str, float]:
-    """Average cores each group kept busy over `seconds` (1.0 = one core all the time)."""
-    return {k: round((after.get(k, 0.0) - before.get(k, 0.0)) / seconds, 2) for k in {*before, *after}}
+    def run(self) -> None:
+        self.machine0, self.started = _machine_busy(), time.monotonic()
+        self.sample(initial=True)
+        while not self.done.wait(1.0):
+            self.sample()
+
+    def stop(self) -> dict[str, float]:
+        """Average cores each group kept busy over the phase (1.0 = one core all the time)."""
+        self.done.set()
+        self.join()
+        self.sample()
+        elapsed = time.monotonic() - self.started
+        used: dict[str, float] = collections.defaultdict(float)
+        for pid, seconds in self.last.items():
+            used[self.group[pid]] += seconds - self.first[pid]
+        used["machine busy"] = _machine_busy() - self.machine0
+        return {group: round(seconds / elapsed, 2) for group, seconds in used.items()}
 
 
 def load_average() -> str:
@@ -206,14 +234,15 @@ def run_locust(
     phase.load_before = load_average()
     say(f"{phase.label}: {users} users for {args.seconds:.0f} s (ramp-up {args.ramp:.0f} s) against {host}")
     database = urlparse(args.database_url).path.lstrip("/")
-    roots = stack.roots() if stack else {}
-    before, started = cpu_snapshot(roots, database), time.monotonic()
+    meter = CpuMeter(stack.roots() if stack else {}, database)
+    meter.start()
+    started = time.monotonic()
     log = (workdir / f"locust-{phase.label}.log").open("wb")
     process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603
     _pid, status, usage = os.wait4(process.pid, 0)
     process.returncode = os.waitstatus_to_exitcode(status)
     elapsed = time.monotonic() - started
-    phase.cpu = cpu_delta(before, cpu_snapshot(roots, database), elapsed)
+    phase.cpu = meter.stop()
     phase.locust_cpu = round((usage.ru_utime + usage.ru_stime) / elapsed, 2)
     phase.load_after = load_average()
     log.close()
@@ -411,8 +440,8 @@ def main() -> int:
     parser.add_argument("--host", help="a running planner (e.g. http://127.0.0.1:8080); default: start one here")
     parser.add_argument("--database-url", help=f"the planner's database (default with no --host: {DEFAULT_DB})")
     parser.add_argument("--redis-url", help=f"Redis for the started planner (default {DEFAULT_REDIS})")
-    parser.add_argument("--seconds", type=float, default=120.0, help="length of each load phase (default 120)")
-    parser.add_argument("--ramp", type=float, default=30.0, help="seconds to start all users (default 30)")
+    parser.add_argument("--seconds", type=float, default=180.0, help="length of each load phase (default 180)")
+    parser.add_argument("--ramp", type=float, default=60.0, help="seconds to start all users (default 60)")
     parser.add_argument("--stations", type=int, default=50)
     parser.add_argument("--checkpoints", type=int, default=20)
     parser.add_argument("--liaisons", type=int, default=100)

@@ -11,7 +11,7 @@ Writes one JSON file for the locustfile (benchmarks/load/locustfile.py), which d
   so it must be the server's: otherwise every scan is judged `forged` and the load test counts it as an error);
 - `liaisons`: users `load-liaison-NNN`, liaisons of the summit delegations in turn (about two per delegation at
   100), with their delegation's id, members and the members with travel on file;
-- `staff`: users `load-staff-NN` cycling through the staff roles, each with a confirmed TOTP device of its own
+- `staff`: users `load-staff-NN` cycling through the staff roles that may open the timeline, each with a confirmed TOTP device of its own
   random key (`totp_key_hex`), so the load computes their codes as an authenticator app would.
 
 All users share one random password per run (hashed once: hashing 110 passwords at PBKDF2's cost would take a
@@ -44,7 +44,7 @@ from django.utils import timezone  # noqa: E402
 from django_otp.plugins.otp_totp.models import TOTPDevice  # noqa: E402
 
 from asemplanner.domain.signin import totp_device_install  # noqa: E402
-from asemplanner.roles import LIAISON, STAFF_ROLES  # noqa: E402
+from asemplanner.roles import LIAISON, STAFF_ROLES, role_permissions  # noqa: E402
 from badges.domain.badges import LISTED, qr_payload  # noqa: E402
 from badges.domain.tokens import token_create, token_revoke  # noqa: E402
 from badges.models import DeviceToken  # noqa: E402
@@ -57,14 +57,14 @@ TOKEN_PREFIX = "load "  # noqa: S105 — the start of the tokens' names, not a s
 SUMMIT = "ASEM13"
 
 
-def _tokens(event: Event, count: int, *, kind: str, zones: list[SecurityZone]) -> list[dict]:
+def _tokens(event: Event, count: int, *, kind: str, zones: list[SecurityZone], run: str) -> list[dict]:
     out = []
     expires = timezone.now() + dt.timedelta(days=2)
     for i in range(count):
         if kind == "checkpoint":
             zone = zones[i % len(zones)]
             token, raw = token_create(
-                name=f"{TOKEN_PREFIX}checkpoint {i + 1:02d}",
+                name=f"{TOKEN_PREFIX}checkpoint {i + 1:02d} ({run})",
                 event=event,
                 scopes=[DeviceToken.Scope.CHECKPOINT],
                 expires_at=expires,
@@ -74,7 +74,7 @@ def _tokens(event: Event, count: int, *, kind: str, zones: list[SecurityZone]) -
             out.append({"name": token.name, "token": raw, "zone": zone.code})
         else:
             token, raw = token_create(
-                name=f"{TOKEN_PREFIX}station {i + 1:02d}",
+                name=f"{TOKEN_PREFIX}station {i + 1:02d} ({run})",
                 event=event,
                 scopes=[DeviceToken.Scope.READ, DeviceToken.Scope.PRINT],
                 expires_at=expires,
@@ -111,6 +111,7 @@ def prepare(*, stations: int, checkpoints: int, liaisons: int, staff: int) -> di
     if not badges:
         raise SystemExit(f"{SUMMIT} has no approved badges: seed the summit first (manage.py seed_asem13).")
 
+    run = secrets.token_hex(4)  # token names are unique: a set of its own per run
     password = secrets.token_urlsafe(18)
     password_hash = make_password(password)
     delegations = list(Delegation.objects.filter(event=event).order_by("partner__code"))
@@ -138,8 +139,10 @@ def prepare(*, stations: int, checkpoints: int, liaisons: int, staff: int) -> di
             }
         )
     staff_rows = []
+    # The roles that open the timeline (events.view_session): admin, protocol, security, logistics.
+    timeline_roles = [role for role in STAFF_ROLES if "events.view_session" in role_permissions(role)]
     for i in range(staff):
-        role = STAFF_ROLES[i % len(STAFF_ROLES)]
+        role = timeline_roles[i % len(timeline_roles)]
         user = _user(f"load-staff-{i + 1:02d}", password_hash=password_hash, role=role)
         key_hex = secrets.token_hex(20)
         TOTPDevice.objects.filter(user=user).delete()
@@ -151,8 +154,8 @@ def prepare(*, stations: int, checkpoints: int, liaisons: int, staff: int) -> di
             str(event.start_date + dt.timedelta(days=n)) for n in range((event.end_date - event.start_date).days + 1)
         ],
         "password": password,
-        "stations": _tokens(event, stations, kind="station", zones=zones),
-        "checkpoints": _tokens(event, checkpoints, kind="checkpoint", zones=zones),
+        "stations": _tokens(event, stations, kind="station", zones=zones, run=run),
+        "checkpoints": _tokens(event, checkpoints, kind="checkpoint", zones=zones, run=run),
         "qr": [qr_payload(number, version) for number, version in badges],
         "liaisons": liaison_rows,
         "staff": staff_rows,

@@ -25,21 +25,21 @@ what a person or device would have wanted.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
 import itertools
 import json
 import os
 import random
 import re
-import struct
+import sys
 import time
 import uuid
-from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urljoin, urlparse
 
 from locust import HttpUser, between, events, task
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from browser import page_form, replace_field, totp  # noqa: E402
 
 ACTORS = json.loads(Path(os.environ["LOAD_ACTORS"]).read_text()) if os.environ.get("LOAD_ACTORS") else {}
 RECORDS: list[tuple[str, float, float, str]] = []  # name, start (epoch s), response ms, error ("" when fine)
@@ -55,84 +55,6 @@ def _write(environment, **kwargs):
     target = os.environ.get("LOAD_RESULTS")
     if target:
         Path(target).write_text(json.dumps(RECORDS))
-
-
-def totp(key_hex: str, at: float | None = None) -> str:
-    """RFC 6238 (30 s, 6 digits, SHA-1): what django-otp's TOTP and an authenticator app compute."""
-    counter = int((time.time() if at is None else at) // 30)
-    digest = hmac.new(bytes.fromhex(key_hex), struct.pack(">Q", counter), hashlib.sha1).digest()
-    offset = digest[-1] & 0x0F
-    value = (struct.unpack(">I", digest[offset : offset + 4])[0] & 0x7FFFFFFF) % 1_000_000
-    return f"{value:06d}"
-
-
-class FormParser(HTMLParser):
-    """The fields a browser would submit for each <form> of a page: inputs, checked boxes, selected options,
-    textareas. Enough for Django's rendered forms."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.forms: list[dict] = []
-        self._select: tuple[str, bool] | None = None
-        self._select_first: str | None = None
-        self._select_chosen = False
-        self._textarea: str | None = None
-        self._text = ""
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        if tag == "form":
-            self.forms.append(
-                {"action": a.get("action") or "", "method": (a.get("method") or "get").lower(), "fields": []}
-            )
-            return
-        if not self.forms:
-            return
-        fields = self.forms[-1]["fields"]
-        name = a.get("name")
-        if tag == "input" and name:
-            kind = (a.get("type") or "text").lower()
-            if kind in ("submit", "button", "image", "reset", "file"):
-                return
-            if kind in ("checkbox", "radio") and "checked" not in a:
-                return
-            fields.append((name, a.get("value") or ("on" if kind in ("checkbox", "radio") else "")))
-        elif tag == "select" and name:
-            self._select = (name, "multiple" in a)
-            self._select_first, self._select_chosen = None, False
-        elif tag == "option" and self._select:
-            value = a.get("value", "")
-            if self._select_first is None:
-                self._select_first = value
-            if "selected" in a:
-                fields.append((self._select[0], value))
-                self._select_chosen = True
-        elif tag == "textarea" and name:
-            self._textarea, self._text = name, ""
-
-    def handle_endtag(self, tag):
-        if tag == "select" and self._select:
-            name, multiple = self._select
-            if not multiple and not self._select_chosen and self._select_first is not None:
-                self.forms[-1]["fields"].append((name, self._select_first))
-            self._select = None
-        elif tag == "textarea" and self._textarea is not None:
-            self.forms[-1]["fields"].append((self._textarea, self._text.removeprefix("\n")))
-            self._textarea = None
-
-    def handle_data(self, data):
-        if self._textarea is not None:
-            self._text += data
-
-
-def page_form(html: str, *, with_field: str) -> dict:
-    """The page's form that has `with_field` (the first one that does)."""
-    parser = FormParser()
-    parser.feed(html)
-    for form in parser.forms:
-        if any(name == with_field for name, _ in form["fields"]):
-            return form
-    raise LookupError(f"no form with the field {with_field!r} on the page")
 
 
 def _fail(response, why: str) -> None:
@@ -312,8 +234,7 @@ class Liaison(Browser):
         username, password = self.actor["username"], ACTORS["password"]
 
         def credentials(fields):
-            fields = [(k, v) for k, v in fields if k not in ("username", "password")]
-            return [*fields, ("username", username), ("password", password)]
+            return replace_field(replace_field(fields, "username", username), "password", password)
 
         self.submit(page, with_field="password", name="/accounts/login/ (sign in)", change=credentials)
         self.get_page("/portal/", "/portal/", expect=302, to=f"/portal/{self.d}/")
@@ -347,7 +268,7 @@ class Liaison(Browser):
         phone = f"+855 12 {random.randint(100000, 999999)}"
 
         def new_phone(fields):
-            return [(k, phone if k == "phone" else v) for k, v in fields]
+            return replace_field(fields, "phone", phone)
 
         self.submit(
             page,
@@ -382,8 +303,7 @@ class Staff(Browser):
         username, password = self.actor["username"], ACTORS["password"]
 
         def credentials(fields):
-            fields = [(k, v) for k, v in fields if k not in ("username", "password")]
-            return [*fields, ("username", username), ("password", password)]
+            return replace_field(replace_field(fields, "username", username), "password", password)
 
         self.submit(page, with_field="password", name="/admin/login/ (sign in)", change=credentials)
         # The admin sends a signed-in staff member without a verified second factor to the code page.
@@ -393,7 +313,7 @@ class Staff(Browser):
         key = self.actor["totp_key_hex"]
 
         def code(fields):
-            return [(k, v) for k, v in fields if k != "token"] + [("token", totp(key))]
+            return replace_field(fields, "token", totp(key))
 
         self.submit(
             page, with_field="token", name="/accounts/second-factor/ (code)", change=code, expect_redirect="/admin/"
