@@ -59,6 +59,7 @@ LOAD_DIR = Path(__file__).resolve().parent / "load"
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/load_bench"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/13"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+ARGS = argparse.Namespace()
 
 
 def say(message: str) -> None:
@@ -167,6 +168,7 @@ def load_average() -> str:
 @dataclass
 class Phase:
     label: str
+    scale: float = 1.0
     seconds: float = 0.0
     ramp: float = 0.0
     records: list = field(default_factory=list)
@@ -174,6 +176,7 @@ class Phase:
     locust_cpu: float = 0.0
     load_before: str = ""
     load_after: str = ""
+    server_ms: list = field(default_factory=list)  # gunicorn's own time per request (self-started mode)
 
     @property
     def failures(self) -> int:
@@ -213,10 +216,7 @@ def run_locust(
 ) -> Phase:
     results = workdir / f"records-{phase.label}.json"
     counts = {
-        "stations": args.stations,
-        "checkpoints": args.checkpoints,
-        "liaisons": args.liaisons,
-        "staff": args.staff,
+        name: round(getattr(args, name) * phase.scale) for name in ("stations", "checkpoints", "liaisons", "staff")
     }
     users = sum(counts.values())
     env = {
@@ -250,6 +250,8 @@ def run_locust(
         tail = (workdir / f"locust-{phase.label}.log").read_text(errors="replace")[-3000:]
         raise SystemExit(f"Locust did not finish (exit {process.returncode}):\n{tail}")
     phase.records = json.loads(results.read_text())
+    if stack is not None:
+        phase.server_ms = stack.server_times()
     return phase
 
 
@@ -348,12 +350,17 @@ class Stack:
         )
 
     def start_web(self, workers: int) -> None:
+        """gunicorn with `workers` sync workers; its access log keeps each request's own time (%(D)s, from the
+        worker reading the request to the response sent): the client's time minus this is the wait in the
+        listen queue for a free worker."""
         self.stop("gunicorn")
+        self.access_log = self.workdir / f"access-{len(list(self.workdir.glob('access-*')))}.log"
         self._start(
             "gunicorn",
             [
                 str(BIN / "gunicorn"), "config.wsgi", "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers),
-                "--log-level", "warning",
+                "--log-level", "warning", "--access-logfile", str(self.access_log),
+                "--access-logformat", "%(m)s %(U)s %(s)s %(D)s",
             ],
         )  # fmt: skip
         deadline = time.monotonic() + 60
@@ -367,6 +374,15 @@ class Stack:
             except (urllib.error.URLError, OSError):
                 time.sleep(0.5)
         raise SystemExit("gunicorn did not answer within 60 s")
+
+    def server_times(self) -> list[float]:
+        """Milliseconds gunicorn spent on each request of the load so far (the readiness probe's left out)."""
+        times = []
+        for line in self.access_log.read_text().splitlines():
+            parts = line.split()
+            if len(parts) == 4 and parts[3].isdigit() and parts[2] != "-":
+                times.append(int(parts[3]) / 1000)
+        return times[1:]
 
     def stop(self, *names: str) -> None:
         for name in names or list(self.processes):
@@ -389,8 +405,9 @@ def _free_port() -> int:
 
 def prepare_actors(args: argparse.Namespace, env: dict[str, str], out: Path) -> None:
     command = [PYTHON, str(LOAD_DIR / "actors.py"), "--out", str(out)]
+    scale = max(1.0, args.step or 1.0)  # enough tokens and accounts for the higher step too
     for name in ("stations", "checkpoints", "liaisons", "staff"):
-        command += [f"--{name}", str(getattr(args, name))]
+        command += [f"--{name}", str(round(getattr(args, name) * scale))]
     subprocess.run(command, cwd=ROOT, env=env, check=True)  # noqa: S603
 
 
@@ -415,6 +432,13 @@ def print_phase(phase: Phase) -> None:
     print(f"throughput after the ramp-up: {phase.steady_rps()} req/s; errors: {phase.failures}")
     cpu = ", ".join(f"{k} {v:.2f}" for k, v in sorted(phase.cpu.items(), key=lambda kv: -kv[1]))
     print(f"CPU (cores busy on average): {cpu}, locust {phase.locust_cpu:.2f}")
+    if phase.server_ms:
+        server = sorted(phase.server_ms)
+        print(
+            f"gunicorn's own time per request: p50 {statistics.median(server):.0f} ms, "
+            f"p95 {server[int(0.95 * (len(server) - 1))]:.0f} ms, over {len(server)} requests "
+            "(the rest of the client's time is the wait for a free worker)"
+        )
     for message, count in phase.errors():
         print(f"  error ×{count}: {message[:300]}")
 
@@ -431,6 +455,13 @@ def phase_json(phase: Phase) -> dict:
         "cpu_cores": phase.cpu,
         "locust_cpu_cores": phase.locust_cpu,
         "load_average": [phase.load_before, phase.load_after],
+        "users": {
+            name: round(getattr(ARGS, name) * phase.scale) for name in ("stations", "checkpoints", "liaisons", "staff")
+        },
+        "server_p50_ms": round(statistics.median(phase.server_ms), 1) if phase.server_ms else None,
+        "server_p95_ms": round(sorted(phase.server_ms)[int(0.95 * (len(phase.server_ms) - 1))], 1)
+        if phase.server_ms
+        else None,
         "endpoints": phase.endpoints(),
     }
 
@@ -450,9 +481,14 @@ def main() -> int:
     parser.add_argument("--celery-workers", type=int, default=2)
     parser.add_argument("--baseline-workers", type=int, default=1)
     parser.add_argument("--no-baseline", action="store_true", help="skip the single-worker baseline phase")
+    parser.add_argument(
+        "--step", type=float, help="then one more phase with every count times STEP (e.g. 2), to find the knee"
+    )
     parser.add_argument("--port", type=int, default=0, help="port of the started gunicorn (default: a free one)")
     parser.add_argument("--keep", action="store_true", help="keep the database and the logs (for a look after)")
     args = parser.parse_args()
+    global ARGS
+    ARGS = args
     if args.host and not args.database_url:
         parser.error("--host needs --database-url: the actors (tokens, users) are made in the planner's database")
     if args.ramp > args.seconds:
@@ -495,6 +531,18 @@ def main() -> int:
                 phases.append(
                     run_locust(Phase(label), host=stack.host, actors=actors, args=args, workdir=workdir, stack=stack)
                 )
+            if args.step:
+                stack.start_web(args.workers)
+                phases.append(
+                    run_locust(
+                        Phase(f"{args.workers} workers, load ×{args.step:g}", scale=args.step),
+                        host=stack.host,
+                        actors=actors,
+                        args=args,
+                        workdir=workdir,
+                        stack=stack,
+                    )
+                )
     finally:
         if stack is not None:
             stack.stop()
@@ -527,7 +575,10 @@ def main() -> int:
                 "rps": phase_json(main_phase)["rps"],
                 "rps_steady": main_phase.steady_rps(),
                 "load": phase_json(main_phase),
-                "baseline": {"workers": args.baseline_workers, **phase_json(phases[1])} if len(phases) > 1 else None,
+                "baseline": {"workers": args.baseline_workers, **phase_json(phases[1])}
+                if len(phases) > 1 and not args.no_baseline
+                else None,
+                "step": {"factor": args.step, **phase_json(phases[-1])} if args.step and len(phases) > 1 else None,
                 "zero_errors": failures == 0 and requests > 0,
             }
         )

@@ -171,7 +171,8 @@ class Checkpoint(Actor):
             if body["result"] == "allowed" or body["reason"] == "wrong_zone":
                 response.success()
             else:
-                _fail(response, f"a genuine badge judged {body['result']} ({body['reason']})")
+                hint = " — is SECRET_KEY the server's?" if body["reason"] == "forged" else ""
+                _fail(response, f"a genuine badge judged {body['result']} ({body['reason']}){hint}")
                 return
         photo = (body.get("holder") or {}).get("photo_url")
         if photo:
