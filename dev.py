@@ -169,7 +169,10 @@ def main() -> int:
     commands.add_parser("test", help="run the whole test suite; extra arguments go to pytest")
     totp_parser = commands.add_parser("totp", help="print a demo staff user's current second-factor code")
     totp_parser.add_argument("username", nargs="?", default="admin")
-    commands.add_parser("load", help="install Locust, run the load test (benchmarks/load_test.py); arguments go to it")
+    # --help too goes to the load test, which explains its own arguments.
+    commands.add_parser(
+        "load", add_help=False, help="install Locust, run the load test (benchmarks/load_test.py); arguments go to it"
+    )
     args, rest = parser.parse_known_args()
     if args.command == "up":
         if rest:
