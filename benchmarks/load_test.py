@@ -223,12 +223,14 @@ def run_locust(
         **os.environ,
         "LOAD_ACTORS": str(actors),
         "LOAD_RESULTS": str(results),
+        "LOAD_TIMEOUT": str(args.timeout),
         **{f"LOAD_{k.upper()}": str(v) for k, v in counts.items()},
     }
     command = [
         str(BIN / "locust"), "-f", str(LOAD_DIR / "locustfile.py"), "--headless", "--only-summary",
         "--users", str(users), "--spawn-rate", f"{users / max(args.ramp, 1):.2f}",
-        "--run-time", f"{int(args.seconds)}s", "--stop-timeout", "15", "--host", host, "--loglevel", "WARNING",
+        "--run-time", f"{int(args.seconds)}s", "--stop-timeout", str(int(args.timeout)), "--host", host,
+        "--loglevel", "WARNING",
     ]  # fmt: skip
     phase.seconds, phase.ramp = args.seconds, min(args.ramp, args.seconds)
     phase.load_before = load_average()
@@ -477,6 +479,9 @@ def main() -> int:
     parser.add_argument("--checkpoints", type=int, default=20)
     parser.add_argument("--liaisons", type=int, default=100)
     parser.add_argument("--staff", type=int, default=10)
+    parser.add_argument(
+        "--timeout", type=float, default=60.0, help="seconds after which a request counts as failed (default 60)"
+    )
     parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1, help="gunicorn workers")
     parser.add_argument("--celery-workers", type=int, default=2)
     parser.add_argument("--baseline-workers", type=int, default=1)

@@ -1,8 +1,9 @@
 """The load test's users, for Locust (benchmarks/load_test.py runs it; it imports nothing of the planner).
 
 Environment: LOAD_ACTORS (the JSON of benchmarks/load/actors.py), LOAD_RESULTS (where each request is written
-at the end: name, start, milliseconds, error), LOAD_STATIONS, LOAD_CHECKPOINTS, LOAD_LIAISONS, LOAD_STAFF (how
-many users of each class; each gets its own token or account).
+at the end: name, start, milliseconds, error), LOAD_TIMEOUT (seconds before a request counts as failed, default
+60), LOAD_STATIONS, LOAD_CHECKPOINTS, LOAD_LIAISONS, LOAD_STAFF (how many users of each class; each gets its own
+token or account).
 
 Think times (wait between one iteration and the next, uniform):
 
@@ -25,6 +26,7 @@ what a person or device would have wanted.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
 import json
 import os
@@ -41,6 +43,9 @@ from locust import HttpUser, between, events, task
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from browser import page_form, replace_field, totp  # noqa: E402
 
+# A request still unanswered after this many seconds is an error: the person or device gave up (and the user
+# goes on). Without it a hung request would never be counted, only dropped when the run stops.
+TIMEOUT = float(os.environ.get("LOAD_TIMEOUT", "60"))
 ACTORS = json.loads(Path(os.environ["LOAD_ACTORS"]).read_text()) if os.environ.get("LOAD_ACTORS") else {}
 RECORDS: list[tuple[str, float, float, str]] = []  # name, start (epoch s), response ms, error ("" when fine)
 
@@ -79,6 +84,7 @@ class Actor(HttpUser):
     def on_start(self) -> None:
         pool = ACTORS[self.actor_key]
         self.actor = pool[next(type(self)._numbers) % len(pool)]
+        self.client.request = functools.partial(self.client.request, timeout=TIMEOUT)  # get(), post() go through it
 
 
 # --- Devices ------------------------------------------------------------------------------------------------
