@@ -46,6 +46,7 @@ import sys
 import tempfile
 import threading
 import time
+import traceback
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
@@ -474,7 +475,9 @@ def main() -> int:
     parser.add_argument("--database-url", help=f"the planner's database (default with no --host: {DEFAULT_DB})")
     parser.add_argument("--redis-url", help=f"Redis for the started planner (default {DEFAULT_REDIS})")
     parser.add_argument("--seconds", type=float, default=180.0, help="length of each load phase (default 180)")
-    parser.add_argument("--ramp", type=float, default=60.0, help="seconds to start all users (default 60)")
+    parser.add_argument(
+        "--ramp", type=float, help="seconds to start all users (default 60, at most a third of --seconds)"
+    )
     parser.add_argument("--stations", type=int, default=50)
     parser.add_argument("--checkpoints", type=int, default=20)
     parser.add_argument("--liaisons", type=int, default=100)
@@ -496,6 +499,8 @@ def main() -> int:
     ARGS = args
     if args.host and not args.database_url:
         parser.error("--host needs --database-url: the actors (tokens, users) are made in the planner's database")
+    if args.ramp is None:
+        args.ramp = min(60.0, args.seconds / 3)
     if args.ramp > args.seconds:
         parser.error("--ramp must not be longer than --seconds")
 
@@ -591,5 +596,23 @@ def main() -> int:
     return 0 if failures == 0 and requests > 0 else 1
 
 
+def _refused(reason: str) -> None:
+    """Even a run that could not start or finish ends with one JSON line, for the scripts that read it."""
+    print(json.dumps({"benchmark": "load_test", "zero_errors": False, "error": reason[-2000:]}))
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except SystemExit as exc:
+        if isinstance(exc.code, str):  # a step that could not be done, said in words
+            print(exc.code, file=sys.stderr)
+            _refused(exc.code)
+            sys.exit(1)
+        if exc.code not in (0, 1, None):  # argparse's usage error: it has said why
+            _refused(f"bad arguments (exit {exc.code})")
+        raise  # 0 or 1: main() has printed its figures
+    except Exception as exc:
+        traceback.print_exc()
+        _refused(f"{type(exc).__name__}: {exc}")
+        sys.exit(1)
