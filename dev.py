@@ -6,6 +6,8 @@
                            worker and Celery beat; prints the URL and the demo logins. Ctrl-C stops all three.
     python3 dev.py test    run the whole test suite (pytest); extra arguments go to pytest.
     python3 dev.py totp [USER]  print a demo staff user's current second-factor code (demo secret only).
+    python3 dev.py load [ARGS]  install the `load` extra (Locust) and run the load test, benchmarks/load_test.py
+                           (needs PostgreSQL and Redis; see benchmarks/README.md, B13). Arguments go to it.
 
 With no DATABASE_URL / REDIS_URL set, everything runs on a SQLite file and kombu's filesystem broker under
 var/. Set them to use PostgreSQL and Redis (see README.md).
@@ -30,6 +32,7 @@ VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 STAMP = VENV / ".planner-installed"
+LOAD_STAMP = VENV / ".planner-load-installed"
 
 
 def say(message: str) -> None:
@@ -58,6 +61,17 @@ def ensure_environment() -> None:
         )
     subprocess.run([PYTHON, "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[{extras}]"], check=True)
     STAMP.write_text(wanted)
+
+
+def ensure_load_extra() -> None:
+    """Locust, for the load test only: installed when asked for (`dev.py load`), never by `up`, `test` or CI."""
+    ensure_environment()
+    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if LOAD_STAMP.exists() and LOAD_STAMP.read_text() == wanted:
+        return
+    say("installing the load test's extra (Locust)")
+    subprocess.run([PYTHON, "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[load]"], check=True)
+    LOAD_STAMP.write_text(wanted)
 
 
 def manage(*args: str, env: dict[str, str]) -> None:
@@ -136,6 +150,11 @@ def test(pytest_args: list[str]) -> int:
     return subprocess.run([PYTHON, "-m", "pytest", *pytest_args], cwd=ROOT).returncode
 
 
+def load(load_args: list[str]) -> int:
+    ensure_load_extra()
+    return subprocess.run([PYTHON, ROOT / "benchmarks" / "load_test.py", *load_args], cwd=ROOT).returncode
+
+
 def totp(username: str) -> int:
     ensure_environment()
     return subprocess.run([PYTHON, ROOT / "manage.py", "demo_totp", username], cwd=ROOT).returncode
@@ -150,6 +169,10 @@ def main() -> int:
     commands.add_parser("test", help="run the whole test suite; extra arguments go to pytest")
     totp_parser = commands.add_parser("totp", help="print a demo staff user's current second-factor code")
     totp_parser.add_argument("username", nargs="?", default="admin")
+    # --help too goes to the load test, which explains its own arguments.
+    commands.add_parser(
+        "load", add_help=False, help="install Locust, run the load test (benchmarks/load_test.py); arguments go to it"
+    )
     args, rest = parser.parse_known_args()
     if args.command == "up":
         if rest:
@@ -157,6 +180,8 @@ def main() -> int:
         return up(args.port, args.host)
     if args.command == "totp":
         return totp(args.username)
+    if args.command == "load":
+        return load(rest)
     return test(rest)
 
 
