@@ -15,6 +15,7 @@ from django.utils.translation import gettext, gettext_lazy
 
 from asemplanner.i18n import local_date
 from matchmaking.validators import slot_errors, validate_priority
+from protocol.models import RunStatus
 
 
 class ForumSlot(models.Model):
@@ -236,13 +237,7 @@ class ForumRun(models.Model):
     """One planning of the forum's requests: queued, solved by a Celery worker (task `matchmaking.plan_forum`),
     previewed as draft meetings, then published (or replaced by the next run)."""
 
-    class Status(models.TextChoices):
-        QUEUED = "queued", gettext_lazy("Queued")
-        RUNNING = "running", gettext_lazy("Running")
-        READY = "ready", gettext_lazy("Ready to preview")
-        PUBLISHED = "published", gettext_lazy("Published")
-        FAILED = "failed", gettext_lazy("Failed")
-        SUPERSEDED = "superseded", gettext_lazy("Superseded")
+    Status = RunStatus
 
     event = models.ForeignKey(
         "events.Event", on_delete=models.CASCADE, related_name="forum_runs", verbose_name=gettext_lazy("event")

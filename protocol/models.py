@@ -392,6 +392,17 @@ class ProtocolTask(models.Model):
             raise ValidationError(errors)
 
 
+class RunStatus(models.TextChoices):
+    """Where a solver run stands: bilateral scheduling runs here, the business forum's runs in matchmaking."""
+
+    QUEUED = "queued", gettext_lazy("Queued")
+    RUNNING = "running", gettext_lazy("Running")
+    READY = "ready", gettext_lazy("Ready to preview")
+    PUBLISHED = "published", gettext_lazy("Published")
+    FAILED = "failed", gettext_lazy("Failed")
+    SUPERSEDED = "superseded", gettext_lazy("Superseded")
+
+
 class SchedulingRun(models.Model):
     """One automatic placement of an event's accepted bilaterals: queued, solved by a Celery worker, previewed
     by staff, then published (or left). `proposal` and `unplaced` hold the result until it is published."""
@@ -401,13 +412,7 @@ class SchedulingRun(models.Model):
         REPLAN = "replan", gettext_lazy("Re-plan after a disruption (move as few as possible)")
         SHORT_NOTICE = "short_notice", gettext_lazy("Place a short-notice request (published meetings stay)")
 
-    class Status(models.TextChoices):
-        QUEUED = "queued", gettext_lazy("Queued")
-        RUNNING = "running", gettext_lazy("Running")
-        READY = "ready", gettext_lazy("Ready to preview")
-        PUBLISHED = "published", gettext_lazy("Published")
-        FAILED = "failed", gettext_lazy("Failed")
-        SUPERSEDED = "superseded", gettext_lazy("Superseded")
+    Status = RunStatus
 
     event = models.ForeignKey(
         "events.Event", on_delete=models.CASCADE, related_name="scheduling_runs", verbose_name=gettext_lazy("event")
