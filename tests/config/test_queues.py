@@ -8,7 +8,8 @@ from celery import current_app
 from django.conf import settings
 
 PLANNER_APPS = (
-    "asemplanner", "events", "delegations", "protocol", "reminders", "badges", "matchmaking", "planning", "portal", "demo",
+    "asemplanner", "events", "delegations", "protocol", "reminders", "badges", "matchmaking", "planning", "portal",
+    "demo",
 )  # fmt: skip
 
 
