@@ -24,7 +24,7 @@ from reportlab.platypus.flowables import Flowable
 
 from asemplanner.i18n import local_date
 from asemplanner.typesetting import markup, stylesheet
-from matchmaking.models import ForumMeeting, Participant
+from matchmaking.models import ForumMeeting, MeetingRequest, Participant
 
 
 @dataclass(frozen=True)
@@ -41,8 +41,14 @@ def agendas_for(participants: Iterable[Participant]) -> dict[int, list[AgendaIte
     """participant pk → its published meetings in time order."""
     wanted = {p.pk for p in participants}
     agendas: dict[int, list[AgendaItem]] = defaultdict(list)
+    # Only meetings whose request still stands and whose two participants still take part (a request withdrawn
+    # or a participant made inactive since publishing takes the meeting off the agendas).
     rows = ForumMeeting.objects.filter(
-        Q(first_id__in=wanted) | Q(second_id__in=wanted), status=ForumMeeting.Status.PUBLISHED
+        Q(first_id__in=wanted) | Q(second_id__in=wanted),
+        status=ForumMeeting.Status.PUBLISHED,
+        request__status__in=(MeetingRequest.Status.REQUESTED, MeetingRequest.Status.ACCEPTED),
+        first__active=True,
+        second__active=True,
     ).select_related("slot", "table__room__venue", "first", "second")
     for meeting in rows.order_by("slot__start"):
         for me, other in ((meeting.first, meeting.second), (meeting.second, meeting.first)):

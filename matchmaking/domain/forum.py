@@ -16,9 +16,10 @@ from django.utils.translation import gettext as _
 
 from asemplanner.domain.audit import Actor, instance_save, instances_create
 from asemplanner.domain.notifications import Text, notify_users
+from asemplanner.i18n import local_date
 from delegations.models import Delegation
 from events.models import Event
-from matchmaking.models import ForumSlot, MeetingRequest, MeetingTable, Participant
+from matchmaking.models import ForumMeeting, ForumSlot, MeetingRequest, MeetingTable, Participant
 from matchmaking.validators import overlapping, slot_errors
 
 PARTICIPANT_FIELDS = ("kind", "organisation", "name", "sector", "profile", "email", "active")
@@ -179,6 +180,27 @@ def meeting_request_withdraw(*, request: MeetingRequest, by: Actor) -> MeetingRe
         )  # fmt: skip
     request.status = MeetingRequest.Status.WITHDRAWN
     instance_save(instance=request, by=by, action="matchmaking.request.withdrawn")
+    # A published meeting of the request goes with it (its record is the withdrawal's audit entry); the other side
+    # is told, since the meeting was on its agenda.
+    published = ForumMeeting.objects.filter(request=request, status=ForumMeeting.Status.PUBLISHED)
+    slots = [meeting.slot for meeting in published.select_related("slot")]
+    if slots:
+        published.delete()
+        sender, receiver = request.sender, request.receiver
+
+        def when() -> str:  # worded in each reader's language, with its digits
+            return ", ".join(local_date(timezone.localtime(slot.start), "D j M, H:i") for slot in slots)
+
+        _tell(
+            receiver,
+            topic=f"forum-request:{request.pk}:withdrawn:{timezone.now().timestamp():.0f}",
+            title=lambda: (
+                _("%(sender)s withdrew the meeting with %(receiver)s") % {"sender": sender, "receiver": receiver}
+            ),
+            body=lambda: (
+                _("The meeting planned for %(when)s is cancelled and no longer on the agenda.") % {"when": when()}
+            ),
+        )
     return request
 
 

@@ -8,8 +8,8 @@ from django.urls import reverse
 from django.utils import timezone
 from icalendar import Calendar
 
-from asemplanner.models import AuditEntry
-from matchmaking.domain.forum import meeting_request_answer, meeting_request_send
+from asemplanner.models import AuditEntry, Notification
+from matchmaking.domain.forum import meeting_request_answer, meeting_request_send, meeting_request_withdraw
 from matchmaking.domain.planning import forum_run_execute, forum_run_publish, forum_run_start
 from matchmaking.models import ForumMeeting, MeetingRequest, Participant
 from tests.pdf_checks import drawn_glyphs, page_text
@@ -251,3 +251,28 @@ def test_forum_writes_count_towards_the_portal_write_limit(client, forum, people
     request = reverse("portal:forum_request", args=[forum.france.pk, people["alpha"].pk, people["beta"].pk])
     assert client.post(request, {"priority": "3"}).status_code == 429
     assert not MeetingRequest.objects.exists()
+
+
+def test_a_withdrawn_or_inactive_meeting_leaves_the_published_agendas(
+    client, forum, people, settings, django_capture_on_commit_callbacks
+):
+    settings.PLANNER_FORUM_SOLVER_SECONDS = 5
+    to_beta = meeting_request_send(sender=people["alpha"], receiver=people["beta"], priority=3, by=BY)
+    meeting_request_answer(request=to_beta, accept=True, by=BY)
+    to_gamma = meeting_request_send(sender=people["alpha"], receiver=people["gamma"], priority=3, by=BY)
+    meeting_request_answer(request=to_gamma, accept=True, by=BY)
+    _publish(forum)
+    sign_in(client, forum.liaison_fra)
+    agenda = reverse("portal:forum_agenda_ics", args=[forum.france.pk, people["alpha"].pk])
+    assert len(list(Calendar.from_ical(client.get(agenda).content).walk("VEVENT"))) == 2
+    with django_capture_on_commit_callbacks(execute=True):
+        meeting_request_withdraw(request=to_beta, by=BY)
+    assert not ForumMeeting.objects.filter(request=to_beta).exists()
+    summaries = [str(e["summary"]) for e in Calendar.from_ical(client.get(agenda).content).walk("VEVENT")]
+    assert summaries == ["Meeting with Gamma Bank"]
+    told = Notification.objects.filter(title__contains="withdrew the meeting with Beta Logistics")
+    assert told.count() == forum.germany.liaisons.count() >= 1
+    # A participant made inactive after publishing: its meetings leave every agenda.
+    people["gamma"].active = False
+    people["gamma"].save()
+    assert list(Calendar.from_ical(client.get(agenda).content).walk("VEVENT")) == []
