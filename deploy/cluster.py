@@ -380,7 +380,8 @@ def up(args: argparse.Namespace) -> int:
     media = media_check(ports)
     step("media_check", t)
     timings["total"] = round(time.monotonic() - started, 1)
-    (STATE / "env").write_text("".join(f"export {k}={v}\n" for k, v in sorted(env.items()) if k in APP_KEYS))
+    # The database URL in it carries the role's password: readable by this user only.
+    write_secret(STATE / "env", "".join(f"export {k}={v}\n" for k, v in sorted(env.items()) if k in APP_KEYS).rstrip())
     print_status(ports)
     say(f"up in {timings['total']} s; the planner: http://127.0.0.1:{ports['proxy']}/admin/  (env: {STATE / 'env'})")
     print(json.dumps({"command": "up", "ports": ports, "seconds": timings, "media": media, "redis": persistence}))

@@ -81,7 +81,13 @@ def read_table(data: bytes, filename: str) -> tuple[list[str], list[tuple[int, d
             raise ImportRefused(_("The file is not UTF-8 text: save it as “CSV UTF-8” and upload it again.")) from None
         first = text.partition("\n")[0]
         delimiter = max(",;\t", key=first.count)
-        table = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+        try:
+            table = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+        except csv.Error as exc:  # a field over the csv module's limit, a stray NUL
+            raise ImportRefused(
+                _("The file is not a CSV file that can be read (%(reason)s): save it as “CSV UTF-8” again.")
+                % {"reason": exc}
+            ) from None
     if not table:
         raise ImportRefused(_("The file is empty: row 1 must name the columns."))
     header = [cell.strip().lower().replace(" ", "_") for cell in table[0]]
@@ -150,6 +156,8 @@ def participants_import(*, event: Event, data: bytes, filename: str, by: Actor) 
         if email:
             try:
                 validate_email(email)
+                if len(email) > 254:  # the field's limit, which validate_email does not check
+                    raise ValidationError("too long")
             except ValidationError:
                 errors.append(RowError(number, "email", _("“%(value)s” is not an email address.") % {"value": email}))
         code = row.get("delegation", "").upper()
@@ -169,7 +177,7 @@ def participants_import(*, event: Event, data: bytes, filename: str, by: Actor) 
                                        % {"value": text, "allowed": ", ".join(sorted(slots)[:6]) or "—"}))  # fmt: skip
             else:
                 unavailable.append(slot)
-        for column, limit in (("name", 200), ("sector", 100), ("profile", 1000)):
+        for column, limit in (("organisation", 200), ("name", 200), ("sector", 100), ("profile", 1000)):
             if len(row.get(column, "")) > limit:
                 errors.append(RowError(number, column, _("At most %(limit)s characters.") % {"limit": limit}))
         if errors:
@@ -189,9 +197,8 @@ def participants_import(*, event: Event, data: bytes, filename: str, by: Actor) 
             profile=row.get("profile", ""),
             email=row.get("email", ""),
         )
-        instance_save(instance=participant, by=by, action="matchmaking.participant.imported")
-        if unavailable:
-            participant.unavailable.set(unavailable)
+        instance_save(instance=participant, by=by, action="matchmaking.participant.imported",
+                      m2m={"unavailable": unavailable} if unavailable else None)  # fmt: skip
         result.created += 1
     return result
 
@@ -217,7 +224,7 @@ def requests_import(*, event: Event, data: bytes, filename: str, by: Actor) -> I
             else:
                 ends.append(found)
         raw = row.get("priority", "") or "3"
-        priority = int(raw) if raw.isdigit() else None
+        priority = int(raw) if raw.isascii() and raw.isdigit() else None  # not "²", which isdigit() lets through
         error = priority_error(priority) if priority is not None else None
         if priority is None or error:
             errors.append(RowError(number, "priority", error or _("“%(value)s” is not a whole number from 1 to 5.")
@@ -226,6 +233,8 @@ def requests_import(*, event: Event, data: bytes, filename: str, by: Actor) -> I
         if status not in IMPORTABLE_STATUSES:
             errors.append(RowError(number, "status", _("“%(value)s” is not allowed; write requested or accepted.")
                                    % {"value": status}))  # fmt: skip
+        if len(row.get("message", "")) > 1000:
+            errors.append(RowError(number, "message", _("At most %(limit)s characters.") % {"limit": 1000}))
         if len(ends) == 2:
             sender, receiver = ends
             if sender.pk == receiver.pk:

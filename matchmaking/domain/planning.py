@@ -251,7 +251,8 @@ def forum_run_execute(run_id: int) -> ForumRun | None:
             status=ForumRun.Status.FAILED,
             progress=100,
             finished_at=timezone.now(),
-            message=f"The run failed ({type(exc).__name__}: {exc}); nothing was changed."[:300],
+            # The type only: a database error's text can carry SQL and values, and this message is shown on the page.
+            message=f"The run failed ({type(exc).__name__}); nothing was changed; the details are in the worker's log.",
         )
         return ForumRun.objects.get(pk=run_id)
     return ForumRun.objects.get(pk=run_id)

@@ -695,7 +695,9 @@ class _Split:
         self.deadline = began + seconds
         # More workers than cores starve the LP worker that proves the bound (B3: bound 828 at 5 s with 8 workers
         # on 2 cores, 378 with 2).
-        self.workers = max(1, min(workers, os.cpu_count() or 1))
+        self.workers = max(
+            1, min(workers, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+        )
         self.progress = Progress()
         self.chosen: dict[int, tuple[int, int]] = {}
         self.bound = 0

@@ -15,7 +15,7 @@ from openpyxl import Workbook
 
 from asemplanner.models import AuditEntry
 from matchmaking.domain.forum import forum_slots_generate, meeting_request_answer, meeting_request_send
-from matchmaking.domain.imports import participants_import, requests_import
+from matchmaking.domain.imports import ImportRefused, participants_import, requests_import
 from matchmaking.models import ForumMeeting, ForumRun, ForumSlot, MeetingRequest, Participant
 from tests.factories import UserFactory
 from tests.signin import sign_in
@@ -149,6 +149,26 @@ Alpha,Nobody,9,maybe"""
     found = {(e.row, e.column) for e in result.errors}
     assert found == {(3, "to"), (4, "to"), (5, "to"), (5, "priority"), (5, "status")}
     assert not MeetingRequest.objects.exists()
+
+
+def test_imports_refuse_odd_values_with_row_errors_instead_of_failing(forum):
+    """Values that once slipped past the checks and failed on save: a superscript two as a priority, a message or
+    an email longer than the field, an organisation over 200 characters, a CSV field over the csv module's limit."""
+    forum.participant("FRA", "Alpha")
+    forum.participant("DEU", "Beta")
+    long_message = "m" * 1001
+    result = requests_import(event=forum.event, data=_csv(f"from,to,priority,message\nAlpha,Beta,²,{long_message}"),
+                             filename="r.csv", by=BY)  # fmt: skip
+    assert {(e.row, e.column) for e in result.errors} == {(2, "priority"), (2, "message")}
+    long_email = "a" * 64 + "@" + ".".join(["b" * 63] * 3) + ".example"
+    assert len(long_email) > 254
+    result = participants_import(event=forum.event, data=_csv(f"organisation,email\n{'O' * 201},{long_email}"),
+                                 filename="p.csv", by=BY)  # fmt: skip
+    assert {(e.row, e.column) for e in result.errors} == {(2, "organisation"), (2, "email")}
+    with pytest.raises(ImportRefused, match="CSV"):
+        participants_import(event=forum.event, data=_csv('organisation\n"' + "x" * 200_000 + '"'), filename="p.csv",
+                            by=BY)  # fmt: skip
+    assert not MeetingRequest.objects.exists() and Participant.objects.count() == 2
 
 
 # --- The forum page --------------------------------------------------------------------------------------------
