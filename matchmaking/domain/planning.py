@@ -259,9 +259,12 @@ def forum_run_execute(run_id: int) -> ForumRun | None:
 
 
 @transaction.atomic
+@transaction.atomic
 def _store_draft(
     run: ForumRun, plan: Plan, pairs: list[Pair], slots: dict[int, ForumSlot], tables: dict[int, MeetingTable]
 ) -> None:
+    # The event's row orders this against a publish (which promotes drafts and deletes the published meetings).
+    list(Event.objects.select_for_update().filter(pk=run.event_id).values_list("pk", flat=True))
     by_key = {pair.request.pk: pair for pair in pairs}
     slot_at = {s.start: s for s in slots.values()}
     ForumMeeting.objects.filter(event=run.event, status=ForumMeeting.Status.DRAFT).delete()
@@ -324,6 +327,8 @@ def forum_run_publish(*, run: ForumRun, by: Actor) -> ForumRun:
     """The run's drafts become the forum's meetings (the previously published ones go); refused, with nothing
     changed, when the run is not ready or a request changed since. Each delegation's liaisons get one notice
     listing their participants' meetings, in their language."""
+    # One draft store or publish of the event at a time (the event's row is the lock).
+    list(Event.objects.select_for_update().filter(pk=run.event_id).values_list("pk", flat=True))
     run = ForumRun.objects.select_for_update().select_related("event").get(pk=run.pk)
     if run.status != ForumRun.Status.READY:
         raise ValidationError(
