@@ -304,6 +304,8 @@ class Stack:
 
         url = urlparse(self.args.database_url)
         name = url.path.lstrip("/")
+        if not name.startswith("load"):  # it is dropped and made anew: never someone's real database
+            sys.exit(f"the self-starting load test drops and re-creates its database; {name!r} must start with 'load'")
         admin = urlunparse(url._replace(path="/postgres"))
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
