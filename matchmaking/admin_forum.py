@@ -24,7 +24,7 @@ from asemplanner.admin_pages import site_pages, user_with
 from events.models import Event
 from matchmaking.domain.forum import forum_slots_generate
 from matchmaking.domain.imports import ImportRefused, participants_import, requests_import
-from matchmaking.domain.planning import OPEN_RUNS, forum_pairs, forum_run_publish, forum_run_start
+from matchmaking.domain.planning import OPEN_RUNS, forum_pairs, forum_run_publish, forum_run_start, run_is_stale
 from matchmaking.models import ForumMeeting, ForumRun, ForumSlot, MeetingRequest, MeetingTable, Participant
 
 VIEW, CHANGE = "matchmaking.view_meetingrequest", "matchmaking.change_meetingrequest"
@@ -99,7 +99,8 @@ def forum_view(request: HttpRequest, event_pk: int, *, site: AdminSite, slots_fo
         "event": event,
         "runs": runs,
         "latest": latest,
-        "running": latest is not None and latest.status in OPEN_RUNS,
+        # A run whose worker died stays open: once stale, the form is back (planning again marks it failed).
+        "running": latest is not None and latest.status in OPEN_RUNS and not run_is_stale(latest),
         "can_change": request.user.has_perm(CHANGE),
         "counts": {label: statuses.get(value, 0) for value, label in MeetingRequest.Status.choices},
         "participants": Participant.objects.filter(event=event, active=True).count(),

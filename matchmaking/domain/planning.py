@@ -171,12 +171,21 @@ def unplaced_reason(pair: Pair, unavailable: dict[int, set[int]], slot_ids: set[
 
 
 # --- Runs ------------------------------------------------------------------------------------------------------
+def _stale_before() -> dt.datetime:
+    """An open run requested before this has no worker on it any more (the solver's budget and a margin passed)."""
+    return timezone.now() - dt.timedelta(seconds=settings.PLANNER_FORUM_SOLVER_SECONDS + STALE_AFTER_SECONDS)
+
+
+def run_is_stale(run: ForumRun) -> bool:
+    """An open run no worker will finish: the page offers a new run (which marks this one failed)."""
+    return run.status in OPEN_RUNS and run.requested_at < _stale_before()
+
+
 @transaction.atomic
 def forum_run_start(*, event: Event, allow_one_sided: bool, by: Actor) -> ForumRun:
     """Queue a planning run for the forum (one at a time); a worker solves it once this commits."""
     Event.objects.select_for_update().filter(pk=event.pk).first()
-    stale_before = timezone.now() - dt.timedelta(seconds=settings.PLANNER_FORUM_SOLVER_SECONDS + STALE_AFTER_SECONDS)
-    ForumRun.objects.filter(event=event, status__in=OPEN_RUNS, requested_at__lt=stale_before).update(
+    ForumRun.objects.filter(event=event, status__in=OPEN_RUNS, requested_at__lt=_stale_before()).update(
         status=ForumRun.Status.FAILED, progress=100, finished_at=timezone.now(), message="No worker finished this run."
     )
     running = ForumRun.objects.filter(event=event, status__in=OPEN_RUNS).first()

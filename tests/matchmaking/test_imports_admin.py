@@ -233,3 +233,14 @@ def test_admin_lists_query_count_does_not_grow(protocol_client, forum, model, dj
     with django_assert_max_num_queries(len(small)):
         response = protocol_client.get(url)
     assert "B16" in response.content.decode()
+
+
+def test_a_run_no_worker_finished_gives_the_plan_form_back(protocol_client, forum):
+    """A worker that died mid-run leaves it open; once stale the page stops refreshing and offers a new run."""
+    url = reverse("admin:forum_event", args=[forum.event.pk])
+    lost = ForumRun.objects.create(event=forum.event, status=ForumRun.Status.RUNNING)
+    page = protocol_client.get(url).content.decode()
+    assert 'http-equiv="refresh"' in page and 'name="allow_one_sided"' not in page  # still running: wait
+    ForumRun.objects.filter(pk=lost.pk).update(requested_at=timezone.now() - dt.timedelta(hours=1))
+    page = protocol_client.get(url).content.decode()
+    assert 'http-equiv="refresh"' not in page and 'name="allow_one_sided"' in page
