@@ -26,7 +26,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from asemplanner.domain.audit import Actor, instance_save
-from asemplanner.domain.notifications import notify_users
+from asemplanner.domain.notifications import Text, notify_users
 from asemplanner.i18n import override_for
 from asemplanner.roles import LIAISON
 from asemplanner.timeranges import fmt
@@ -232,3 +232,21 @@ def liaison_withdraw(*, delegation: Delegation, user, by: Actor) -> Delegation:
         action="delegations.delegation.liaison_withdrawn",
     )
     return delegation
+
+
+def liaisons_notify(delegation_id: int, *, topic: str, title: Text, body: Text, page: str) -> None:
+    """A notice (inbox and mail) to the liaisons of a delegation once the change has committed, linking to the
+    portal page named `page` of that delegation. `title` and `body` are texts, or functions that make them: a
+    function is called once per language of the liaisons, inside it, so each reads the notice in their own."""
+
+    def send() -> None:
+        notify_users(
+            users=list(Delegation.objects.get(pk=delegation_id).liaisons.all()),
+            topic=topic,
+            title=(lambda: str(title())[:200]) if callable(title) else title[:200],
+            body=body,
+            link=settings.PLANNER_BASE_URL.rstrip("/") + reverse(page, args=[delegation_id]),
+            mail=True,
+        )
+
+    transaction.on_commit(send)

@@ -6,17 +6,16 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from asemplanner.domain.audit import Actor, instance_save, instances_create
-from asemplanner.domain.notifications import Text, notify_users
+from asemplanner.domain.notifications import Text
 from asemplanner.i18n import local_date
+from delegations.domain.liaisons import liaisons_notify
 from delegations.models import Delegation
 from events.models import Event
 from matchmaking.models import ForumMeeting, ForumSlot, MeetingRequest, MeetingTable, Participant
@@ -206,22 +205,8 @@ def meeting_request_withdraw(*, request: MeetingRequest, by: Actor) -> MeetingRe
 
 def _tell(participant: Participant, *, topic: str, title: Text, body: Text) -> None:
     """A notice to the liaisons of the participant's delegation (none for one without), after the commit."""
-    if participant.delegation_id is None:
-        return
-    delegation_id = participant.delegation_id
-
-    def send() -> None:
-        delegation = Delegation.objects.get(pk=delegation_id)
-        notify_users(
-            users=list(delegation.liaisons.all()),
-            topic=topic,
-            title=(lambda: str(title())[:200]) if callable(title) else title[:200],
-            body=body,
-            link=settings.PLANNER_BASE_URL.rstrip("/") + reverse("portal:forum", args=[delegation_id]),
-            mail=True,
-        )
-
-    transaction.on_commit(send)
+    if participant.delegation_id is not None:
+        liaisons_notify(participant.delegation_id, topic=topic, title=title, body=body, page="portal:forum")
 
 
 def active_requests(event: Event) -> QuerySet[MeetingRequest]:

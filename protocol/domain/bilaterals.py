@@ -5,14 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import timedelta
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from asemplanner.domain.audit import Actor, instance_save, instances_create
-from asemplanner.domain.notifications import notify_users
+from delegations.domain.liaisons import liaisons_notify
 from delegations.models import Delegation
 from protocol.models import BilateralMeeting, BilateralWindow
 
@@ -87,22 +85,11 @@ Text = str | Callable[[], str]
 
 
 def tell_liaisons(meeting: BilateralMeeting, delegation: Delegation, *, verb: str, title: Text, body: Text) -> None:
-    """A notice (inbox and mail) to the liaisons of `delegation`, once the change has committed.
-
-    `title` and `body` are texts, or functions that make them: a function is called once per language of the
-    liaisons, inside that language, so each liaison reads the notice (and its stored copy) in their own."""
-
-    def send() -> None:
-        notify_users(
-            users=list(delegation.liaisons.all()),
-            topic=f"bilateral:{meeting.pk}:{verb}",
-            title=(lambda: title()[:200]) if callable(title) else title[:200],
-            body=body,
-            link=settings.PLANNER_BASE_URL.rstrip("/") + reverse("portal:bilaterals", args=[delegation.pk]),
-            mail=True,
-        )
-
-    transaction.on_commit(send)
+    """A notice (inbox and mail) to the liaisons of `delegation` about `meeting`, once the change has committed,
+    each in their own language (see `liaisons_notify`)."""
+    liaisons_notify(
+        delegation.pk, topic=f"bilateral:{meeting.pk}:{verb}", title=title, body=body, page="portal:bilaterals"
+    )
 
 
 @transaction.atomic
